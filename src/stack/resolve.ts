@@ -74,10 +74,10 @@ export async function resolveStack(
   report('resolving Kafka jars (mvn dependency:copy-dependencies)…');
   await copy('kafka', join(staging, 'kafka'));
   report('resolving Flink jars…');
-  await copy('flink', join(staging, 'flink'));
+  await copy('flink,connectors', join(staging, 'flink'));
   // The gateway is resolved together with Flink so Maven mediates one consistent set; only
   // the jars Flink's folder lacks are kept (the gateway runs with both folders on its classpath).
-  await copy('flink,gateway', join(staging, 'gateway'));
+  await copy('flink,connectors,gateway', join(staging, 'gateway'));
   const flinkJars = new Set(await readdir(join(staging, 'flink')));
   for (const jar of await readdir(join(staging, 'gateway'))) {
     if (flinkJars.has(jar)) await rm(join(staging, 'gateway', jar));

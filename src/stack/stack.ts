@@ -11,7 +11,7 @@ import { type Java, findJava, flinkJvmModuleFlags } from './java.ts';
 import { type Component, type StackLayout, components, logFile, outFile, stackLayout } from './layout.ts';
 import { findStackProcesses, identityFlags, type Launch, launch, runningPid, stopComponentProcess, tailLines, terminate } from './processes.ts';
 import { isPortFree, portOwner } from './ports.ts';
-import { resolveStack } from './resolve.ts';
+import { isResolved, resolveStack } from './resolve.ts';
 import type { StackPorts, StackSettings } from './settings.ts';
 import { StackError } from './stack-error.ts';
 import { stackVersions, type StackVersions } from './versions.ts';
@@ -303,18 +303,6 @@ export async function stackUp(requested: StackSettings, report: Report = () => {
   }
   const settings = requested;
 
-  const java = await findJava();
-  if (java.major > 21) report(`warning: Java ${java.version}: Flink 1.20 is tested on 11/17 (21 experimental); set JAVA_HOME to a JDK 17 if Flink misbehaves`);
-  const resolved = await resolveStack(layout, report);
-  if (resolved.resolved) report(`resolved the stack's jars into ${join(layout.root, 'lib')} in ${resolved.seconds} s`);
-
-  let databaseUrl: string | null = null;
-  if (settings.databaseUrl !== null) {
-    const db = await ensureTickflowDatabase(settings.databaseUrl, Math.min(settings.timeoutMs, 10_000));
-    databaseUrl = db.url;
-    report(`postgres     PostgreSQL ${db.serverVersion} at ${redactUrl(db.url)}${db.created ? ' (created database tickflow)' : ''}`);
-  }
-
   const toStart = components.filter((c) => before[c] === null);
   const alreadyRunning = components.filter((c) => before[c] !== null);
 
@@ -329,6 +317,24 @@ export async function stackUp(requested: StackSettings, report: Report = () => {
     }
   }
   if (taken.length > 0) throw new StackError(taken[0]!, 'environment', taken.slice(1));
+
+  const java = await findJava();
+  if (java.major > 21) report(`warning: Java ${java.version}: Flink 1.20 is tested on 11/17 (21 experimental); set JAVA_HOME to a JDK 17 if Flink misbehaves`);
+  let resolved = { resolved: false, seconds: 0 };
+  if (anyRunning && !(await isResolved(layout))) {
+    // Swapping jars under running JVMs would break their lazy class loading.
+    report('warning: stack/pom.xml changed since the jars were resolved; run `tickflow stack down` then `up` to refresh them');
+  } else {
+    resolved = await resolveStack(layout, report);
+    if (resolved.resolved) report(`resolved the stack's jars into ${join(layout.root, 'lib')} in ${resolved.seconds} s`);
+  }
+
+  let databaseUrl: string | null = null;
+  if (settings.databaseUrl !== null) {
+    const db = await ensureTickflowDatabase(settings.databaseUrl, Math.min(settings.timeoutMs, 10_000));
+    databaseUrl = db.url;
+    report(`postgres     PostgreSQL ${db.serverVersion} at ${redactUrl(db.url)}${db.created ? ' (created database tickflow)' : ''}`);
+  }
 
   if (toStart.length > 0) {
     if (toStart.includes('jobmanager') && toStart.includes('taskmanager') && toStart.includes('sql-gateway')) {
