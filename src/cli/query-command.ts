@@ -1,0 +1,29 @@
+import { Command, Option } from 'commander';
+import { DEFAULT_DB, openStore } from '../store/open-store.ts';
+import { listAlerts, listCandles, listDeadLetters, listTrades } from '../store/queries.ts';
+import { intFlag, tickersFlag } from './parse-flags.ts';
+import { renderTable } from './render-table.ts';
+
+const WHAT = { trades: listTrades, alerts: listAlerts, candles: listCandles, 'dead-letters': listDeadLetters } as const;
+
+export function queryCommand(): Command {
+  return new Command('query')
+    .description('show stored trades, alerts, candles or dead letters, newest first')
+    .addArgument(
+      new Command().createArgument('<what>', 'trades | alerts | candles | dead-letters').choices(Object.keys(WHAT)),
+    )
+    .addOption(new Option('--ticker <symbol>', 'only this ticker').argParser((v) => tickersFlag(v)[0]!))
+    .addOption(new Option('--limit <n>', 'at most n rows').argParser(intFlag('--limit', 1, 100_000)).default(20))
+    .addOption(new Option('--db <url>', `database (default ${DEFAULT_DB}; env DATABASE_URL too)`).env('TICKFLOW_DB'))
+    .option('--json', 'one JSON object per line')
+    .action(async (what: keyof typeof WHAT, f: { ticker?: string; limit: number; db?: string; json?: boolean }) => {
+      const store = await openStore(f.db ?? process.env.DATABASE_URL ?? DEFAULT_DB);
+      try {
+        const rows = await WHAT[what](store, { ticker: f.ticker, limit: f.limit });
+        if (f.json) process.stdout.write(rows.map((r) => JSON.stringify(r)).join('\n') + (rows.length ? '\n' : ''));
+        else process.stdout.write(`${renderTable(rows)}\n`);
+      } finally {
+        await store.close();
+      }
+    });
+}

@@ -1,0 +1,152 @@
+import { Command, Option } from 'commander';
+import { Engine } from '../engine/engine.ts';
+import { PipelineRun, type RunSummary } from '../pipeline/run-pipeline.ts';
+import { FileSource } from '../source/file-source.ts';
+import { SimulatorSource } from '../source/simulator-source.ts';
+import type { Source } from '../source/source.ts';
+import { DEFAULT_DB, openStore } from '../store/open-store.ts';
+import { loadConfigFile, type ConfigFile } from './config-file.ts';
+import { intFlag, rateFlag, secondsFlag, tickersFlag } from './parse-flags.ts';
+import { resolveSpec, specOptions } from './spec-options.ts';
+import { StatusLine, formatCount } from './status-line.ts';
+import { UsageError } from './usage-error.ts';
+
+export const DEFAULT_RATE = 1_000;
+
+interface RunFlags {
+  source?: string;
+  db?: string;
+  rate?: number | 'max';
+  count?: number;
+  duration?: number;
+  seed?: number;
+  tickers?: string[];
+  startTime?: string;
+  batchSize: number;
+  dashboard: boolean;
+  json?: boolean;
+  config?: string;
+  [spec: string]: unknown;
+}
+
+export function runCommand(): Command {
+  const cmd = new Command('run')
+    .description('run the pipeline: source → embedded engine → database (PGlite by default)')
+    .addOption(
+      new Option('--source <source>', 'sim (market simulator) | file:PATH (JSONL, "file:-" for stdin)').env('TICKFLOW_SOURCE'),
+    )
+    .addOption(
+      new Option('--db <url>', `postgres://user@host:5432/db | pglite:DIR | memory (default ${DEFAULT_DB}; env DATABASE_URL too)`).env(
+        'TICKFLOW_DB',
+      ),
+    )
+    .addOption(new Option('--rate <n>', `simulator trades per second, or "max" (default ${DEFAULT_RATE})`).argParser(rateFlag).env('TICKFLOW_RATE'))
+    .addOption(new Option('--count <n>', 'stop the simulator after n trades').argParser(intFlag('--count', 1)))
+    .addOption(new Option('--duration <seconds>', 'stop the simulator after this long').argParser(secondsFlag('--duration')))
+    .addOption(new Option('--seed <n>', 'simulator seed (same seed, same market)').argParser(intFlag('--seed', 0, 2 ** 32 - 1)))
+    .addOption(new Option('--tickers <list>', 'simulator tickers, comma-separated').argParser(tickersFlag))
+    .addOption(new Option('--start-time <iso>', 'event time of the first simulated trade at --rate max (default now)'))
+    .addOption(
+      new Option('--batch-size <n>', 'trades per database transaction').argParser(intFlag('--batch-size', 1, 1_000_000)).default(10_000),
+    )
+    .option('--no-dashboard', 'do not serve the web dashboard')
+    .option('--json', 'print the final summary as one JSON object')
+    .option('--config <file>', 'JSON config file (default ./tickflow.config.json if present)');
+  specOptions(cmd);
+  cmd.addHelpText(
+    'after',
+    `
+Examples:
+  tickflow run                                   simulator at ${DEFAULT_RATE}/s into ./.tickflow (Ctrl-C stops)
+  tickflow run --source file:trades.jsonl --json replay a file, print a JSON summary, exit
+  tickflow run --rate max --count 1000000        a million trades as fast as possible
+  tickflow run --db postgres://postgres@127.0.0.1:5432/tickflow
+
+Precedence: flags > environment (TICKFLOW_*, DATABASE_URL) > config file > defaults.
+Exit codes: 0 done, 1 failed while running, 2 bad flags or configuration.`,
+  );
+  cmd.action(async (flags: RunFlags) => {
+    const summary = await runPipeline(flags, cmd);
+    if (flags.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+    else process.stdout.write(`${humanSummary(summary)}\n`);
+  });
+  return cmd;
+}
+
+async function runPipeline(flags: RunFlags, cmd: Command): Promise<RunSummary> {
+  const file = loadConfigFile(flags.config);
+  const spec = resolveSpec(cmd, file);
+  const source = buildSource(flags, file);
+  const db = flags.db ?? process.env.DATABASE_URL ?? file.db ?? DEFAULT_DB;
+  const store = await openStore(db);
+  const engine = new Engine(spec);
+  const abort = new AbortController();
+  let interrupts = 0;
+  const onSignal = (): void => {
+    interrupts++;
+    if (interrupts > 1) process.exit(130);
+    process.stderr.write('\ntickflow: stopping — flushing what was read (Ctrl-C again to quit at once)\n');
+    abort.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const run = new PipelineRun({
+    source,
+    engine,
+    store,
+    maxBatchTrades: flags.batchSize,
+    signal: abort.signal,
+    onRetry: (attempt, delay, e) =>
+      process.stderr.write(`tickflow: database unavailable (${(e as Error).message}); retry ${attempt} in ${delay} ms\n`),
+  });
+  if (!flags.json) process.stderr.write(`tickflow: ${source.description} → ${store.location}\n`);
+  const status = flags.json ? null : new StatusLine(() => ({ summary: run.summary(), watermarkMs: engine.watermarkMs }));
+  try {
+    return await run.run();
+  } finally {
+    status?.stop();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await store.close();
+  }
+}
+
+function buildSource(flags: RunFlags, file: ConfigFile): Source {
+  const source = flags.source ?? file.source ?? 'sim';
+  if (source === 'sim') {
+    const rate = flags.rate ?? file.rate ?? DEFAULT_RATE;
+    let startMs: number | undefined;
+    if (flags.startTime !== undefined) {
+      startMs = Date.parse(flags.startTime);
+      if (Number.isNaN(startMs)) throw new UsageError(`--start-time: "${flags.startTime}" is not an ISO-8601 time`);
+    }
+    return new SimulatorSource({
+      seed: flags.seed ?? file.seed ?? (Date.now() >>> 0),
+      tickers: flags.tickers ?? (file.tickers ? tickersFlag(file.tickers.join(',')) : undefined),
+      rate: rate === 'max' ? null : rate,
+      count: flags.count,
+      durationMs: flags.duration,
+      startMs,
+    });
+  }
+  if (source.startsWith('file:')) {
+    const path = source.slice('file:'.length);
+    if (path.length === 0) throw new UsageError('--source: file: needs a path, e.g. file:trades.jsonl (or file:- for stdin)');
+    return new FileSource(path);
+  }
+  if (source === 'kafka') throw new UsageError('--source kafka: not available in this build yet (see issue "Kafka in TypeScript")');
+  throw new UsageError(`--source: "${source}" is not a source; use sim, file:PATH or kafka`);
+}
+
+export function humanSummary(s: RunSummary): string {
+  return [
+    `read          ${formatCount(s.read)}`,
+    `stored       ${formatCount(s.stored)} new trades`,
+    `duplicates   ${formatCount(s.duplicates)}`,
+    `alerts       ${formatCount(s.alerts)}`,
+    `dead letters ${formatCount(s.dead_letters)}`,
+    `late         ${formatCount(s.late)}`,
+    `candles      ${formatCount(s.candles)}`,
+    `took         ${(s.elapsed_ms / 1000).toFixed(1)} s (${formatCount(s.trades_per_s)} trades/s)`,
+  ].join('\n');
+}

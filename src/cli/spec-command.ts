@@ -1,0 +1,29 @@
+import { Command } from 'commander';
+import { loadConfigFile } from './config-file.ts';
+import { resolveSpec, specOptions } from './spec-options.ts';
+
+export function specCommand(): Command {
+  const cmd = new Command('spec')
+    .description('print the effective pipeline spec (defaults, config file and flags applied) as JSON')
+    .option('--config <file>', 'JSON config file');
+  specOptions(cmd);
+  cmd.addHelpText(
+    'after',
+    `
+The spec drives both engines (embedded and Flink):
+  input.outOfOrdernessMs   watermark = newest event time − this; older trades are late
+                           (stored and counted, left out of candles and spike baselines)
+  rules.largeTrade         alert when volume > threshold (strictly), as soon as read
+  rules.volumeSpike        alert when volume > factor × mean volume of the ticker's previous
+                           lookback trades (needs lookback earlier trades; event-time order,
+                           so it lags by the out-of-orderness bound)
+  candles.intervalMs       tumbling OHLC + VWAP windows per ticker, emitted when the watermark
+                           passes their end
+  dedupe.horizonMs         trade_ids remembered this far behind the watermark`,
+  );
+  cmd.action((flags: { config?: string }) => {
+    const spec = resolveSpec(cmd, loadConfigFile(flags.config));
+    process.stdout.write(`${JSON.stringify(spec, null, 2)}\n`);
+  });
+  return cmd;
+}

@@ -1,0 +1,114 @@
+import { divideHalfUp } from '../trade/decimal.ts';
+import type { Trade } from '../trade/trade.ts';
+import { ExactSum } from './exact-sum.ts';
+import type { Candle } from './records.ts';
+
+interface CandleAccumulator {
+  openE4: number;
+  highE4: number;
+  lowE4: number;
+  closeE4: number;
+  volume: number;
+  notionalE4: ExactSum;
+  tradeCount: number;
+}
+
+/**
+ * Tumbling event-time windows per ticker, aligned to the epoch. Open and close are the first
+ * and last trade in arrival order (Flink's FIRST_VALUE/LAST_VALUE); a window is emitted once the
+ * watermark reaches its end.
+ */
+export class CandleWindows {
+  readonly #intervalMs: number;
+  readonly #open = new Map<number, Map<string, CandleAccumulator>>();
+  /** Window starts currently open, ascending; few at a time (≈ out-of-orderness / interval + 1). */
+  readonly #starts: number[] = [];
+
+  constructor(intervalMs: number) {
+    this.#intervalMs = intervalMs;
+  }
+
+  windowStart(tsMs: number): number {
+    return tsMs - (((tsMs % this.#intervalMs) + this.#intervalMs) % this.#intervalMs);
+  }
+
+  add(t: Trade): void {
+    const start = this.windowStart(t.tsMs);
+    let byTicker = this.#open.get(start);
+    if (byTicker === undefined) {
+      byTicker = new Map();
+      this.#open.set(start, byTicker);
+      this.#insertStart(start);
+    }
+    const acc = byTicker.get(t.ticker);
+    if (acc === undefined) {
+      const notionalE4 = new ExactSum();
+      notionalE4.addProduct(t.priceE4, t.volume);
+      byTicker.set(t.ticker, {
+        openE4: t.priceE4,
+        highE4: t.priceE4,
+        lowE4: t.priceE4,
+        closeE4: t.priceE4,
+        volume: t.volume,
+        notionalE4,
+        tradeCount: 1,
+      });
+      return;
+    }
+    if (t.priceE4 > acc.highE4) acc.highE4 = t.priceE4;
+    if (t.priceE4 < acc.lowE4) acc.lowE4 = t.priceE4;
+    acc.closeE4 = t.priceE4;
+    acc.volume += t.volume;
+    acc.notionalE4.addProduct(t.priceE4, t.volume);
+    acc.tradeCount++;
+  }
+
+  /** Emit every window whose end is at or below the watermark. */
+  closeUpTo(watermarkMs: number, out: Candle[]): number {
+    let emitted = 0;
+    while (this.#starts.length > 0 && this.#starts[0]! + this.#intervalMs <= watermarkMs) {
+      const start = this.#starts.shift()!;
+      const byTicker = this.#open.get(start)!;
+      this.#open.delete(start);
+      const tickers = [...byTicker.keys()].sort();
+      for (const ticker of tickers) {
+        out.push(toCandle(ticker, start, start + this.#intervalMs, byTicker.get(ticker)!));
+        emitted++;
+      }
+    }
+    return emitted;
+  }
+
+  /** The candles still forming (for live views); not final. */
+  *forming(): Iterable<Candle> {
+    for (const start of this.#starts) {
+      for (const [ticker, acc] of this.#open.get(start)!) yield toCandle(ticker, start, start + this.#intervalMs, acc);
+    }
+  }
+
+  get openWindowCount(): number {
+    return this.#starts.length;
+  }
+
+  #insertStart(start: number): void {
+    const s = this.#starts;
+    let i = s.length;
+    while (i > 0 && s[i - 1]! > start) i--;
+    s.splice(i, 0, start);
+  }
+}
+
+function toCandle(ticker: string, windowStartMs: number, windowEndMs: number, a: CandleAccumulator): Candle {
+  return {
+    ticker,
+    windowStartMs,
+    windowEndMs,
+    openE4: a.openE4,
+    highE4: a.highE4,
+    lowE4: a.lowE4,
+    closeE4: a.closeE4,
+    volume: a.volume,
+    vwapE4: Number(divideHalfUp(a.notionalE4.toBigInt(), BigInt(a.volume))),
+    tradeCount: a.tradeCount,
+  };
+}

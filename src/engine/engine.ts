@@ -1,0 +1,159 @@
+import type { PipelineSpec } from '../spec/spec.ts';
+import { parseTradeBytes, parseTradeText, type RejectCode } from '../trade/parse.ts';
+import type { Trade } from '../trade/trade.ts';
+import { CandleWindows } from './candle-windows.ts';
+import { EventTimeQueue } from './event-time-queue.ts';
+import { LargeTradeDetector } from './large-trade-detector.ts';
+import { emptyOutput, type AlertKind, type Candle, type EngineOutput, type RawRecord } from './records.ts';
+import { TradeIdDeduper } from './trade-id-deduper.ts';
+import { VolumeSpikeDetector } from './volume-spike-detector.ts';
+import { Watermark } from './watermark.ts';
+
+export interface EngineCounters {
+  read: number;
+  accepted: number;
+  duplicates: number;
+  rejected: number;
+  late: number;
+  alerts: number;
+  candles: number;
+  alertsByKind: Record<AlertKind, number>;
+  rejectedByCode: Partial<Record<RejectCode, number>>;
+}
+
+/**
+ * The embedded engine: every operator of the pipeline spec, in process, synchronous.
+ *
+ * Per record: parse → dead letter | dedupe → store → large-trade alert → watermark/lateness →
+ * candles (arrival order) and the event-time queue → volume-spike alerts (event-time order,
+ * released as the watermark passes, like Flink's OVER window) → close finished windows.
+ * Output accumulates until the caller drains it into a sink transaction.
+ */
+export class Engine {
+  readonly spec: PipelineSpec;
+  readonly counters: EngineCounters = {
+    read: 0,
+    accepted: 0,
+    duplicates: 0,
+    rejected: 0,
+    late: 0,
+    alerts: 0,
+    candles: 0,
+    alertsByKind: { large_trade: 0, volume_spike: 0 },
+    rejectedByCode: {},
+  };
+  readonly #watermark: Watermark;
+  readonly #deduper: TradeIdDeduper;
+  readonly #candles: CandleWindows;
+  readonly #large: LargeTradeDetector | null;
+  readonly #spike: VolumeSpikeDetector | null;
+  readonly #spikeQueue = new EventTimeQueue();
+  readonly #maxRecordBytes: number;
+  readonly #now: () => number;
+  #out: EngineOutput = emptyOutput();
+  readonly #releaseToSpike = (t: Trade): void => {
+    const a = this.#spike!.check(t, this.#now());
+    if (a !== null) {
+      this.#out.alerts.push(a);
+      this.counters.alerts++;
+      this.counters.alertsByKind.volume_spike++;
+    }
+  };
+
+  constructor(spec: PipelineSpec, options: { now?: () => number } = {}) {
+    this.spec = spec;
+    this.#now = options.now ?? Date.now;
+    this.#watermark = new Watermark(spec.input.outOfOrdernessMs);
+    this.#deduper = new TradeIdDeduper(spec.dedupe.horizonMs);
+    this.#candles = new CandleWindows(spec.candles.intervalMs);
+    this.#large = spec.rules.largeTrade.enabled ? new LargeTradeDetector(spec.rules.largeTrade.threshold) : null;
+    this.#spike = spec.rules.volumeSpike.enabled
+      ? new VolumeSpikeDetector(spec.rules.volumeSpike.factor, spec.rules.volumeSpike.lookback)
+      : null;
+    this.#maxRecordBytes = spec.input.maxRecordBytes;
+  }
+
+  process(record: RawRecord): void {
+    this.counters.read++;
+    const r =
+      typeof record.value === 'string'
+        ? parseTradeText(record.value, this.#maxRecordBytes)
+        : parseTradeBytes(record.value, this.#maxRecordBytes);
+    if (!r.ok) {
+      this.counters.rejected++;
+      this.counters.rejectedByCode[r.code] = (this.counters.rejectedByCode[r.code] ?? 0) + 1;
+      this.#out.deadLetters.push({
+        source: record.source,
+        partition: record.partition,
+        offset: record.offset,
+        raw: record.value,
+        code: r.code,
+        reason: r.reason,
+        receivedAtMs: this.#now(),
+      });
+      return;
+    }
+    this.processTrade(r.trade);
+  }
+
+  processTrade(t: Trade): void {
+    const wm = this.#watermark;
+    if (!this.#deduper.admit(t.tradeId, t.tsMs)) {
+      this.counters.duplicates++;
+      // A replay still carries event time forward, as it does at Flink's source.
+      if (wm.observe(t.tsMs)) this.#advance();
+      return;
+    }
+    this.counters.accepted++;
+    const out = this.#out;
+    out.trades.push(t);
+    if (this.#large !== null) {
+      const a = this.#large.check(t, this.#now());
+      if (a !== null) {
+        out.alerts.push(a);
+        this.counters.alerts++;
+        this.counters.alertsByKind.large_trade++;
+      }
+    }
+    if (t.tsMs < wm.current) {
+      this.counters.late++;
+      return;
+    }
+    this.#candles.add(t);
+    if (this.#spike !== null) this.#spikeQueue.push(t);
+    if (wm.observe(t.tsMs)) this.#advance();
+  }
+
+  /** End of a finite input: release every pending trade and emit every open window. */
+  finish(): void {
+    this.#watermark.finish();
+    this.#advance();
+  }
+
+  /** Take what was produced since the last drain. */
+  drain(): EngineOutput {
+    const out = this.#out;
+    this.#out = emptyOutput();
+    return out;
+  }
+
+  get pendingTrades(): number {
+    return this.#out.trades.length;
+  }
+
+  get watermarkMs(): number {
+    return this.#watermark.current;
+  }
+
+  /** Candles of windows still open: shown live, never stored. */
+  formingCandles(): Iterable<Candle> {
+    return this.#candles.forming();
+  }
+
+  #advance(): void {
+    const w = this.#watermark.current;
+    if (this.#spike !== null) this.#spikeQueue.releaseUpTo(w, this.#releaseToSpike);
+    this.counters.candles += this.#candles.closeUpTo(w, this.#out.candles);
+    this.#deduper.evictBefore(w);
+  }
+}

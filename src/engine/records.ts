@@ -1,0 +1,63 @@
+import type { RejectCode } from '../trade/parse.ts';
+import type { Trade } from '../trade/trade.ts';
+
+/** A record as a source hands it over: the raw value and where it came from. */
+export interface RawRecord {
+  readonly value: string | Uint8Array;
+  /** Topic name, file path or "stdin". */
+  readonly source: string;
+  readonly partition: number;
+  /** Kafka offset, or line number for files. */
+  readonly offset: number;
+}
+
+export interface DeadLetter {
+  readonly source: string;
+  readonly partition: number;
+  readonly offset: number;
+  readonly raw: string | Uint8Array;
+  readonly code: RejectCode;
+  readonly reason: string;
+  readonly receivedAtMs: number;
+}
+
+export type AlertKind = 'large_trade' | 'volume_spike';
+
+export interface Alert {
+  readonly alertId: string;
+  readonly kind: AlertKind;
+  readonly trade: Trade;
+  /** large_trade: the volume threshold that was exceeded. */
+  readonly threshold: number | null;
+  /** volume_spike: mean volume of the previous `lookback` trades, × 10^4, rounded half-up. */
+  readonly baselineMeanE4: number | null;
+  readonly factor: number | null;
+  readonly lookback: number | null;
+  readonly detectedAtMs: number;
+  readonly message: string;
+}
+
+export interface Candle {
+  readonly ticker: string;
+  readonly windowStartMs: number;
+  readonly windowEndMs: number;
+  readonly openE4: number;
+  readonly highE4: number;
+  readonly lowE4: number;
+  readonly closeE4: number;
+  readonly volume: number;
+  readonly vwapE4: number;
+  readonly tradeCount: number;
+}
+
+/** What the engine produced since the last drain; the sink stores one of these per transaction. */
+export interface EngineOutput {
+  trades: Trade[];
+  alerts: Alert[];
+  candles: Candle[];
+  deadLetters: DeadLetter[];
+}
+
+export function emptyOutput(): EngineOutput {
+  return { trades: [], alerts: [], candles: [], deadLetters: [] };
+}

@@ -1,0 +1,118 @@
+import type { Engine } from '../engine/engine.ts';
+import type { EngineOutput } from '../engine/records.ts';
+import type { Source } from '../source/source.ts';
+import { isEmptyOutput, type Store, type WriteResult } from '../store/store.ts';
+import { withRetry } from './retry.ts';
+
+export interface RunOptions {
+  source: Source;
+  engine: Engine;
+  store: Store;
+  /** Trades per database transaction (bounds memory: at most two batches exist at once). */
+  maxBatchTrades?: number;
+  /** A batch is written at the latest this long after its first record. */
+  maxBatchDelayMs?: number;
+  /** How long a write may keep retrying through a database outage before the run fails. */
+  maxOutageMs?: number;
+  signal?: AbortSignal;
+  /** Called after each committed transaction, in order (a Kafka source commits offsets here). */
+  onCommitted?: (out: EngineOutput, result: WriteResult) => void | Promise<void>;
+  onRetry?: (attempt: number, delayMs: number, error: unknown) => void;
+}
+
+export interface RunSummary {
+  read: number;
+  stored: number;
+  duplicates: number;
+  alerts: number;
+  dead_letters: number;
+  late: number;
+  candles: number;
+  elapsed_ms: number;
+  trades_per_s: number;
+}
+
+export interface RunTotals {
+  stored: WriteResult;
+  batches: number;
+  /** Wall time spent in database writes, for metrics. */
+  writeMs: number[];
+}
+
+/**
+ * Source → engine → store, with backpressure: while one batch is being written the engine
+ * fills the next; before a third could start, it waits. A slow database therefore slows the
+ * source, and memory stays at two batches.
+ */
+export class PipelineRun {
+  readonly totals: RunTotals = { stored: { trades: 0, alerts: 0, candles: 0, deadLetters: 0 }, batches: 0, writeMs: [] };
+  readonly #o: Required<Pick<RunOptions, 'maxBatchTrades' | 'maxBatchDelayMs' | 'maxOutageMs'>> & RunOptions;
+  #inflight: Promise<void> | null = null;
+  #started = 0;
+
+  constructor(o: RunOptions) {
+    this.#o = { maxBatchTrades: 10_000, maxBatchDelayMs: 200, maxOutageMs: 300_000, ...o };
+  }
+
+  async run(): Promise<RunSummary> {
+    const { source, engine } = this.#o;
+    const signal = this.#o.signal ?? new AbortController().signal;
+    this.#started = performance.now();
+    let batchStarted = performance.now();
+    for await (const records of source.batches(signal)) {
+      for (const r of records) engine.process(r);
+      const now = performance.now();
+      if (engine.pendingTrades >= this.#o.maxBatchTrades || now - batchStarted >= this.#o.maxBatchDelayMs) {
+        await this.#flush();
+        batchStarted = now;
+      }
+      if (signal.aborted) break;
+    }
+    // A finite input has ended (or we were asked to stop): what is pending becomes final.
+    engine.finish();
+    await this.#flush();
+    await this.#inflight;
+    return this.summary();
+  }
+
+  summary(): RunSummary {
+    const c = this.#o.engine.counters;
+    const elapsed = performance.now() - this.#started;
+    return {
+      read: c.read,
+      stored: this.totals.stored.trades,
+      duplicates: c.duplicates,
+      alerts: c.alerts,
+      dead_letters: c.rejected,
+      late: c.late,
+      candles: c.candles,
+      elapsed_ms: Math.round(elapsed),
+      trades_per_s: elapsed > 0 ? Math.round((c.read / elapsed) * 1000) : 0,
+    };
+  }
+
+  async #flush(): Promise<void> {
+    const out = this.#o.engine.drain();
+    if (isEmptyOutput(out)) return;
+    if (this.#inflight !== null) await this.#inflight;
+    this.#inflight = this.#write(out);
+    // Surface a failed write at the next flush rather than as an unhandled rejection.
+    this.#inflight.catch(() => {});
+  }
+
+  async #write(out: EngineOutput): Promise<void> {
+    const t0 = performance.now();
+    const retry: Parameters<typeof withRetry>[1] = { maxElapsedMs: this.#o.maxOutageMs };
+    if (this.#o.onRetry) retry.onRetry = this.#o.onRetry;
+    const result = await withRetry(() => this.#o.store.write(out), retry);
+    this.totals.writeMs.push(performance.now() - t0);
+    if (this.totals.writeMs.length > 1024) this.totals.writeMs.shift();
+    const s = this.totals.stored;
+    s.trades += result.trades;
+    s.alerts += result.alerts;
+    s.candles += result.candles;
+    s.deadLetters += result.deadLetters;
+    this.totals.batches++;
+    await this.#o.onCommitted?.(out, result);
+  }
+}

@@ -1,0 +1,10 @@
+import type { RawRecord } from '../engine/records.ts';
+
+/**
+ * Where records come from. Batches keep the per-record cost of async iteration low; a consumer
+ * that stops pulling (a slow sink) stops the source: that is the backpressure.
+ */
+export interface Source {
+  readonly description: string;
+  batches(signal: AbortSignal): AsyncIterable<RawRecord[]>;
+}

@@ -1,0 +1,76 @@
+/**
+ * The schema, as ordered migrations. Applied by `migrate()` in one transaction each; never by
+ * hand. stock_trades is exactly the seed's table; the others are ours (DESIGN.md §2).
+ */
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'stock_trades',
+    sql: `
+CREATE TABLE IF NOT EXISTS stock_trades (
+  trade_id VARCHAR(255) PRIMARY KEY,
+  ticker VARCHAR(10) NOT NULL,
+  price NUMERIC(10,4) NOT NULL,
+  volume INT NOT NULL,
+  trade_timestamp TIMESTAMPTZ NOT NULL
+);`,
+  },
+  {
+    version: 2,
+    name: 'candles, alerts, dead letters',
+    sql: `
+CREATE TABLE IF NOT EXISTS trade_candles (
+  ticker VARCHAR(10) NOT NULL,
+  window_start TIMESTAMPTZ NOT NULL,
+  window_end TIMESTAMPTZ NOT NULL,
+  open NUMERIC(10,4) NOT NULL,
+  high NUMERIC(10,4) NOT NULL,
+  low NUMERIC(10,4) NOT NULL,
+  close NUMERIC(10,4) NOT NULL,
+  volume BIGINT NOT NULL,
+  vwap NUMERIC(10,4) NOT NULL,
+  trade_count INT NOT NULL,
+  PRIMARY KEY (ticker, window_start)
+);
+CREATE TABLE IF NOT EXISTS trade_alerts (
+  alert_id VARCHAR(300) PRIMARY KEY,
+  kind VARCHAR(32) NOT NULL,
+  trade_id VARCHAR(255) NOT NULL,
+  ticker VARCHAR(10) NOT NULL,
+  price NUMERIC(10,4) NOT NULL,
+  volume INT NOT NULL,
+  trade_timestamp TIMESTAMPTZ NOT NULL,
+  threshold BIGINT,
+  baseline_mean NUMERIC(20,4),
+  factor NUMERIC(8,2),
+  lookback INT,
+  detected_at TIMESTAMPTZ NOT NULL,
+  message TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS trade_alerts_detected_at ON trade_alerts (detected_at);
+CREATE TABLE IF NOT EXISTS dead_letters (
+  id BIGSERIAL PRIMARY KEY,
+  received_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+  reason_code VARCHAR(32) NOT NULL,
+  reason TEXT NOT NULL,
+  raw BYTEA NOT NULL,
+  source VARCHAR(1024) NOT NULL,
+  source_partition INT NOT NULL,
+  source_offset BIGINT NOT NULL,
+  CONSTRAINT dead_letters_position UNIQUE (source, source_partition, source_offset)
+);`,
+  },
+];
+
+export const MIGRATIONS_TABLE = `
+CREATE TABLE IF NOT EXISTS tickflow_migrations (
+  version INT PRIMARY KEY,
+  name TEXT NOT NULL,
+  applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+);`;

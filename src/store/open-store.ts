@@ -1,0 +1,93 @@
+import { resolve } from 'node:path';
+import postgres from 'postgres';
+import { PGliteStore } from './pglite-store.ts';
+import { PostgresStore, redactUrl } from './postgres-store.ts';
+import type { Store } from './store.ts';
+
+export const DEFAULT_DB = 'pglite:./.tickflow/pgdata';
+
+/** A user-facing failure to open the database: one clear line, exit code 2. */
+export class DatabaseConfigError extends Error {
+  override readonly name = 'DatabaseConfigError';
+}
+
+export type DbTarget = { kind: 'postgres'; url: string } | { kind: 'pglite'; dir: string | null };
+
+/** postgres://… | postgresql://… | pglite:DIR | pglite:memory | memory */
+export function parseDbTarget(db: string): DbTarget {
+  if (db.startsWith('postgres://') || db.startsWith('postgresql://')) {
+    try {
+      new URL(db);
+    } catch {
+      throw new DatabaseConfigError(`--db: "${redactUrl(db)}" is not a valid PostgreSQL URL`);
+    }
+    return { kind: 'postgres', url: db };
+  }
+  if (db === 'memory' || db === 'pglite:memory') return { kind: 'pglite', dir: null };
+  if (db.startsWith('pglite:')) {
+    const dir = db.slice('pglite:'.length);
+    if (dir.length === 0) throw new DatabaseConfigError('--db: pglite: needs a directory, e.g. pglite:./.tickflow/pgdata');
+    return { kind: 'pglite', dir: resolve(dir) };
+  }
+  throw new DatabaseConfigError(
+    `--db: "${db.slice(0, 60)}" is not a database; use postgres://user@host:5432/db, pglite:DIR or memory`,
+  );
+}
+
+/** Open, check it answers, and migrate. Errors a user can fix become DatabaseConfigError. */
+export async function openStore(db: string, options: { migrate?: boolean } = {}): Promise<Store> {
+  const target = parseDbTarget(db);
+  let store: Store;
+  if (target.kind === 'pglite') {
+    try {
+      store = await PGliteStore.open(target.dir);
+    } catch (e) {
+      throw new DatabaseConfigError(`cannot open embedded database at ${target.dir}: ${(e as Error).message}`);
+    }
+  } else {
+    await ensurePostgresDatabase(target.url);
+    store = new PostgresStore(target.url);
+    try {
+      await store.query('SELECT 1');
+    } catch (e) {
+      await store.close().catch(() => {});
+      throw new DatabaseConfigError(describePgError(target.url, e));
+    }
+  }
+  if (options.migrate !== false) await store.migrate();
+  return store;
+}
+
+/** Create the named database if the server answers but it does not exist yet. */
+async function ensurePostgresDatabase(url: string): Promise<void> {
+  const probe = postgres(url, { max: 1, connect_timeout: 10, onnotice: () => {} });
+  try {
+    await probe`SELECT 1`;
+  } catch (e) {
+    if ((e as { code?: string }).code !== '3D000') throw new DatabaseConfigError(describePgError(url, e));
+    const u = new URL(url);
+    const name = decodeURIComponent(u.pathname.slice(1));
+    u.pathname = '/postgres';
+    const admin = postgres(u.toString(), { max: 1, connect_timeout: 10, onnotice: () => {} });
+    try {
+      await admin.unsafe(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
+      process.stderr.write(`tickflow: created database "${name}"\n`);
+    } catch (e2) {
+      if ((e2 as { code?: string }).code !== '42P04') throw new DatabaseConfigError(describePgError(url, e2));
+    } finally {
+      await admin.end({ timeout: 2 });
+    }
+  } finally {
+    await probe.end({ timeout: 2 });
+  }
+}
+
+export function describePgError(url: string, e: unknown): string {
+  const err = e as { code?: string; message?: string };
+  const where = redactUrl(url);
+  if (err.code === 'ECONNREFUSED') return `cannot reach PostgreSQL at ${where}: connection refused (is it running?)`;
+  if (err.code === 'ENOTFOUND') return `cannot reach PostgreSQL at ${where}: host not found`;
+  if (err.code === 'CONNECT_TIMEOUT') return `cannot reach PostgreSQL at ${where}: connection timed out`;
+  if (err.code === '28P01' || err.code === '28000') return `PostgreSQL at ${where} refused the credentials: ${err.message}`;
+  return `PostgreSQL at ${where}: ${err.message ?? String(e)}`;
+}

@@ -1,0 +1,83 @@
+import { mkdirSync } from 'node:fs';
+import { PGlite, type Transaction } from '@electric-sql/pglite';
+import type { EngineOutput } from '../engine/records.ts';
+import { applyMigrations } from './migrate.ts';
+import type { Store, WriteResult } from './store.ts';
+import { OutputWriter, isUniqueViolation, type WriteTx } from './write-output.ts';
+
+/**
+ * Embedded PostgreSQL (PGlite, WASM) in a local directory, or in memory. It has one
+ * connection, so writes are serialised by PGlite itself; COPY reads from a Blob.
+ */
+export class PGliteStore implements Store {
+  readonly kind = 'pglite' as const;
+  readonly location: string;
+  readonly #db: PGlite;
+  readonly #writer = new OutputWriter();
+
+  private constructor(db: PGlite, location: string) {
+    this.#db = db;
+    this.location = location;
+  }
+
+  /** `dir` null = in memory. */
+  static async open(dir: string | null): Promise<PGliteStore> {
+    if (dir !== null) mkdirSync(dir, { recursive: true });
+    const db = dir === null ? await PGlite.create() : await PGlite.create(dir);
+    return new PGliteStore(db, dir === null ? 'pglite (in memory)' : `pglite:${dir}`);
+  }
+
+  async query<T extends Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
+    if (params.length === 0 && sql.includes(';')) {
+      const results = await this.#db.exec(sql);
+      return (results.at(-1)?.rows ?? []) as T[];
+    }
+    return (await this.#db.query<T>(sql, params)).rows;
+  }
+
+  async migrate(): Promise<void> {
+    await applyMigrations(async (fn) => {
+      await this.#db.transaction(async (tx) => {
+        await fn(async (q, params) => {
+          if (params === undefined || params.length === 0) {
+            const r = await tx.exec(q);
+            return (r.at(-1)?.rows ?? []) as Record<string, unknown>[];
+          }
+          return (await tx.query<Record<string, unknown>>(q, params)).rows;
+        });
+      });
+    });
+  }
+
+  async write(out: EngineOutput): Promise<WriteResult> {
+    return this.#db.transaction((tx) => this.#writer.write(txOps(tx), out));
+  }
+
+  async close(): Promise<void> {
+    if (!this.#db.closed) await this.#db.close();
+  }
+}
+
+function txOps(tx: Transaction): WriteTx {
+  return {
+    async run(q, params = []) {
+      const r = params.length === 0 ? (await tx.exec(q)).at(-1) : await tx.query(q, params);
+      return r?.affectedRows ?? 0;
+    },
+    async copyIn(target, text) {
+      await tx.query(`COPY ${target} FROM '/dev/blob'`, [], { blob: new Blob([text]) });
+    },
+    async tryUnique(fn) {
+      await tx.exec('SAVEPOINT tickflow_copy');
+      try {
+        await fn();
+      } catch (e) {
+        if (!isUniqueViolation(e)) throw e;
+        await tx.exec('ROLLBACK TO SAVEPOINT tickflow_copy');
+        return false;
+      }
+      await tx.exec('RELEASE SAVEPOINT tickflow_copy');
+      return true;
+    },
+  };
+}

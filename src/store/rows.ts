@@ -1,0 +1,103 @@
+import type { Alert, Candle, DeadLetter } from '../engine/records.ts';
+import { formatPriceE4, formatTimestamp, type Trade } from '../trade/trade.ts';
+
+/**
+ * Encodings shared by both backends: COPY text for the hot table, column arrays for `unnest`
+ * inserts of the small ones.
+ */
+
+/** COPY text format escapes; only trade_id can carry such characters (tickers are validated). */
+function copyEscape(s: string): string {
+  return s.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'));
+}
+
+const NEEDS_ESCAPE = /[\\\t\n\r]/;
+
+export function tradesToCopyText(trades: readonly Trade[]): string {
+  let s = '';
+  for (const t of trades) {
+    const id = NEEDS_ESCAPE.test(t.tradeId) ? copyEscape(t.tradeId) : t.tradeId;
+    s += `${id}\t${t.ticker}\t${formatPriceE4(t.priceE4)}\t${t.volume}\t${formatTimestamp(t.tsMs)}\n`;
+  }
+  return s;
+}
+
+export const TRADE_COLUMNS = 'trade_id, ticker, price, volume, trade_timestamp';
+
+export const INSERT_ALERTS_SQL = `
+INSERT INTO trade_alerts (alert_id, kind, trade_id, ticker, price, volume, trade_timestamp, threshold,
+                          baseline_mean, factor, lookback, detected_at, message)
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::numeric[], $6::int[], $7::timestamptz[],
+                     $8::bigint[], $9::numeric[], $10::numeric[], $11::int[], $12::timestamptz[], $13::text[])
+ON CONFLICT (alert_id) DO NOTHING`;
+
+export function alertParams(alerts: readonly Alert[]): unknown[][] {
+  const cols: unknown[][] = Array.from({ length: 13 }, () => []);
+  for (const a of alerts) {
+    const t = a.trade;
+    cols[0]!.push(a.alertId);
+    cols[1]!.push(a.kind);
+    cols[2]!.push(t.tradeId);
+    cols[3]!.push(t.ticker);
+    cols[4]!.push(formatPriceE4(t.priceE4));
+    cols[5]!.push(t.volume);
+    cols[6]!.push(formatTimestamp(t.tsMs));
+    cols[7]!.push(a.threshold);
+    cols[8]!.push(a.baselineMeanE4 === null ? null : formatPriceE4(a.baselineMeanE4));
+    cols[9]!.push(a.factor);
+    cols[10]!.push(a.lookback);
+    cols[11]!.push(formatTimestamp(a.detectedAtMs));
+    cols[12]!.push(a.message);
+  }
+  return cols;
+}
+
+/** Re-emitting an identical candle (a replayed file) changes nothing and counts as nothing. */
+export const UPSERT_CANDLES_SQL = `
+INSERT INTO trade_candles AS c (ticker, window_start, window_end, open, high, low, close, volume, vwap, trade_count)
+SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[], $4::numeric[], $5::numeric[], $6::numeric[],
+                     $7::numeric[], $8::bigint[], $9::numeric[], $10::int[])
+ON CONFLICT (ticker, window_start) DO UPDATE SET
+  window_end = EXCLUDED.window_end, open = EXCLUDED.open, high = EXCLUDED.high, low = EXCLUDED.low,
+  close = EXCLUDED.close, volume = EXCLUDED.volume, vwap = EXCLUDED.vwap, trade_count = EXCLUDED.trade_count
+WHERE (c.window_end, c.open, c.high, c.low, c.close, c.volume, c.vwap, c.trade_count)
+  IS DISTINCT FROM (EXCLUDED.window_end, EXCLUDED.open, EXCLUDED.high, EXCLUDED.low, EXCLUDED.close,
+                    EXCLUDED.volume, EXCLUDED.vwap, EXCLUDED.trade_count)`;
+
+export function candleParams(candles: readonly Candle[]): unknown[][] {
+  const cols: unknown[][] = Array.from({ length: 10 }, () => []);
+  for (const c of candles) {
+    cols[0]!.push(c.ticker);
+    cols[1]!.push(formatTimestamp(c.windowStartMs));
+    cols[2]!.push(formatTimestamp(c.windowEndMs));
+    cols[3]!.push(formatPriceE4(c.openE4));
+    cols[4]!.push(formatPriceE4(c.highE4));
+    cols[5]!.push(formatPriceE4(c.lowE4));
+    cols[6]!.push(formatPriceE4(c.closeE4));
+    cols[7]!.push(c.volume);
+    cols[8]!.push(formatPriceE4(c.vwapE4));
+    cols[9]!.push(c.tradeCount);
+  }
+  return cols;
+}
+
+/** Raw bytes travel as base64 text: one encoding that both drivers pass through arrays unchanged. */
+export const INSERT_DEAD_LETTERS_SQL = `
+INSERT INTO dead_letters (received_at, reason_code, reason, raw, source, source_partition, source_offset)
+SELECT r, c, m, decode(b, 'base64'), s, p, o
+FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::bigint[]) AS u(r, c, m, b, s, p, o)
+ON CONFLICT (source, source_partition, source_offset) DO NOTHING`;
+
+export function deadLetterParams(letters: readonly DeadLetter[]): unknown[][] {
+  const cols: unknown[][] = Array.from({ length: 7 }, () => []);
+  for (const d of letters) {
+    cols[0]!.push(formatTimestamp(d.receivedAtMs));
+    cols[1]!.push(d.code);
+    cols[2]!.push(d.reason);
+    cols[3]!.push(Buffer.from(typeof d.raw === 'string' ? Buffer.from(d.raw, 'utf8') : d.raw).toString('base64'));
+    cols[4]!.push(d.source);
+    cols[5]!.push(d.partition);
+    cols[6]!.push(d.offset);
+  }
+  return cols;
+}

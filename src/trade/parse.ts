@@ -1,0 +1,99 @@
+import { parseDecimalE4, parseNumberE4 } from './decimal.ts';
+import { checkEpochMs, clip, parseIsoTimestamp } from './timestamp.ts';
+import { MAX_TRADE_ID_LENGTH, MAX_VOLUME, TICKER_PATTERN, type Trade } from './trade.ts';
+
+/** Why a record was refused; `code` is stable (metrics, tests, the Flink compiler), `reason` is for people. */
+export type RejectCode =
+  | 'too_large'
+  | 'invalid_utf8'
+  | 'invalid_json'
+  | 'not_an_object'
+  | 'missing_field'
+  | 'invalid_trade_id'
+  | 'invalid_ticker'
+  | 'invalid_price'
+  | 'invalid_volume'
+  | 'invalid_timestamp';
+
+export type ParseResult = { ok: true; trade: Trade } | { ok: false; code: RejectCode; reason: string };
+
+export const DEFAULT_MAX_RECORD_BYTES = 64 * 1024;
+
+const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function reject(code: RejectCode, reason: string): ParseResult {
+  return { ok: false, code, reason };
+}
+
+/** Bytes from Kafka or a file: size and UTF-8 are checked before JSON. */
+export function parseTradeBytes(bytes: Uint8Array, maxBytes = DEFAULT_MAX_RECORD_BYTES): ParseResult {
+  if (bytes.length > maxBytes) return reject('too_large', `record of ${bytes.length} bytes exceeds ${maxBytes}`);
+  let text: string;
+  try {
+    text = utf8.decode(bytes);
+  } catch {
+    return reject('invalid_utf8', 'record is not valid UTF-8');
+  }
+  return parseTradeText(text, maxBytes);
+}
+
+/**
+ * One JSON trade event → a Trade, or the reason it was refused. Never throws: every input,
+ * however broken, must become either a trade or a dead letter.
+ */
+export function parseTradeText(text: string, maxBytes = DEFAULT_MAX_RECORD_BYTES): ParseResult {
+  // Characters ≤ bytes, so this cheap check is exact only when it passes; the byte check is done by callers with bytes.
+  if (text.length > maxBytes) return reject('too_large', `record of ${text.length} characters exceeds ${maxBytes} bytes`);
+  if (text.length === 0 || text.trim().length === 0) return reject('invalid_json', 'record is empty');
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    return reject('invalid_json', `record is not JSON (${(e as Error).message})`);
+  }
+  return validateTrade(value);
+}
+
+export function validateTrade(value: unknown): ParseResult {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return reject('not_an_object', 'record is not a JSON object');
+  }
+  const o = value as Record<string, unknown>;
+
+  const tradeId = o.trade_id;
+  if (tradeId === undefined || tradeId === null) return reject('missing_field', 'trade_id is missing');
+  if (typeof tradeId !== 'string' || tradeId.length === 0 || tradeId.length > MAX_TRADE_ID_LENGTH) {
+    return reject('invalid_trade_id', `trade_id must be a string of 1..${MAX_TRADE_ID_LENGTH} characters`);
+  }
+  // PostgreSQL text cannot hold NUL, and control characters in a key are never intended.
+  if (CONTROL_CHARS.test(tradeId)) return reject('invalid_trade_id', 'trade_id contains control characters');
+
+  const ticker = o.ticker;
+  if (ticker === undefined || ticker === null) return reject('missing_field', 'ticker is missing');
+  if (typeof ticker !== 'string' || !TICKER_PATTERN.test(ticker)) {
+    return reject('invalid_ticker', `ticker ${typeof ticker === 'string' ? `"${clip(ticker)}"` : 'is not a string and'} must be 1-10 of A-Z 0-9 . -`);
+  }
+
+  const price = o.price;
+  if (price === undefined || price === null) return reject('missing_field', 'price is missing');
+  const p = typeof price === 'string' ? parseDecimalE4(price) : typeof price === 'number' ? parseNumberE4(price) : null;
+  if (p === null) return reject('invalid_price', 'price must be a decimal string or a number');
+  if (!p.ok) return reject('invalid_price', p.reason);
+
+  const volume = o.volume;
+  if (volume === undefined || volume === null) return reject('missing_field', 'volume is missing');
+  if (typeof volume !== 'number' || !Number.isInteger(volume) || volume < 1 || volume > MAX_VOLUME) {
+    return reject('invalid_volume', `volume must be an integer in 1..${MAX_VOLUME}`);
+  }
+
+  // The seed's producer wrote `timestamp`; we read it as an alias and always write `trade_timestamp`.
+  const ts = o.trade_timestamp ?? o.timestamp;
+  if (ts === undefined || ts === null) return reject('missing_field', 'trade_timestamp is missing');
+  const t = typeof ts === 'string' ? parseIsoTimestamp(ts) : typeof ts === 'number' ? checkEpochMs(ts) : null;
+  if (t === null) return reject('invalid_timestamp', 'trade_timestamp must be an ISO-8601 string or epoch milliseconds');
+  if (!t.ok) return reject('invalid_timestamp', t.reason);
+
+  return { ok: true, trade: { tradeId, ticker, priceE4: p.e4, volume, tsMs: t.ms } };
+}
