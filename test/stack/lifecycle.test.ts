@@ -13,7 +13,7 @@ import { stackLayout } from '../../src/stack/layout.ts';
 import { isPortFree } from '../../src/stack/ports.ts';
 import { findStackProcesses } from '../../src/stack/processes.ts';
 import { stackSettings } from '../../src/stack/settings.ts';
-import { stackDown } from '../../src/stack/stack.ts';
+import { currentStackInfo, stackDown, startTaskManager, stopComponent } from '../../src/stack/stack.ts';
 import { runCli } from '../support/stack.ts';
 
 async function freePort(): Promise<number> {
@@ -109,6 +109,17 @@ describe('tickflow stack lifecycle (private stack, cold cache)', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/^tickflow stack: no component "zookeeper"/);
   }, 60_000);
+
+  it('restarts a killed TaskManager (what recovery tests use)', async () => {
+    const settings = stackSettings({}, env);
+    const before = await currentStackInfo(settings);
+    const stopped = await stopComponent(settings, 'taskmanager', { signal: 'SIGKILL' });
+    expect(stopped).toEqual({ pid: before.pids.taskmanager, outcome: 'killed' });
+    const pid = await startTaskManager(settings);
+    expect(pid).not.toBe(before.pids.taskmanager);
+    const after = await currentStackInfo(settings);
+    expect(after.pids).toEqual({ ...before.pids, taskmanager: pid });
+  }, 180_000);
 
   it('down stops every process it started, waits for them, and frees the ports; data stays', async () => {
     const result = await runCli(['stack', 'down'], { env });
