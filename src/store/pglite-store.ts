@@ -59,7 +59,7 @@ export class PGliteStore implements Store {
 }
 
 function txOps(tx: Transaction): WriteTx {
-  return {
+  const ops: WriteTx = {
     async run(q, params = []) {
       const r = params.length === 0 ? (await tx.exec(q)).at(-1) : await tx.query(q, params);
       return r?.affectedRows ?? 0;
@@ -70,7 +70,7 @@ function txOps(tx: Transaction): WriteTx {
     async tryUnique(fn) {
       await tx.exec('SAVEPOINT tickflow_copy');
       try {
-        await fn();
+        await fn(ops);
       } catch (e) {
         if (!isUniqueViolation(e)) throw e;
         await tx.exec('ROLLBACK TO SAVEPOINT tickflow_copy');
@@ -80,4 +80,5 @@ function txOps(tx: Transaction): WriteTx {
       return true;
     },
   };
+  return ops;
 }

@@ -1,10 +1,11 @@
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import postgres from 'postgres';
 import type { EngineOutput } from '../engine/records.ts';
 import { applyMigrations } from './migrate.ts';
 import type { Store, WriteResult } from './store.ts';
 import { OutputWriter, isUniqueViolation, type WriteTx } from './write-output.ts';
+
+/** The COPY failed for a reason postgres.js did not pass on; the staging path will surface it if it is real. */
+const COPY_REFUSED = 'TICKFLOW_COPY_REFUSED';
 
 type Sql = postgres.Sql<Record<string, never>>;
 type TxSql = postgres.TransactionSql<Record<string, never>>;
@@ -58,16 +59,36 @@ function txOps(tx: TxSql): WriteTx {
     },
     async copyIn(target, text) {
       const stream = await tx.unsafe(`COPY ${target} FROM STDIN`).writable();
-      await pipeline(Readable.from([text]), stream);
+      await new Promise<void>((resolve, reject) => stream.write(text, (e) => (e ? reject(e) : resolve())));
+      stream.end();
+      for (let attempt = 0; ; attempt++) {
+        // end() hands over to the driver's final step on a later tick; until then the
+        // connection refuses other statements.
+        await new Promise((r) => setImmediate(r));
+        try {
+          await tx.unsafe('SELECT 1');
+          return;
+        } catch (e) {
+          const code = (e as { code?: string }).code;
+          if (code === 'COPY_IN_PROGRESS' && attempt < 1000) continue;
+          if (code === '25P02') throw Object.assign(new Error('COPY was refused'), { code: COPY_REFUSED });
+          throw e;
+        }
+      }
     },
     async tryUnique(fn) {
       try {
-        await tx.savepoint(async () => {
-          await fn();
+        // Statements inside must run on the savepoint's own handle: a failure seen by the outer
+        // transaction's handle would fail the whole transaction at commit.
+        await tx.savepoint(async (sp) => {
+          await fn(txOps(sp));
         });
         return true;
       } catch (e) {
-        if (isUniqueViolation(e)) return false;
+        // The savepoint was rolled back: the staging path redoes the batch safely (and reports
+        // a real data error if there is one).
+        const code = (e as { code?: string }).code;
+        if (isUniqueViolation(e) || code === COPY_REFUSED || code === 'COPY_IN_PROGRESS') return false;
         throw e;
       }
     },

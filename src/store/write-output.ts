@@ -18,10 +18,10 @@ export interface WriteTx {
   /** COPY … FROM STDIN (or PGlite's /dev/blob) of COPY text into `table (columns)`. */
   copyIn(target: string, text: string): Promise<void>;
   /**
-   * Run `fn` under a savepoint. A unique violation rolls back to it and resolves false;
-   * any other error propagates (and fails the transaction).
+   * Run `fn` under a savepoint. A unique violation (or a COPY failure the driver cannot
+   * explain) rolls back to it and resolves false; any other error propagates.
    */
-  tryUnique(fn: () => Promise<void>): Promise<boolean>;
+  tryUnique(fn: (inner: WriteTx) => Promise<void>): Promise<boolean>;
 }
 
 const STAGE_TABLE = 'tickflow_stage_trades';
@@ -53,7 +53,7 @@ export class OutputWriter {
   async #writeTrades(tx: WriteTx, text: string, rows: number): Promise<number> {
     if (this.#stagedBatchesLeft > 0) {
       this.#stagedBatchesLeft--;
-    } else if (await tx.tryUnique(() => tx.copyIn(`stock_trades (${TRADE_COLUMNS})`, text))) {
+    } else if (await tx.tryUnique((inner) => inner.copyIn(`stock_trades (${TRADE_COLUMNS})`, text))) {
       return rows;
     } else {
       this.#stagedBatchesLeft = this.#stagingAfterConflict;

@@ -1,0 +1,203 @@
+import { describe, expect, it } from 'vitest';
+import { Engine } from '../../src/engine/engine.ts';
+import type { Alert, Candle } from '../../src/engine/records.ts';
+import { specWith } from '../../src/spec/spec.ts';
+import { formatPriceE4 } from '../../src/trade/trade.ts';
+
+const T0 = Date.UTC(2026, 10, 25, 9, 30, 0); // a minute boundary
+let offset = 0;
+function rec(trade_id: string, ticker: string, price: string, volume: number, atMs: number) {
+  return {
+    value: JSON.stringify({ trade_id, ticker, price, volume, trade_timestamp: new Date(T0 + atMs).toISOString() }),
+    source: 'test',
+    partition: 0,
+    offset: offset++,
+  };
+}
+
+function run(engine: Engine, records: ReturnType<typeof rec>[], finish = true) {
+  for (const r of records) engine.process(r);
+  if (finish) engine.finish();
+  return engine.drain();
+}
+
+const candleView = (c: Candle) => ({
+  ticker: c.ticker,
+  start: c.windowStartMs - T0,
+  o: formatPriceE4(c.openE4),
+  h: formatPriceE4(c.highE4),
+  l: formatPriceE4(c.lowE4),
+  c: formatPriceE4(c.closeE4),
+  v: c.volume,
+  vwap: formatPriceE4(c.vwapE4),
+  n: c.tradeCount,
+});
+const alertView = (a: Alert) => `${a.alertId}${a.baselineMeanE4 === null ? '' : ` mean=${formatPriceE4(a.baselineMeanE4)}`}`;
+
+describe('candles', () => {
+  it('computes OHLC, volume, count and VWAP (half-up to 4 decimals) per ticker and minute', () => {
+    const e = new Engine(specWith({ rules: { volumeSpike: { enabled: false } } }));
+    const out = run(e, [
+      rec('a1', 'AAPL', '10.00', 100, 1_000),
+      rec('a2', 'AAPL', '12.00', 300, 2_000),
+      rec('a3', 'AAPL', '9.50', 100, 3_000),
+      rec('m1', 'MSFT', '1.0001', 3, 5_000),
+      rec('m2', 'MSFT', '1.0002', 3, 6_000),
+      rec('m3', 'MSFT', '1.0002', 1, 7_000),
+      rec('a4', 'AAPL', '11.00', 200, 59_999),
+      rec('a5', 'AAPL', '20.00', 1, 60_000), // next window
+    ]);
+    // AAPL: (10*100 + 12*300 + 9.5*100 + 11*200) / 700 = 7750/700 = 11.071428… → 11.0714
+    // MSFT: (1.0001*3 + 1.0002*4) / 7 = 7.0011/7 = 1.000157… → 1.0002 (half-up)
+    expect(out.candles.map(candleView)).toEqual([
+      { ticker: 'AAPL', start: 0, o: '10.0000', h: '12.0000', l: '9.5000', c: '11.0000', v: 700, vwap: '11.0714', n: 4 },
+      { ticker: 'MSFT', start: 0, o: '1.0001', h: '1.0002', l: '1.0001', c: '1.0002', v: 7, vwap: '1.0002', n: 3 },
+      { ticker: 'AAPL', start: 60_000, o: '20.0000', h: '20.0000', l: '20.0000', c: '20.0000', v: 1, vwap: '20.0000', n: 1 },
+    ]);
+  });
+
+  it('rounds VWAP half-up exactly at .5 of the last digit', () => {
+    const e = new Engine(specWith({}));
+    // (0.0001*1 + 0.0002*1)/2 = 0.00015 → 0.0002
+    const out = run(e, [rec('x1', 'X', '0.0001', 1, 0), rec('x2', 'X', '0.0002', 1, 1)]);
+    expect(out.candles.map((c) => formatPriceE4(c.vwapE4))).toEqual(['0.0002']);
+  });
+
+  it('stays exact when Σ price·volume exceeds 2^53', () => {
+    const e = new Engine(specWith({ rules: { largeTrade: { enabled: false }, volumeSpike: { enabled: false } } }));
+    const out = run(e, [
+      rec('b1', 'BIG', '999999.9999', 2_147_483_647, 0),
+      rec('b2', 'BIG', '999999.9998', 2_147_483_647, 1),
+      rec('b3', 'BIG', '0.0001', 1, 2),
+    ]);
+    // Σ(p·v)·10^4 = (9999999999 + 9999999998)·2147483647 + 1; ÷ (2·2147483647 + 1), half-up
+    const num = (9_999_999_999n + 9_999_999_998n) * 2_147_483_647n + 1n;
+    const den = 2n * 2_147_483_647n + 1n;
+    const q = num / den;
+    const expected = (num - q * den) * 2n >= den ? q + 1n : q;
+    expect(out.candles[0]!.vwapE4).toBe(Number(expected));
+    expect(out.candles[0]!.volume).toBe(4_294_967_295);
+  });
+
+  it('emits a window only once the watermark passes its end, and the rest at end of input', () => {
+    const e = new Engine(specWith({})); // out-of-orderness 5 s
+    const first = run(e, [rec('c1', 'AAPL', '1', 1, 10_000), rec('c2', 'AAPL', '1', 1, 64_999)], false);
+    expect(first.candles).toEqual([]); // watermark 59.999 s < 60 s
+    const second = run(e, [rec('c3', 'AAPL', '1', 1, 65_000)], false);
+    expect(second.candles.map((c) => c.windowStartMs - T0)).toEqual([0]); // watermark reached 60 s
+    e.finish();
+    expect(e.drain().candles.map((c) => [c.windowStartMs - T0, c.tradeCount])).toEqual([[60_000, 2]]);
+  });
+
+  it('uses arrival order for open and close, event time for the window', () => {
+    const e = new Engine(specWith({}));
+    const out = run(e, [rec('o1', 'Q', '5', 1, 3_000), rec('o2', 'Q', '7', 1, 1_000), rec('o3', 'Q', '6', 1, 2_000)]);
+    expect(out.candles.map(candleView)[0]).toMatchObject({ o: '5.0000', c: '6.0000', h: '7.0000', l: '5.0000', n: 3 });
+  });
+});
+
+describe('lateness', () => {
+  it('stores and counts a late trade but leaves it out of candles', () => {
+    const e = new Engine(specWith({}));
+    const out = run(e, [
+      rec('l1', 'AAPL', '10', 100, 70_000), // watermark → 65 s: window [0,60) closed
+      rec('l2', 'AAPL', '99', 5, 30_000), // late (30 s < 65 s)
+      rec('l3', 'AAPL', '11', 100, 66_000), // on time (66 s ≥ 65 s)
+      rec('l4', 'AAPL', '12', 100, 64_000), // late by 1 s
+    ]);
+    expect(e.counters.late).toBe(2);
+    expect(out.trades.map((t) => t.tradeId)).toEqual(['l1', 'l2', 'l3', 'l4']);
+    expect(out.candles.map(candleView)).toEqual([
+      { ticker: 'AAPL', start: 60_000, o: '10.0000', h: '11.0000', l: '10.0000', c: '11.0000', v: 200, vwap: '10.5000', n: 2 },
+    ]);
+  });
+
+  it('still raises a large-trade alert for a late trade (that rule has no window)', () => {
+    const e = new Engine(specWith({}));
+    const out = run(e, [rec('x1', 'A', '1', 10, 100_000), rec('x2', 'A', '1', 2_000_000, 0)]);
+    expect(e.counters.late).toBe(1);
+    expect(out.alerts.map(alertView)).toEqual(['large:x2']);
+  });
+});
+
+describe('duplicates', () => {
+  it('keeps the first record of a trade_id; replays add nothing', () => {
+    const e = new Engine(specWith({}));
+    const out = run(e, [
+      rec('d1', 'AAPL', '10', 1_500_000, 0),
+      rec('d1', 'AAPL', '10', 1_500_000, 0), // exact replay
+      rec('d1', 'AAPL', '50', 7, 1_000), // same id, different body: first wins
+      rec('d2', 'AAPL', '20', 100, 2_000),
+    ]);
+    expect(e.counters.duplicates).toBe(2);
+    expect(out.trades.map((t) => t.tradeId)).toEqual(['d1', 'd2']);
+    expect(out.alerts.map(alertView)).toEqual(['large:d1']);
+    expect(out.candles.map(candleView)).toEqual([
+      { ticker: 'AAPL', start: 0, o: '10.0000', h: '20.0000', l: '10.0000', c: '20.0000', v: 1_500_100, vwap: '10.0007', n: 2 },
+    ]);
+  });
+});
+
+describe('large-trade alerts', () => {
+  it('fires strictly above the threshold', () => {
+    const e = new Engine(specWith({ rules: { largeTrade: { threshold: 1_000_000 }, volumeSpike: { enabled: false } } }));
+    const out = run(e, [rec('at', 'A', '1', 1_000_000, 0), rec('above', 'A', '1', 1_000_001, 1)]);
+    expect(out.alerts.map(alertView)).toEqual(['large:above']);
+    expect(out.alerts[0]).toMatchObject({ kind: 'large_trade', threshold: 1_000_000, message: 'Large trade detected for A' });
+  });
+});
+
+describe('volume-spike alerts', () => {
+  const spec = specWith({ rules: { largeTrade: { enabled: false }, volumeSpike: { factor: 3, lookback: 3 } } });
+
+  it('needs `lookback` earlier trades and compares with the mean of exactly those', () => {
+    const e = new Engine(spec);
+    const out = run(e, [
+      rec('s1', 'A', '1', 100, 0),
+      rec('s2', 'A', '1', 1_000, 1), // only 1 earlier trade: never a spike
+      rec('s3', 'A', '1', 200, 2),
+      rec('s4', 'A', '1', 3_900, 3), // mean(100,1000,200)=433.33, ×3 = 1300 → spike
+      rec('s5', 'A', '1', 15_300, 4), // mean(1000,200,3900)=1700, ×3 = 5100 → spike
+      rec('s6', 'A', '1', 19_400, 5), // mean(200,3900,15300)=6466.67, ×3 = 19400 → not strictly above
+      rec('b1', 'B', '1', 999_999, 6), // other ticker has no history
+    ]);
+    expect(out.alerts.map(alertView)).toEqual(['spike:s4 mean=433.3333', 'spike:s5 mean=1700.0000']);
+    expect(out.alerts[0]).toMatchObject({ kind: 'volume_spike', factor: 3, lookback: 3 });
+  });
+
+  it('orders the baseline by event time, not arrival, and waits for the watermark', () => {
+    const e = new Engine(spec);
+    // Arrival order: 3, 1, 2, 4 (all within the 5 s bound). In event time: 100, 100, 100, 1000.
+    const pending = run(e, [rec('e3', 'A', '1', 100, 3_000), rec('e1', 'A', '1', 100, 1_000), rec('e2', 'A', '1', 100, 2_000), rec('e4', 'A', '1', 1_000, 4_000)], false);
+    expect(pending.alerts).toEqual([]); // watermark is at -1 s: nothing released yet
+    const out = run(e, [rec('e5', 'A', '1', 1, 9_000)], false); // watermark 4 s: e1..e4 released in event order
+    expect(out.alerts.map(alertView)).toEqual(['spike:e4 mean=100.0000']);
+  });
+
+  it('leaves late trades out of the baseline', () => {
+    const e = new Engine(spec);
+    const out = run(e, [
+      rec('p1', 'A', '1', 10, 10_000),
+      rec('p2', 'A', '1', 10, 11_000),
+      rec('late', 'A', '1', 1_000_000, 0), // late: neither alerted as a spike nor in the mean
+      rec('p3', 'A', '1', 10, 12_000),
+      rec('p4', 'A', '1', 31, 13_000),
+    ]);
+    expect(e.counters.late).toBe(1);
+    expect(out.alerts.map(alertView)).toEqual(['spike:p4 mean=10.0000']);
+  });
+});
+
+describe('dead letters', () => {
+  it('turns every rejected record into a dead letter with its position and reason', () => {
+    const e = new Engine(specWith({}));
+    e.process({ value: 'garbage', source: 'file.jsonl', partition: 0, offset: 7 });
+    e.process({ value: Uint8Array.from([0xff]), source: 'trades', partition: 2, offset: 99 });
+    const out = e.drain();
+    expect(out.deadLetters.map((d) => [d.source, d.partition, d.offset, d.code])).toEqual([
+      ['file.jsonl', 0, 7, 'invalid_json'],
+      ['trades', 2, 99, 'invalid_utf8'],
+    ]);
+    expect(e.counters).toMatchObject({ read: 2, rejected: 2, accepted: 0 });
+  });
+});
