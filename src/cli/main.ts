@@ -4,6 +4,7 @@ import { queryCommand } from './query-command.ts';
 import { runCommand } from './run-command.ts';
 import { simulateCommand } from './simulate-command.ts';
 import { specCommand } from './spec-command.ts';
+import { stackCommand } from './stack.ts';
 import { UsageError } from './usage-error.ts';
 
 const program = new Command('tickflow')
@@ -12,7 +13,7 @@ const program = new Command('tickflow')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
-for (const cmd of [runCommand(), queryCommand(), simulateCommand(), specCommand()]) {
+for (const cmd of [runCommand(), queryCommand(), simulateCommand(), specCommand(), stackCommand()]) {
   program.addCommand(cmd.exitOverride());
 }
 
