@@ -1,8 +1,10 @@
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
 import { flinkLog4j, kafkaLog4j, kafkaServerProperties, writeStackConfig } from './config.ts';
 import { ensureTickflowDatabase, redactUrl } from './database.ts';
 import { flinkProcessParams, type FlinkProcessParams } from './flink-resources.ts';
@@ -12,6 +14,7 @@ import { type Component, type StackLayout, components, logFile, outFile, stackLa
 import { findStackProcesses, identityFlags, type Launch, launch, runningPid, stopComponentProcess, tailLines, terminate } from './processes.ts';
 import { isPortFree, portOwner } from './ports.ts';
 import { isResolved, resolveStack } from './resolve.ts';
+import { withUpLock } from './up-lock.ts';
 import type { StackPorts, StackSettings } from './settings.ts';
 import { StackError } from './stack-error.ts';
 import { stackVersions, type StackVersions } from './versions.ts';
@@ -187,8 +190,6 @@ function kafkaClusterId(): string {
 /** Formats the KRaft metadata log once; `up` after `down` keeps topics and offsets. */
 async function formatKafkaStorage(java: Java, layout: StackLayout, timeoutMs: number): Promise<boolean> {
   if (existsSync(join(layout.data.kafka, 'meta.properties'))) return false;
-  const { execFile } = await import('node:child_process');
-  const { promisify } = await import('node:util');
   try {
     await promisify(execFile)(java.command, [
       `-Dlog4j2.configurationFile=${join(layout.conf.kafka, 'tools-log4j2.properties')}`,
@@ -252,10 +253,11 @@ async function taskManagerIds(settings: StackSettings): Promise<Set<string>> {
  * not in `knownTaskManagers` registered with free slots: after a kill, the JobManager still
  * lists the dead one until its heartbeat times out.
  */
-async function waitHealthy(component: Component, pid: number, settings: StackSettings, layout: StackLayout, knownTaskManagers: Set<string>): Promise<string> {
+async function waitHealthy(component: Component, pid: number, settings: StackSettings, layout: StackLayout, knownTaskManagers: Set<string>, signal?: AbortSignal): Promise<string> {
   const deadline = Date.now() + settings.timeoutMs;
   let last = 'not started';
   for (;;) {
+    if (signal?.aborted) throw new Error(`stopped waiting for ${component}`);
     if ((await runningPid(layout, component)) !== pid) {
       const lines = [...await tailLines(outFile(layout, component), 10), ...await tailLines(logFile(layout, component), 20)];
       throw new StackError(`${component} exited while starting; the last lines of logs/${component}.out and .log:`, 'environment', lines);
@@ -293,8 +295,13 @@ export type UpResult = {
  * If a component fails to start, the ones this call started are stopped again.
  */
 export async function stackUp(requested: StackSettings, report: Report = () => {}): Promise<UpResult> {
-  const started = Date.now();
   const layout = stackLayout(requested.dir);
+  // Resolving can take minutes on a cold ~/.m2; a waiting `up` gets that much more time.
+  return withUpLock(layout, requested.timeoutMs + 15 * 60_000, () => up(requested, layout, report));
+}
+
+async function up(requested: StackSettings, layout: StackLayout, report: Report): Promise<UpResult> {
+  const started = Date.now();
   const before = await runningPids(layout);
   const anyRunning = Object.values(before).some((p) => p !== null);
   const state = await readState(layout);
@@ -349,22 +356,35 @@ export async function stackUp(requested: StackSettings, report: Report = () => {
   const params = toStart.some((c) => c !== 'kafka') ? await flinkProcessParams(java.command, layout) : null;
   const knownTaskManagers = toStart.includes('taskmanager') && !toStart.includes('jobmanager') ? await taskManagerIds(settings) : new Set<string>();
 
-  await writeFile(layout.stateFile, `${JSON.stringify({ settings, startedAt: new Date().toISOString(), databaseUrl } satisfies SavedState, null, 2)}\n`);
+  // The running stack's settings are what status/down/logs use; a no-op `up` must not change them.
+  if (toStart.length > 0) {
+    const saved: SavedState = { settings: anyRunning && state !== null ? state.settings : settings, startedAt: new Date().toISOString(), databaseUrl };
+    await writeFile(layout.stateFile, `${JSON.stringify(saved, null, 2)}\n`);
+  }
 
   const launched: Component[] = [];
+  // The first failure ends the wait for all: no point waiting minutes for the others.
+  const abort = new AbortController();
   try {
-    const waits: Array<Promise<[Component, string]>> = [];
+    const waits: Array<Promise<string>> = [];
     for (const c of toStart) {
       const pid = await launch(layout, launchSpec(c, java, settings, layout, params!));
       launched.push(c);
       report(`${c.padEnd(12)} starting (pid ${pid})…`);
-      waits.push(waitHealthy(c, pid, settings, layout, knownTaskManagers).then((d) => [c, d]));
+      waits.push(waitHealthy(c, pid, settings, layout, knownTaskManagers, abort.signal));
     }
-    const results = await Promise.allSettled(waits);
-    const failure = results.find((r) => r.status === 'rejected');
-    if (failure !== undefined) throw (failure as PromiseRejectedResult).reason;
+    // A component that was already running may still be starting (a second `up` right after
+    // the first): wait for it too, so `up` returning means every component answers.
+    for (const c of alreadyRunning) waits.push(waitHealthy(c, before[c]!, settings, layout, new Set(), abort.signal));
+    await new Promise<void>((resolve, reject) => {
+      let pending = waits.length;
+      if (pending === 0) resolve();
+      for (const wait of waits) wait.then(() => { if (--pending === 0) resolve(); }, reject);
+    });
   } catch (error) {
+    abort.abort();
     for (const c of [...launched].reverse()) await stopComponentProcess(layout, c, 15_000);
+    if (alreadyRunning.length === 0) await rm(layout.stateFile, { force: true });
     throw error;
   }
 
