@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { parseDecimalE4, parseNumberE4 } from './decimal.ts';
 import { checkEpochMs, clip, parseIsoTimestamp } from './timestamp.ts';
 import { MAX_TRADE_ID_LENGTH, MAX_VOLUME, TICKER_PATTERN, type Trade } from './trade.ts';
@@ -21,8 +22,6 @@ export const DEFAULT_MAX_RECORD_BYTES = 64 * 1024;
 
 const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
 function reject(code: RejectCode, reason: string): ParseResult {
   return { ok: false, code, reason };
 }
@@ -30,12 +29,9 @@ function reject(code: RejectCode, reason: string): ParseResult {
 /** Bytes from Kafka or a file: size and UTF-8 are checked before JSON. */
 export function parseTradeBytes(bytes: Uint8Array, maxBytes = DEFAULT_MAX_RECORD_BYTES): ParseResult {
   if (bytes.length > maxBytes) return reject('too_large', `record of ${bytes.length} bytes exceeds ${maxBytes}`);
-  let text: string;
-  try {
-    text = utf8.decode(bytes);
-  } catch {
-    return reject('invalid_utf8', 'record is not valid UTF-8');
-  }
+  // isUtf8 + toString is several times faster than a fatal TextDecoder on short records.
+  if (!isUtf8(bytes)) return reject('invalid_utf8', 'record is not valid UTF-8');
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
   return parseTradeText(text, maxBytes);
 }
 
@@ -46,11 +42,11 @@ export function parseTradeBytes(bytes: Uint8Array, maxBytes = DEFAULT_MAX_RECORD
 export function parseTradeText(text: string, maxBytes = DEFAULT_MAX_RECORD_BYTES): ParseResult {
   // Characters ≤ bytes, so this cheap check is exact only when it passes; the byte check is done by callers with bytes.
   if (text.length > maxBytes) return reject('too_large', `record of ${text.length} characters exceeds ${maxBytes} bytes`);
-  if (text.length === 0 || text.trim().length === 0) return reject('invalid_json', 'record is empty');
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (e) {
+    if (text.trim().length === 0) return reject('invalid_json', 'record is empty');
     return reject('invalid_json', `record is not JSON (${(e as Error).message})`);
   }
   return validateTrade(value);

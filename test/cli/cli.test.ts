@@ -1,0 +1,111 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { tickflow } from '../support/cli.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'tickflow-cli-'));
+
+/** A usage error is one line on stderr naming the problem, no stack trace, exit code 2. */
+function expectUsageError(r: { code: number | null; stderr: string }, mentions: string) {
+  expect(r.code).toBe(2);
+  expect(r.stderr).toContain(mentions);
+  expect(r.stderr).not.toMatch(/\n\s+at /);
+}
+
+describe('tickflow CLI', () => {
+  it('explains itself with --help', async () => {
+    const r = await tickflow(['run', '--help']);
+    expect(r.code).toBe(0);
+    for (const flag of ['--source', '--db', '--threshold', '--rate', '--duration', '--no-dashboard', '--json']) expect(r.stdout).toContain(flag);
+    const top = await tickflow(['--help']);
+    expect(top.code).toBe(0);
+    for (const cmd of ['run', 'query', 'simulate', 'spec', 'stack']) expect(top.stdout).toContain(cmd);
+  });
+
+  it.each([
+    [['run', '--bogus'], "unknown option '--bogus'"],
+    [['run', '--rate', 'fast'], '--rate'],
+    [['run', '--threshold', '-5'], '--threshold'],
+    [['run', '--count', '1.5'], '--count'],
+    [['run', '--tickers', 'aapl,<b>'], '--tickers'],
+    [['run', '--source', 'ftp://x'], '--source'],
+    [['run', '--source', 'file:'], '--source'],
+    [['run', '--db', 'mysql://x'], '--db'],
+    [['run', '--spike-factor', '0.5'], '--spike-factor'],
+    [['query', 'everything'], 'everything'],
+    [['query', 'trades', '--limit', '0'], '--limit'],
+  ])('refuses %j with a clear line and exit code 2', async (args, mentions) => {
+    expectUsageError(await tickflow(args as string[]), mentions as string);
+  });
+
+  it('names the bad key of a config file', async () => {
+    const cfg = join(dir, 'bad.json');
+    writeFileSync(cfg, JSON.stringify({ db: 'memory', spec: { rules: { largeTrade: { threshold: 'big' } } } }));
+    expectUsageError(await tickflow(['spec', '--config', cfg]), 'rules.largeTrade.threshold');
+    writeFileSync(cfg, JSON.stringify({ dbb: 'memory' }));
+    expectUsageError(await tickflow(['run', '--config', cfg]), 'dbb');
+  });
+
+  it('reports an unreachable PostgreSQL in one line', async () => {
+    const r = await tickflow(['run', '--db', 'postgres://postgres@127.0.0.1:1/x', '--count', '1']);
+    expectUsageError(r, 'cannot reach PostgreSQL at postgres://postgres@127.0.0.1:1/x');
+  });
+
+  it('never prints a database password', async () => {
+    const r = await tickflow(['run', '--db', 'postgres://postgres:s3cret-pw@127.0.0.1:1/x', '--count', '1']);
+    expect(r.code).toBe(2);
+    expect(r.stdout + r.stderr).not.toContain('s3cret-pw');
+  });
+
+  it('prints the effective spec with precedence flag > env > config file', async () => {
+    const cfg = join(dir, 'ok.json');
+    writeFileSync(cfg, JSON.stringify({ spec: { rules: { largeTrade: { threshold: 10 } }, candles: { intervalMs: 30_000 } } }));
+    const fromFile = JSON.parse((await tickflow(['spec', '--config', cfg])).stdout);
+    expect(fromFile.rules.largeTrade.threshold).toBe(10);
+    expect(fromFile.candles.intervalMs).toBe(30_000);
+    const fromEnv = JSON.parse((await tickflow(['spec', '--config', cfg], { env: { TICKFLOW_THRESHOLD: '20' } })).stdout);
+    expect(fromEnv.rules.largeTrade.threshold).toBe(20);
+    const fromFlag = JSON.parse((await tickflow(['spec', '--config', cfg, '--threshold', '30'], { env: { TICKFLOW_THRESHOLD: '20' } })).stdout);
+    expect(fromFlag.rules.largeTrade.threshold).toBe(30);
+    const defaults = JSON.parse((await tickflow(['spec'])).stdout);
+    expect(defaults.rules.largeTrade.threshold).toBe(1_000_000);
+    expect(defaults.input.topic).toBe('trades');
+  });
+
+  it('simulates reproducibly: same seed, same trades', async () => {
+    const args = ['simulate', '--count', '50', '--seed', '9', '--start-time', '2026-11-25T10:00:00Z'];
+    const a = await tickflow(args);
+    const b = await tickflow(args);
+    expect(a.code).toBe(0);
+    expect(a.stdout).toBe(b.stdout);
+    expect(a.stdout.trim().split('\n')).toHaveLength(50);
+    const c = await tickflow(['simulate', '--count', '50', '--seed', '10', '--start-time', '2026-11-25T10:00:00Z']);
+    expect(c.stdout).not.toBe(a.stdout);
+  });
+
+  it('runs the simulator for a count and shows the rows with query', async () => {
+    const db = `pglite:${join(dir, 'sim')}`;
+    const r = await tickflow(['run', '--db', db, '--rate', 'max', '--count', '20000', '--seed', '3', '--json', '--no-dashboard']);
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.stdout);
+    expect(s).toMatchObject({ read: 20_000, stored: 20_000, duplicates: 0, dead_letters: 0, late: 0 });
+    expect(s.candles).toBeGreaterThan(0);
+    expect(s.alerts).toBeGreaterThan(0);
+    const q = await tickflow(['query', 'trades', '--db', db, '--limit', '3', '--json']);
+    expect(q.code).toBe(0);
+    const rows = q.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(rows).toHaveLength(3);
+    expect(Object.keys(rows[0])).toEqual(['trade_id', 'ticker', 'price', 'volume', 'trade_timestamp']);
+    const table = await tickflow(['query', 'candles', '--db', db, '--limit', '2']);
+    expect(table.stdout).toMatch(/ticker\s+window_start\s+open/);
+  });
+
+  it('summarises a paced run stopped by --duration', async () => {
+    const r = await tickflow(['run', '--db', 'memory', '--rate', '500', '--duration', '2', '--json', '--no-dashboard']);
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.stdout);
+    expect(s.read).toBeGreaterThan(500);
+    expect(s.read).toBeLessThan(1_500);
+  });
+});
