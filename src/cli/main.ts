@@ -1,7 +1,11 @@
 import { Command, CommanderError } from 'commander';
 import { DatabaseConfigError } from '../store/open-store.ts';
+import { alertsCommand } from './alerts-command.ts';
+import { produceCommand } from './produce-command.ts';
+import { topicsCommand } from './topics-command.ts';
 import { queryCommand } from './query-command.ts';
 import { runCommand } from './run-command.ts';
+import { serveCommand } from './serve-command.ts';
 import { simulateCommand } from './simulate-command.ts';
 import { specCommand } from './spec-command.ts';
 import { stackCommand } from './stack.ts';
@@ -13,7 +17,7 @@ const program = new Command('tickflow')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
-for (const cmd of [runCommand(), queryCommand(), simulateCommand(), specCommand(), stackCommand()]) {
+for (const cmd of [runCommand(), queryCommand(), simulateCommand(), specCommand(), stackCommand(), serveCommand(), topicsCommand(), produceCommand(), alertsCommand()]) {
   program.addCommand(cmd.exitOverride());
 }
 

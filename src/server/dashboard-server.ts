@@ -1,0 +1,93 @@
+import type { Server } from 'node:http';
+import { createAdaptorServer } from '@hono/node-server';
+import type { SqlClient } from '../store/store.ts';
+import { isLoopbackHost, tokenProblem } from './access.ts';
+import { createApp } from './app.ts';
+import type { LiveFeed } from './live-feed.ts';
+
+export const DEFAULT_PORT = 3000;
+export const DEFAULT_HOST = '127.0.0.1';
+
+/** A user-fixable problem starting the server (bad host/port/token); the CLI makes it a UsageError. */
+export class DashboardConfigError extends Error {
+  override readonly name = 'DashboardConfigError';
+}
+
+export interface DashboardOptions {
+  db: SqlClient;
+  feed: LiveFeed;
+  host: string;
+  port: number;
+  token: string | null;
+  /** When the port was not asked for explicitly, a busy one is replaced by a free one. */
+  portIsDefault?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface Dashboard {
+  /** The address to open (with a token: open it once as …/?token=<token>). */
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/** Validate the access settings, then listen. Refuses a non-loopback host without a token. */
+export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
+  if (o.token !== null) {
+    const problem = tokenProblem(o.token);
+    if (problem !== null) throw new DashboardConfigError(`--token: ${problem}`);
+  }
+  if (!isLoopbackHost(o.host) && o.token === null) {
+    throw new DashboardConfigError(`--host ${o.host} is reachable from other machines: give --token (or TICKFLOW_TOKEN), or bind 127.0.0.1`);
+  }
+  const app = createApp({ db: o.db, feed: o.feed, token: o.token, ...(o.log ? { log: o.log } : {}) });
+  const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+  let port: number;
+  try {
+    port = await listen(server, o.host, o.port);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' && o.portIsDefault) {
+      port = await listen(server, o.host, 0);
+      o.log?.(`tickflow: port ${o.port} is in use; the dashboard uses ${port} instead`);
+    } else if (code === 'EADDRINUSE') {
+      throw new DashboardConfigError(`--port: ${o.port} is already in use on ${o.host}`);
+    } else if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+      throw new DashboardConfigError(`--host: cannot listen on ${o.host} (${code})`);
+    } else if (code === 'EACCES') {
+      throw new DashboardConfigError(`--port: not allowed to listen on ${o.port} (EACCES)`);
+    } else {
+      throw e;
+    }
+  }
+  const shownHost = o.host.includes(':') ? `[${o.host}]` : o.host;
+  const url = `http://${shownHost}:${port}/`;
+  return {
+    url,
+    port,
+    close: async () => {
+      await o.feed.close(); // ends the live streams, so the server can close
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}
+
+function listen(server: Server, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (e: Error): void => {
+      server.off('listening', onListening);
+      reject(e);
+    };
+    const onListening = (): void => {
+      server.off('error', onError);
+      const addr = server.address();
+      resolve(typeof addr === 'object' && addr !== null ? addr.port : port);
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    server.listen(port, host);
+  });
+}

@@ -1,0 +1,124 @@
+import { AlertFeed } from './alert-feed.js';
+import { ChartView } from './chart-view.js';
+import { formatCount, formatPrice, formatTime } from './format.js';
+
+/**
+ * The dashboard: history from the JSON API, then live updates from /api/stream. The stream is
+ * opened first and every update is idempotent (candles by window, alerts by id), so nothing
+ * falls in the gap between loading history and going live.
+ */
+const $ = (id) => document.getElementById(id);
+const select = $('ticker');
+const chart = new ChartView($('chart'));
+const feed = new AlertFeed(document.querySelector('#alerts tbody'));
+const tickers = new Set();
+let intervalMs = 60_000;
+let loading = Promise.resolve();
+
+chart.onAnnotate = (last) => {
+  $('chart-ticker').textContent = chart.ticker ?? '';
+  $('chart-last').textContent = last ? `close ${formatPrice(last.close)} · vwap ${formatPrice(last.vwap)} · ${formatCount(last.trade_count)} trades` : '';
+  $('chart-empty').hidden = last !== null;
+};
+
+async function getJson(path) {
+  const r = await fetch(path, { headers: { accept: 'application/json' } });
+  if (!r.ok) throw new Error(`${path}: ${r.status}`);
+  return r.json();
+}
+
+function addTicker(t) {
+  if (tickers.has(t)) return;
+  tickers.add(t);
+  const option = document.createElement('option');
+  option.value = t;
+  option.textContent = t;
+  // Keep the list sorted.
+  const after = [...select.options].find((o) => o.value > t);
+  select.insertBefore(option, after ?? null);
+  if (chart.ticker === null) {
+    select.value = t;
+    loading = showTicker(t);
+  }
+}
+
+async function showTicker(t) {
+  const [c, a] = await Promise.all([
+    getJson(`/api/candles?ticker=${encodeURIComponent(t)}&limit=500`),
+    getJson(`/api/alerts?ticker=${encodeURIComponent(t)}&limit=300`),
+  ]);
+  intervalMs = c.interval_ms ?? intervalMs;
+  chart.show(t, [...c.candles, ...c.forming], a.alerts, intervalMs);
+  const wanted = new URL(location.href);
+  wanted.hash = t;
+  history.replaceState(null, '', wanted);
+}
+
+async function loadAll() {
+  const [t, a] = await Promise.all([getJson('/api/tickers'), getJson('/api/alerts?limit=50')]);
+  feed.clear();
+  for (const alert of a.alerts) feed.add(alert, false);
+  const fromHash = decodeURIComponent(location.hash.slice(1));
+  for (const x of t.tickers) addTicker(x.ticker);
+  const first = tickers.has(fromHash) ? fromHash : (select.value || null);
+  if (first !== null) {
+    select.value = first;
+    loading = showTicker(first);
+    await loading;
+  }
+  document.body.dataset.ready = 'true';
+}
+
+function showStats(s) {
+  $('c-rate').textContent = formatCount(s.trades_per_s);
+  $('c-stored').textContent = formatCount(s.stored);
+  $('c-alerts').textContent = formatCount(s.alerts);
+  $('c-dead').textContent = formatCount(s.dead_letters);
+  $('c-late').textContent = formatCount(s.late);
+  $('c-lag').textContent = s.sink_lag_records === null ? '–' : formatCount(s.sink_lag_records);
+  $('c-watermark').textContent = formatTime(s.watermark);
+  $('feed-note').textContent = s.alerts_not_streamed > 0 ? `(busy: ${formatCount(s.alerts_not_streamed)} not streamed, all stored)` : '';
+}
+
+function connect() {
+  const conn = $('connection');
+  const stream = new EventSource('/api/stream');
+  stream.addEventListener('open', () => {
+    conn.dataset.state = 'live';
+    conn.textContent = 'live';
+  });
+  stream.addEventListener('error', () => {
+    // EventSource reconnects by itself, sending Last-Event-ID to resume.
+    conn.dataset.state = 'offline';
+    conn.textContent = 'reconnecting…';
+  });
+  stream.addEventListener('candle', (e) => {
+    const c = JSON.parse(e.data);
+    addTicker(c.ticker);
+    // Apply after the shown ticker's history is in place.
+    loading.then(() => chart.updateCandle(c));
+  });
+  stream.addEventListener('alert', (e) => {
+    const a = JSON.parse(e.data);
+    feed.add(a, true);
+    loading.then(() => chart.addAlert(a));
+  });
+  stream.addEventListener('stats', (e) => showStats(JSON.parse(e.data)));
+  stream.addEventListener('reset', () => {
+    loadAll().catch(showError);
+  });
+}
+
+function showError(e) {
+  const conn = $('connection');
+  conn.dataset.state = 'offline';
+  conn.textContent = `error: ${e.message}`;
+}
+
+select.addEventListener('change', () => {
+  loading = showTicker(select.value).catch(showError);
+});
+
+connect();
+loadAll().catch(showError);
+getJson('/api/stats').then(showStats).catch(() => {});
