@@ -14,6 +14,8 @@ export interface RunOptions {
   maxBatchDelayMs?: number;
   /** How long a write may keep retrying through a database outage before the run fails. */
   maxOutageMs?: number;
+  /** Transactions in flight at once (PostgreSQL works on one while the next is sent). */
+  maxInflight?: number;
   signal?: AbortSignal;
   /** Called after each committed transaction, in order (a Kafka source commits offsets here). */
   onCommitted?: (out: EngineOutput, result: WriteResult) => void | Promise<void>;
@@ -40,18 +42,21 @@ export interface RunTotals {
 }
 
 /**
- * Source → engine → store, with backpressure: while one batch is being written the engine
- * fills the next; before a third could start, it waits. A slow database therefore slows the
- * source, and memory stays at two batches.
+ * Source → engine → store, with backpressure: while up to `maxInflight` batches are being
+ * written the engine fills the next; before one more could start, it waits for the oldest.
+ * A slow database therefore slows the source, and memory stays at maxInflight + 1 batches.
+ * Completions are reported in batch order, whatever order the transactions finish in.
  */
 export class PipelineRun {
   readonly totals: RunTotals = { stored: { trades: 0, alerts: 0, candles: 0, deadLetters: 0 }, batches: 0, writeMs: [] };
-  readonly #o: Required<Pick<RunOptions, 'maxBatchTrades' | 'maxBatchDelayMs' | 'maxOutageMs'>> & RunOptions;
-  #inflight: Promise<void> | null = null;
+  readonly #o: Required<Pick<RunOptions, 'maxBatchTrades' | 'maxBatchDelayMs' | 'maxOutageMs' | 'maxInflight'>> & RunOptions;
+  readonly #inflight: Promise<void>[] = [];
+  /** Settles after the latest batch and every batch before it were committed and reported. */
+  #reported: Promise<void> = Promise.resolve();
   #started = 0;
 
   constructor(o: RunOptions) {
-    this.#o = { maxBatchTrades: 10_000, maxBatchDelayMs: 200, maxOutageMs: 300_000, ...o };
+    this.#o = { maxBatchTrades: 10_000, maxBatchDelayMs: 200, maxOutageMs: 300_000, maxInflight: 2, ...o };
   }
 
   async run(): Promise<RunSummary> {
@@ -71,7 +76,7 @@ export class PipelineRun {
     // A finite input has ended (or we were asked to stop): what is pending becomes final.
     engine.finish();
     await this.#flush();
-    await this.#inflight;
+    while (this.#inflight.length > 0) await this.#inflight.shift();
     return this.summary();
   }
 
@@ -94,19 +99,26 @@ export class PipelineRun {
   async #flush(): Promise<void> {
     const out = this.#o.engine.drain();
     if (isEmptyOutput(out)) return;
-    if (this.#inflight !== null) await this.#inflight;
-    this.#inflight = this.#write(out);
-    // Surface a failed write at the next flush rather than as an unhandled rejection.
-    this.#inflight.catch(() => {});
+    while (this.#inflight.length >= this.#o.maxInflight) await this.#inflight.shift();
+    const written = this.#write(out);
+    const reported = Promise.all([written, this.#reported]).then(([result]) => this.#committed(out, result));
+    this.#reported = reported;
+    // A failure surfaces when this batch is awaited, not as an unhandled rejection.
+    reported.catch(() => {});
+    this.#inflight.push(reported);
   }
 
-  async #write(out: EngineOutput): Promise<void> {
+  async #write(out: EngineOutput): Promise<WriteResult> {
     const t0 = performance.now();
     const retry: Parameters<typeof withRetry>[1] = { maxElapsedMs: this.#o.maxOutageMs };
     if (this.#o.onRetry) retry.onRetry = this.#o.onRetry;
     const result = await withRetry(() => this.#o.store.write(out), retry);
     this.totals.writeMs.push(performance.now() - t0);
     if (this.totals.writeMs.length > 1024) this.totals.writeMs.shift();
+    return result;
+  }
+
+  async #committed(out: EngineOutput, result: WriteResult): Promise<void> {
     const s = this.totals.stored;
     s.trades += result.trades;
     s.alerts += result.alerts;

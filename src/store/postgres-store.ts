@@ -1,5 +1,6 @@
 import postgres from 'postgres';
 import type { EngineOutput } from '../engine/records.ts';
+import { noDelaySocket } from './no-delay-socket.ts';
 import { applyMigrations } from './migrate.ts';
 import type { Store, WriteResult } from './store.ts';
 import { OutputWriter, isUniqueViolation, type WriteTx } from './write-output.ts';
@@ -19,14 +20,14 @@ export class PostgresStore implements Store {
 
   constructor(url: string, options: { max?: number; connectTimeoutS?: number } = {}) {
     this.location = redactUrl(url);
-    this.#sql = postgres(url, {
+    const settings: postgres.Options<Record<string, never>> & { socket: typeof noDelaySocket } = {
       max: options.max ?? 4,
       connect_timeout: options.connectTimeoutS ?? 10,
       onnotice: () => {},
-      // Timestamps and numerics come back as text: exact, and the same on both backends.
-      types: {},
       transform: { undefined: null },
-    });
+      socket: noDelaySocket,
+    };
+    this.#sql = postgres(url, settings) as unknown as Sql;
   }
 
   async query<T extends Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
