@@ -15,7 +15,7 @@ export default defineConfig({
       {
         test: {
           name: 'core',
-          include: ['test/{trade,engine,spec,simulate,store,pipeline,cli}/**/*.test.ts'],
+          include: ['test/{trade,engine,spec,simulate,store,pipeline,cli,server,browser}/**/*.test.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
           fileParallelism: false,

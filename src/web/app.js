@@ -14,6 +14,7 @@ const feed = new AlertFeed(document.querySelector('#alerts tbody'));
 const tickers = new Set();
 let intervalMs = 60_000;
 let loading = Promise.resolve();
+let loaded = false;
 
 chart.onAnnotate = (last) => {
   $('chart-ticker').textContent = chart.ticker ?? '';
@@ -36,7 +37,8 @@ function addTicker(t) {
   // Keep the list sorted.
   const after = [...select.options].find((o) => o.value > t);
   select.insertBefore(option, after ?? null);
-  if (chart.ticker === null) {
+  // Before the first load the history decides what to show; after it, the first ticker to trade.
+  if (loaded && chart.ticker === null) {
     select.value = t;
     loading = showTicker(t);
   }
@@ -60,12 +62,13 @@ async function loadAll() {
   for (const alert of a.alerts) feed.add(alert, false);
   const fromHash = decodeURIComponent(location.hash.slice(1));
   for (const x of t.tickers) addTicker(x.ticker);
-  const first = tickers.has(fromHash) ? fromHash : (select.value || null);
+  const first = tickers.has(fromHash) ? fromHash : (chart.ticker ?? select.options[0]?.value ?? null);
   if (first !== null) {
     select.value = first;
     loading = showTicker(first);
     await loading;
   }
+  loaded = true;
   document.body.dataset.ready = 'true';
 }
 
