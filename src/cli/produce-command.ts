@@ -1,0 +1,167 @@
+import { Command, Option } from 'commander';
+import type { RawRecord } from '../engine/records.ts';
+import { describeKafkaError } from '../kafka/errors.ts';
+import { COMPRESSIONS, type Compression, BatchingProducer } from '../kafka/producer.ts';
+import { TradeRecordMaker } from '../kafka/trade-record.ts';
+import { FileSource } from '../source/file-source.ts';
+import { SimulatorSource } from '../source/simulator-source.ts';
+import type { Source } from '../source/source.ts';
+import { defaultSpec } from '../spec/spec.ts';
+import { asUsageErrors, kafkaOptions, resolveKafkaSettings } from './kafka-flags.ts';
+import { intFlag, rateFlag, secondsFlag, tickersFlag } from './parse-flags.ts';
+import { ProgressLine } from './progress-line.ts';
+import { formatCount } from './status-line.ts';
+import { UsageError } from './usage-error.ts';
+
+interface ProduceFlags {
+  from?: string;
+  topic: string;
+  rate?: number | 'max';
+  count?: number;
+  duration?: number;
+  seed?: number;
+  tickers?: string[];
+  startTime?: string;
+  compression: Compression;
+  batchSize: number;
+  linger: number;
+  brokers?: string;
+  connectTimeout?: number;
+  json?: boolean;
+}
+
+export interface ProduceSummary {
+  topic: string;
+  sent: number;
+  bytes: number;
+  elapsed_ms: number;
+  trades_per_s: number;
+  mb_per_s: number;
+}
+
+export function produceCommand(): Command {
+  const cmd = new Command('produce')
+    .description('send trades to a Kafka topic: the market simulator, or a JSONL file (key = ticker, idempotent, acks=all)')
+    .addOption(new Option('--from <source>', 'sim (simulator) | file:PATH (JSONL, "file:-" for stdin), sent byte for byte').default('sim'))
+    .addOption(new Option('--topic <name>', 'topic to write to').default(defaultSpec().input.topic).env('TICKFLOW_TOPIC'))
+    .addOption(new Option('--rate <n>', 'records per second, or "max" (default: 1000 for sim, max for a file)').argParser(rateFlag))
+    .addOption(new Option('--count <n>', 'stop after n records').argParser(intFlag('--count', 1)))
+    .addOption(new Option('--duration <seconds>', 'stop after this long').argParser(secondsFlag('--duration')))
+    .addOption(new Option('--seed <n>', 'simulator seed').argParser(intFlag('--seed', 0, 2 ** 32 - 1)))
+    .addOption(new Option('--tickers <list>', 'simulator tickers, comma-separated').argParser(tickersFlag))
+    .addOption(new Option('--start-time <iso>', 'simulator: event time of the first trade at --rate max (default now)'))
+    .addOption(new Option('--compression <codec>', 'batch compression').choices(COMPRESSIONS).default('lz4'))
+    .addOption(new Option('--batch-size <n>', 'records per produce request at most').argParser(intFlag('--batch-size', 1, 1_000_000)).default(16_384))
+    .addOption(new Option('--linger <ms>', 'wait this long to fill a batch').argParser(intFlag('--linger', 0, 60_000)).default(5))
+    .option('--json', 'print the final summary as one JSON object');
+  kafkaOptions(cmd);
+  cmd.addHelpText(
+    'after',
+    `
+Examples:
+  tickflow produce                                   simulator at 1000 trades/s until Ctrl-C
+  tickflow produce --rate max --count 1000000        a million simulated trades, as fast as the broker takes them
+  tickflow simulate --dirty --count 10000 > d.jsonl && tickflow produce --from file:d.jsonl
+  tickflow produce --topic sensors --rate 1          the seed's topic and pace
+
+Records carry the ticker as key and the trade's event time as timestamp; lines that are not
+valid trades are sent unchanged (the consumer routes them to the dead-letter topic).`,
+  );
+  cmd.action(async (f: ProduceFlags) => {
+    const summary = await produce(f);
+    if (f.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+    else {
+      process.stdout.write(
+        `produced ${formatCount(summary.sent)} records to ${summary.topic} in ${(summary.elapsed_ms / 1000).toFixed(1)} s ` +
+          `(${formatCount(summary.trades_per_s)} records/s, ${summary.mb_per_s.toFixed(1)} MB/s)\n`,
+      );
+    }
+  });
+  return cmd;
+}
+
+function buildSource(f: ProduceFlags): { source: Source; rate: number | null } {
+  if (f.from === 'sim' || f.from === undefined) {
+    const rate = f.rate ?? 1000;
+    let startMs: number | undefined;
+    if (f.startTime !== undefined) {
+      startMs = Date.parse(f.startTime);
+      if (Number.isNaN(startMs)) throw new UsageError(`--start-time: "${f.startTime}" is not an ISO-8601 time`);
+    }
+    // The simulator paces itself; the producer must not pace it again.
+    return {
+      source: new SimulatorSource({
+        seed: f.seed ?? Date.now() >>> 0,
+        tickers: f.tickers,
+        rate: rate === 'max' ? null : rate,
+        count: f.count,
+        durationMs: f.duration,
+        startMs,
+      }),
+      rate: null,
+    };
+  }
+  if (f.from.startsWith('file:')) {
+    const path = f.from.slice('file:'.length);
+    if (path.length === 0) throw new UsageError('--from: file: needs a path, e.g. file:trades.jsonl (or file:- for stdin)');
+    return { source: new FileSource(path), rate: f.rate === undefined || f.rate === 'max' ? null : f.rate };
+  }
+  throw new UsageError(`--from: "${f.from}" is not a source; use sim or file:PATH`);
+}
+
+async function produce(f: ProduceFlags): Promise<ProduceSummary> {
+  const settings = resolveKafkaSettings(f);
+  const { source, rate } = buildSource(f);
+  const producer = await asUsageErrors(() =>
+    BatchingProducer.connect(settings, { compression: f.compression, batchRecords: f.batchSize, lingerMs: f.linger }),
+  );
+  const maker = new TradeRecordMaker(f.topic);
+  const abort = new AbortController();
+  const onSignal = (): void => abort.abort();
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const limit = f.count ?? Number.POSITIVE_INFINITY;
+  const deadline = f.duration === undefined ? Number.POSITIVE_INFINITY : performance.now() + f.duration;
+  const started = performance.now();
+  const progress = new ProgressLine(() => producer.stats.acked, f.count ?? null);
+  let sent = 0;
+  let failed = true;
+  try {
+    outer: for await (const batch of source.batches(abort.signal)) {
+      for (const r of batch as RawRecord[]) {
+        if (sent >= limit || abort.signal.aborted || performance.now() >= deadline) break outer;
+        if (rate !== null) await pace(sent, rate, started, abort.signal);
+        const value = typeof r.value === 'string' ? Buffer.from(r.value) : Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength);
+        await producer.send(maker.make(value));
+        sent++;
+      }
+      if (performance.now() >= deadline) break;
+    }
+    await producer.flush();
+    failed = false;
+  } catch (e) {
+    throw new Error(`produce to ${f.topic} failed after ${formatCount(producer.stats.acked)} acknowledged records: ${describeKafkaError(e)}`);
+  } finally {
+    progress.stop();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    if (failed) await producer.abort();
+    else await producer.close();
+  }
+  const elapsed = performance.now() - started;
+  return {
+    topic: f.topic,
+    sent: producer.stats.acked,
+    bytes: producer.stats.bytes,
+    elapsed_ms: Math.round(elapsed),
+    trades_per_s: elapsed > 0 ? Math.round((producer.stats.acked / elapsed) * 1000) : 0,
+    mb_per_s: elapsed > 0 ? producer.stats.bytes / 1e6 / (elapsed / 1000) : 0,
+  };
+}
+
+/** Waits until record number `n` is due at `rate` per second. */
+async function pace(n: number, rate: number, started: number, signal: AbortSignal): Promise<void> {
+  const due = started + (n / rate) * 1000;
+  const wait = due - performance.now();
+  if (wait > 1 && !signal.aborted) await new Promise((r) => setTimeout(r, Math.min(wait, 1000)));
+}

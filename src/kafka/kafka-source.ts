@@ -1,0 +1,298 @@
+import { Consumer, type Message, type MessagesStream } from '@platformatic/kafka';
+import type { RawRecord } from '../engine/records.ts';
+import type { Source } from '../source/source.ts';
+import { clientOptions, type KafkaSettings } from './config.ts';
+import { closeQuietly, ensureReachable } from './connect.ts';
+import { describeKafkaError, KafkaTopicMissingError, unavailable } from './errors.ts';
+import { PartitionMerge } from './partition-merge.ts';
+
+export interface KafkaSourceOptions {
+  settings: KafkaSettings;
+  topic: string;
+  groupId: string;
+  /** Records per batch handed to the engine. */
+  maxBatchRecords?: number;
+  /** Stop once every assigned partition has reached the end offset it had at start. */
+  exitAtEnd?: boolean;
+  /** A caught-up partition with nothing new holds the time-aligned merge back this long. */
+  alignIdleMs?: number;
+  /** Any partition silent this long stops holding it back (the spec's idle timeout). */
+  idleTimeoutMs?: number;
+  /** A group member silent this long is declared dead and its partitions move on. */
+  sessionTimeoutMs?: number;
+  onWarning?: (line: string) => void;
+}
+
+/** Next offset to read, per "topic:partition": what a commit stores. */
+export type Positions = Map<string, { topic: string; partition: number; offset: bigint; leaderEpoch: number }>;
+
+type Msg = Message<Buffer, Buffer, Buffer, Buffer>;
+
+/**
+ * A consumer-group member as a pipeline Source. Offsets are never committed automatically:
+ * the pipeline commits them (commit()) only after the database transaction holding the
+ * records' effects has committed, so a crash replays from the last stored point and the
+ * idempotent writes absorb the replay.
+ */
+export class KafkaSource implements Source {
+  readonly description: string;
+  readonly #o: Required<Omit<KafkaSourceOptions, 'onWarning'>> & Pick<KafkaSourceOptions, 'onWarning'>;
+  #consumer: Consumer<Buffer, Buffer, Buffer, Buffer> | null = null;
+  #stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | null = null;
+  /** Positions of everything handed to the engine so far. */
+  readonly #handedOut: Positions = new Map();
+  /** End offsets at start, for exitAtEnd. */
+  #endOffsets: bigint[] | null = null;
+  /** Latest known end offsets, refreshed every second: tells a dry partition from a slow fetch. */
+  #latestEnds: bigint[] = [];
+  #endsTimer: NodeJS.Timeout | null = null;
+  readonly #merge: PartitionMerge<Msg>;
+  #wake: (() => void) | null = null;
+  #failure: unknown = null;
+  #paused = false;
+  #read = 0;
+  /** Records buffered at most before fetching pauses. */
+  readonly #hardCap: number;
+
+  constructor(o: KafkaSourceOptions) {
+    this.#o = {
+      maxBatchRecords: 5_000,
+      exitAtEnd: false,
+      alignIdleMs: 500,
+      idleTimeoutMs: 10_000,
+      sessionTimeoutMs: 10_000,
+      ...o,
+    };
+    this.#merge = new PartitionMerge();
+    this.#hardCap = 20 * this.#o.maxBatchRecords;
+    this.description = `kafka ${o.topic} (group ${o.groupId}, ${o.settings.brokers.join(',')})`;
+  }
+
+  /** Joins the group and starts fetching; bounded by the connect timeout. */
+  async open(): Promise<void> {
+    const { settings, topic, groupId } = this.#o;
+    const consumer = new Consumer<Buffer, Buffer, Buffer, Buffer>({
+      ...clientOptions(settings, 'consumer'),
+      groupId,
+      sessionTimeout: this.#o.sessionTimeoutMs,
+      rebalanceTimeout: Math.max(this.#o.sessionTimeoutMs, 15_000),
+      heartbeatInterval: 1_000,
+      autocommit: false,
+      maxWaitTime: 200,
+      maxBytesPerPartition: 4 * 1024 * 1024,
+    });
+    this.#consumer = consumer;
+    try {
+      await ensureReachable(consumer, settings, '--source kafka');
+      const meta = await consumer.metadata({ topics: [topic], autocreateTopics: false }).catch((e: unknown) => {
+        throw new KafkaTopicMissingError(`topic "${topic}" does not exist (create it: tickflow topics create --topic ${topic}) [${describeKafkaError(e)}]`);
+      });
+      if (!meta.topics.has(topic)) throw new KafkaTopicMissingError(`topic "${topic}" does not exist (create it: tickflow topics create --topic ${topic})`);
+      this.#latestEnds = (await consumer.listOffsets({ topics: [topic] })).get(topic) ?? [];
+      if (this.#o.exitAtEnd) this.#endOffsets = [...this.#latestEnds];
+      const stream = await withTimeout(
+        consumer.consume({
+          topics: [topic],
+          mode: 'committed',
+          // A new group starts at the beginning: `produce` then `run` must see every trade.
+          fallbackMode: 'earliest',
+          autocommit: false,
+          highWaterMark: 8_192,
+        }),
+        settings.connectTimeoutMs + this.#o.sessionTimeoutMs,
+        () => unavailable(settings, '--source kafka', new Error('joining the consumer group timed out')),
+      );
+      this.#stream = stream;
+    } catch (e) {
+      await closeQuietly(consumer);
+      this.#consumer = null;
+      throw e;
+    }
+    const stream = this.#stream;
+    consumer.on('consumer:group:join', () => this.#syncLanes());
+    this.#endsTimer = setInterval(() => {
+      consumer.listOffsets({ topics: [this.#o.topic] }).then(
+        (o) => {
+          this.#latestEnds = o.get(this.#o.topic) ?? this.#latestEnds;
+        },
+        () => {},
+      );
+    }, 1_000);
+    this.#endsTimer.unref();
+    this.#syncLanes();
+    stream.on('data', (m: Msg) => {
+      this.#merge.push(`${m.topic}:${m.partition}`, Number(m.timestamp), m);
+      // Backpressure: a full buffer stops fetching until the engine has taken its share.
+      const size = this.#merge.size;
+      if (!this.#paused && (size >= this.#hardCap || (size >= 4 * this.#o.maxBatchRecords && !this.#merge.blocked))) {
+        this.#paused = true;
+        stream.pause();
+      }
+      this.#notify();
+    });
+    stream.on('error', (e: unknown) => {
+      this.#failure ??= e;
+      this.#notify();
+    });
+  }
+
+  async *batches(signal: AbortSignal): AsyncIterable<RawRecord[]> {
+    if (this.#stream === null) await this.open();
+    const onAbort = (): void => this.#notify();
+    signal.addEventListener('abort', onAbort);
+    try {
+      let idleSince = performance.now();
+      while (!signal.aborted) {
+        if (this.#failure !== null) throw new Error(`kafka consumer failed: ${describeKafkaError(this.#failure)}`);
+        const now = performance.now();
+        const atEnd = this.#o.exitAtEnd && this.#caughtUp();
+        const msgs = this.#merge.take(this.#o.maxBatchRecords, now, this.#mayPass);
+        // Fetch again when the buffer is low — or when the merge waits for a partition whose
+        // records are still on the broker: pausing then would wait for ever (memory stays
+        // bounded by the hard cap below).
+        if (this.#paused && (this.#merge.size < this.#o.maxBatchRecords || (this.#merge.blocked && this.#merge.size < this.#hardCap))) {
+          this.#paused = false;
+          this.#stream!.resume();
+        }
+        if (msgs.length > 0) {
+          idleSince = now;
+          yield this.#toRecords(msgs);
+          continue;
+        }
+        if (atEnd && this.#merge.size === 0) return;
+        // Nothing to hand over: an empty batch now and then lets the pipeline flush on time.
+        if (now - idleSince >= 100) {
+          idleSince = now;
+          yield [];
+          continue;
+        }
+        await this.#sleep(50);
+      }
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** Positions of every record handed out so far (a copy). */
+  positions(): Positions {
+    return new Map([...this.#handedOut].map(([k, v]) => [k, { ...v }]));
+  }
+
+  get recordsRead(): number {
+    return this.#read;
+  }
+
+  /**
+   * Commits positions the pipeline has stored. A commit that fails because the group moved on
+   * (a rebalance) is not an error: the partition's new owner replays from the previous
+   * commit, and the database absorbs the replay.
+   */
+  async commit(positions: Positions): Promise<void> {
+    if (this.#consumer === null || positions.size === 0) return;
+    try {
+      await this.#consumer.commit({ offsets: [...positions.values()] });
+    } catch (e) {
+      this.#o.onWarning?.(`offset commit skipped (${describeKafkaError(e)}); those records may be read again — writes are idempotent`);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#endsTimer !== null) clearInterval(this.#endsTimer);
+    const c = this.#consumer;
+    this.#consumer = null;
+    if (this.#stream !== null) await withTimeout(this.#stream.close(), 5_000, () => new Error('close timed out')).catch(() => {});
+    if (c !== null) await closeQuietly(c);
+  }
+
+  #toRecords(msgs: Msg[]): RawRecord[] {
+    const out: RawRecord[] = new Array(msgs.length);
+    for (let i = 0; i < msgs.length; i++) {
+      const m = msgs[i]!;
+      out[i] = { value: m.value ?? Buffer.alloc(0), source: m.topic, partition: m.partition, offset: Number(m.offset) };
+      this.#handedOut.set(`${m.topic}:${m.partition}`, { topic: m.topic, partition: m.partition, offset: m.offset + 1n, leaderEpoch: m.leaderEpoch });
+    }
+    this.#read += msgs.length;
+    return out;
+  }
+
+  /** Lanes follow the assignment: new partitions hold the merge until they deliver or go idle. */
+  #syncLanes(): void {
+    const assigned = this.#assigned();
+    if (assigned === null) return;
+    const now = performance.now();
+    const lanes = new Set<string>();
+    for (const p of assigned) {
+      const lane = `${this.#o.topic}:${p}`;
+      lanes.add(lane);
+      this.#merge.ensureLane(lane, now);
+    }
+    this.#merge.retain(lanes);
+  }
+
+  #assigned(): number[] | null {
+    const a = this.#consumer?.assignments;
+    if (a === null || a === undefined) return null;
+    return a.filter((x) => x.topic === this.#o.topic).flatMap((x) => x.partitions);
+  }
+
+  /**
+   * Whether the merge may go on without an empty partition: one that still has records on the
+   * broker is waiting for a fetch (wait for it, up to the idle timeout); one that is caught up
+   * may only be quiet, so it holds the merge back briefly, in case a record is just arriving.
+   */
+  readonly #mayPass = (lane: string, emptyForMs: number): boolean => {
+    if (emptyForMs >= this.#o.idleTimeoutMs) return true;
+    // The buffer is full (fetching paused) yet this partition is dry: its next records cannot
+    // arrive before the others drain, so waiting would stall everything. Skewed partitions
+    // (one far behind in event time) end up here; alignment yields to progress.
+    if (this.#merge.size >= this.#hardCap) return true;
+    const partition = Number(lane.slice(lane.lastIndexOf(':') + 1));
+    const end = this.#latestEnds[partition] ?? 0n;
+    const next = this.#handedOut.get(lane)?.offset ?? this.#stream?.offsetsToFetch.get(lane) ?? -1n;
+    return next >= end && emptyForMs >= (this.#o.exitAtEnd ? 0 : this.#o.alignIdleMs);
+  };
+
+  #caughtUp(): boolean {
+    const assigned = this.#assigned();
+    const ends = this.#endOffsets;
+    const stream = this.#stream;
+    if (assigned === null || ends === null || stream === null) return false;
+    const fetch = stream.offsetsToFetch;
+    for (const p of assigned) {
+      const key = `${this.#o.topic}:${p}`;
+      const end = ends[p] ?? 0n;
+      const next = this.#handedOut.get(key)?.offset ?? fetch.get(key) ?? -1n;
+      if (next < end) return false;
+    }
+    return true;
+  }
+
+  #notify(): void {
+    const w = this.#wake;
+    this.#wake = null;
+    w?.();
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        this.#wake = null;
+        resolve();
+      }, ms);
+      this.#wake = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+  }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, error: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p,
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(error()), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}

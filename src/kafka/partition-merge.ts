@@ -1,0 +1,101 @@
+/**
+ * Aligns partitions by record time before they reach the engine.
+ *
+ * The engine keeps one watermark (max event time seen − out-of-orderness). A consumer that is
+ * catching up fetches a chunk per partition, and feeding partition 0's chunk before partition
+ * 1's would push the watermark past everything partition 1 holds: most of its trades would
+ * count as late. Flink avoids this with per-partition watermarks; we get the same effect by
+ * handing records over in time order across partitions (a k-way merge on the record's
+ * CreateTime, which our producer sets to the trade's event time), each partition's own order
+ * kept. A partition with nothing buffered holds the merge back until the caller's
+ * `mayPass(lane, emptyForMs)` says it is idle — in practice: caught up with its end offset and
+ * quiet for a moment, or silent for the spec's idle timeout, as Flink's idle partitions are.
+ */
+export interface MergeItem<T> {
+  readonly timestamp: number;
+  readonly item: T;
+}
+
+interface Lane<T> {
+  items: MergeItem<T>[];
+  head: number;
+  /** When the lane last ran dry (performance.now()), or null while it has items. */
+  emptySince: number | null;
+}
+
+export class PartitionMerge<T> {
+  readonly #lanes = new Map<string, Lane<T>>();
+  #size = 0;
+  #blocked = false;
+
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Whether the last take stopped for an empty lane (its source must keep fetching). */
+  get blocked(): boolean {
+    return this.#blocked;
+  }
+
+  /** A lane that exists before its first item holds the merge back like a dry one. */
+  ensureLane(lane: string, now: number): void {
+    if (!this.#lanes.has(lane)) this.#lanes.set(lane, { items: [], head: 0, emptySince: now });
+  }
+
+  push(lane: string, timestamp: number, item: T): void {
+    let l = this.#lanes.get(lane);
+    if (l === undefined) {
+      l = { items: [], head: 0, emptySince: null };
+      this.#lanes.set(lane, l);
+    }
+    l.items.push({ timestamp, item });
+    l.emptySince = null;
+    this.#size++;
+  }
+
+  /** The lanes we read from now; buffered items of other lanes are dropped (revoked partitions). */
+  retain(lanes: ReadonlySet<string>): void {
+    for (const [k, l] of this.#lanes) {
+      if (!lanes.has(k)) {
+        this.#size -= l.items.length - l.head;
+        this.#lanes.delete(k);
+      }
+    }
+  }
+
+  /**
+   * Up to `max` items in time order; stops early while a lane that may still deliver older
+   * items is empty and `mayPass` does not yet let the merge go on without it.
+   */
+  take(max: number, now: number, mayPass: (lane: string, emptyForMs: number) => boolean): T[] {
+    const out: T[] = [];
+    const lanes = [...this.#lanes];
+    this.#blocked = false;
+    while (out.length < max) {
+      let best: Lane<T> | null = null;
+      let blocked = false;
+      for (const [name, l] of lanes) {
+        if (l.head >= l.items.length) {
+          l.emptySince ??= now;
+          if (!mayPass(name, now - l.emptySince)) blocked = true;
+          continue;
+        }
+        if (best === null || l.items[l.head]!.timestamp < best.items[best.head]!.timestamp) best = l;
+      }
+      this.#blocked = blocked;
+      if (best === null || blocked) break;
+      out.push(best.items[best.head]!.item);
+      best.head++;
+      this.#size--;
+      if (best.head === best.items.length) {
+        best.items = [];
+        best.head = 0;
+        best.emptySince = now;
+      } else if (best.head > 4096) {
+        best.items = best.items.slice(best.head);
+        best.head = 0;
+      }
+    }
+    return out;
+  }
+}
