@@ -1,0 +1,100 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tickflow } from '../support/cli.ts';
+import { freshDatabase } from '../support/postgres.ts';
+import { consumeLines, uniqueName } from '../support/stack.ts';
+import { alertRows, dirtyLines, expectedFor, pipelineTopics, readTables, readTopic, writeLines, type Topics } from './kafka-support.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'tickflow-kafka-'));
+const file = join(dir, 'trades.jsonl');
+let topics: Topics;
+let pg: { url: string; drop: () => Promise<void> };
+let lines: Buffer[];
+let expected: ReturnType<typeof expectedFor>;
+
+beforeAll(async () => {
+  lines = dirtyLines(6_000, 4242);
+  writeLines(file, lines);
+  topics = await pipelineTopics(dir, 'kexact');
+  expected = expectedFor(lines, topics);
+  pg = await freshDatabase('tickflow_kafka');
+});
+
+afterAll(async () => {
+  await pg?.drop();
+});
+
+describe('produce → run --source kafka → PostgreSQL, alerts and dead-letter topics', () => {
+  it('the generated input exercises every path', () => {
+    expect(expected.duplicates).toBeGreaterThan(20);
+    expect(expected.rejected.length).toBeGreaterThan(20);
+    expect(expected.alerts.some((a) => a.startsWith('spike:'))).toBe(true);
+    expect(expected.alerts.some((a) => a.startsWith('large:'))).toBe(true);
+  });
+
+  it('produce --from file: sends every line, keyed by ticker', async () => {
+    const r = await tickflow(['produce', '--from', `file:${file}`, '--topic', topics.input, '--json']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).sent).toBe(lines.length);
+    const onTopic = await readTopic(topics.input);
+    expect(onTopic.length).toBe(lines.length);
+    // A ticker's trades share one partition, so their order survives.
+    const partitionsOf = new Map<string, Set<number>>();
+    for (const rec of onTopic) if (rec.key !== null) partitionsOf.set(rec.key, (partitionsOf.get(rec.key) ?? new Set()).add(rec.partition));
+    for (const [, ps] of partitionsOf) expect(ps.size).toBe(1);
+    expect(new Set(onTopic.map((x) => x.partition)).size).toBe(3);
+  });
+
+  it('run --source kafka --stop-at-end stores exactly the expected rows', async () => {
+    const r = await tickflow(['run', '--source', 'kafka', '--spec', topics.specFile, '--group', uniqueName('g'), '--db', pg.url, '--stop-at-end', '--no-dashboard', '--json'], { timeoutMs: 300_000 });
+    expect(r.code, r.stderr).toBe(0);
+    const summary = JSON.parse(r.stdout);
+    expect(summary).toMatchObject({ read: lines.length, stored: expected.trades.length, duplicates: expected.duplicates, late: 0 });
+    const actual = await readTables(pg.url);
+    expect(actual.trades).toEqual(expected.trades);
+    expect(actual.alerts).toEqual(expected.alerts);
+    expect(actual.candles).toEqual(expected.candles);
+    expect(actual.rejected).toEqual(expected.rejected);
+  });
+
+  it('the alerts topic carries exactly the alert set, keyed by ticker, as DESIGN.md §2 JSON', async () => {
+    const records = await readTopic(topics.alerts);
+    expect(alertRows(records)).toEqual(expected.alerts);
+    for (const rec of records) {
+      const a = JSON.parse(rec.value.toString());
+      expect(rec.key).toBe(a.ticker);
+      expect(Object.keys(a)).toEqual(expect.arrayContaining(['alert_id', 'kind', 'trade_id', 'ticker', 'price', 'volume', 'trade_timestamp', 'detected_at', 'message']));
+      if (a.kind === 'large_trade') expect(a.message).toBe(`Large trade detected for ${a.ticker}`);
+    }
+  });
+
+  it('the dead-letter topic has the raw bytes with reason and source position headers, matching the table', async () => {
+    const records = await readTopic(topics.dlq);
+    const fromTopic = records.map((r) => `${r.headers['tickflow.reason.code']}|${r.value.toString('base64')}`).sort();
+    expect(fromTopic).toEqual(expected.rejected);
+    const positions = records.map((r) => `${r.headers['tickflow.source.topic']}|${r.headers['tickflow.source.partition']}|${r.headers['tickflow.source.offset']}|${r.headers['tickflow.reason.code']}`).sort();
+    expect(positions).toEqual((await readTables(pg.url)).positions);
+    for (const r of records) expect(r.headers['tickflow.reason']!.length).toBeGreaterThan(3);
+  });
+
+  it("Kafka's own ConsoleConsumer reads our alerts", async () => {
+    const n = (await readTopic(topics.alerts)).length;
+    const out = await consumeLines(topics.alerts, n, { withKeys: true });
+    expect(out.length).toBe(n);
+    const ids = new Set(out.map((l) => JSON.parse(l.split('\t')[1]!).alert_id as string));
+    expect([...ids].sort()).toEqual(expected.alerts.map((a) => a.split('|')[0]).sort());
+    for (const l of out) expect(l.split('\t')[0]).toBe(JSON.parse(l.split('\t')[1]!).ticker);
+  });
+
+  it('a second run over the same topic (new group) stores nothing new', async () => {
+    const r = await tickflow(['run', '--source', 'kafka', '--spec', topics.specFile, '--group', uniqueName('g'), '--db', pg.url, '--stop-at-end', '--no-dashboard', '--json'], { timeoutMs: 300_000 });
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).stored).toBe(0);
+    const actual = await readTables(pg.url);
+    expect(actual.trades).toEqual(expected.trades);
+    expect(actual.rejected).toEqual(expected.rejected);
+  });
+});
