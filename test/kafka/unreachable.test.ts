@@ -1,0 +1,68 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tickflow } from '../support/cli.ts';
+
+/**
+ * A dead broker must produce one clear line and a non-zero exit within the connect timeout —
+ * both when nothing listens (refused) and when something accepts but never answers (hang).
+ */
+let silent: Server;
+let silentPort = 0;
+const sockets: Socket[] = [];
+
+beforeAll(async () => {
+  silent = createServer((s) => sockets.push(s));
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+  silentPort = (silent.address() as { port: number }).port;
+});
+
+afterAll(async () => {
+  for (const s of sockets) s.destroy();
+  await new Promise((r) => silent.close(r));
+});
+
+async function closedPort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as { port: number }).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+describe('broker unreachable', () => {
+  for (const [name, args] of [
+    ['produce', ['produce', '--count', '10']],
+    ['run --source kafka', ['run', '--source', 'kafka', '--db', 'memory', '--no-dashboard']],
+    ['topics list', ['topics', 'list']],
+    ['alerts tail', ['alerts', 'tail']],
+  ] as const) {
+    it(`${name}: nothing listening → one line, exit 2, at once`, async () => {
+      const port = await closedPort();
+      const t0 = Date.now();
+      const r = await tickflow([...args, '--brokers', `127.0.0.1:${port}`, '--connect-timeout', '3'], { timeoutMs: 30_000 });
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(/cannot reach Kafka at 127\.0\.0\.1:\d+ .*ECONNREFUSED/);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      expect(Date.now() - t0).toBeLessThan(20_000);
+    });
+  }
+
+  it('produce: a broker that accepts but never answers → error within the connect timeout', async () => {
+    const t0 = Date.now();
+    const r = await tickflow(['produce', '--count', '10', '--brokers', `127.0.0.1:${silentPort}`, '--connect-timeout', '3'], { timeoutMs: 60_000 });
+    const took = Date.now() - t0;
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/cannot reach Kafka at 127\.0\.0\.1:\d+/);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    // 3 s of timeout plus process start-up on a busy machine.
+    expect(took).toBeLessThan(20_000);
+    expect(took).toBeGreaterThanOrEqual(3_000);
+  });
+
+  it('a malformed --brokers is a usage error naming the flag', async () => {
+    const r = await tickflow(['produce', '--brokers', 'nonsense']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--brokers .*"nonsense" is not host:port/);
+  });
+});
