@@ -46,7 +46,7 @@ export class ChartView {
     for (const a of alerts) this.#mark(a);
     this.#redraw();
     this.markers.setMarkers(this.#markerList());
-    this.chart.timeScale().scrollToRealTime();
+    this.chart.timeScale().fitContent();
   }
 
   /** A forming or closed candle of the shown ticker. */
@@ -82,13 +82,23 @@ export class ChartView {
       position: 'aboveBar',
       color: a.kind === 'large_trade' ? '#f0b429' : '#7cb7ff',
       shape: a.kind === 'large_trade' ? 'arrowDown' : 'circle',
-      text: a.kind === 'large_trade' ? 'L' : 'S',
+      size: 0.6,
     });
     if (this.alertMarks.size > MAX_MARKERS) this.alertMarks.delete(this.alertMarks.keys().next().value);
   }
 
+  // At most two markers per bar and kind: a busy minute should not grow a tower over its candle.
   #markerList() {
-    return [...this.alertMarks.values()].filter((m) => this.bars.has(m.time)).sort((x, y) => x.time - y.time);
+    const perBar = new Map();
+    const out = [];
+    for (const m of this.alertMarks.values()) {
+      if (!this.bars.has(m.time)) continue;
+      const key = `${m.time}|${m.shape}`;
+      const n = perBar.get(key) ?? 0;
+      perBar.set(key, n + 1);
+      if (n < 2) out.push(m);
+    }
+    return out.sort((x, y) => x.time - y.time);
   }
 
   #redraw() {
