@@ -1,0 +1,110 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { PipelineSpec } from '../spec/spec.ts';
+import { compileSpec, type FlinkTarget } from './compile-spec.ts';
+import { FlinkError } from './flink-error.ts';
+import { FlinkRestClient, TERMINAL_STATES } from './flink-rest.ts';
+import { GatewayClient } from './gateway-client.ts';
+
+export interface FlinkEndpoints {
+  /** SQL Gateway, e.g. http://127.0.0.1:8083 */
+  gatewayUrl: string;
+  /** JobManager REST / web UI, e.g. http://127.0.0.1:8081 */
+  flinkUrl: string;
+}
+
+export interface DeployOptions extends FlinkEndpoints {
+  spec: PipelineSpec;
+  target: FlinkTarget;
+  /** Cancel a running job of the same name first (otherwise deploying refuses). */
+  replace?: boolean;
+  /** Bound for the job (all its tasks) to be RUNNING. */
+  timeoutMs?: number;
+}
+
+export interface DeployResult {
+  jobId: string;
+  replaced: string[];
+}
+
+/** A job with this name is already running: deploy refuses rather than start a second copy. */
+export class JobAlreadyRunningError extends FlinkError {}
+
+/**
+ * Compile the spec and submit it through the SQL Gateway as one job; wait until its tasks run.
+ * Idempotent by name: a running job called `target.jobName` makes this refuse unless `replace`.
+ */
+export async function deployPipeline(o: DeployOptions): Promise<DeployResult> {
+  const rest = new FlinkRestClient(o.flinkUrl);
+  const gateway = new GatewayClient(o.gatewayUrl);
+  const timeoutMs = o.timeoutMs ?? 90_000;
+  await gateway.info(); // fail fast, with the gateway's address, before anything else
+
+  const running = await rest.activeJobs(o.target.jobName);
+  if (running.length > 0 && o.replace !== true) {
+    const j = running[0]!;
+    throw new JobAlreadyRunningError(
+      `a job named "${o.target.jobName}" is already ${j.state} (id ${j.jid}, since ${new Date(j['start-time']).toISOString()}); ` +
+        'use --replace to cancel it and start the new one, or `tickflow flink cancel` first',
+    );
+  }
+  const replaced: string[] = [];
+  for (const j of running) {
+    await cancelJob(rest, j.jid, timeoutMs);
+    replaced.push(j.jid);
+  }
+
+  const compiled = compileSpec(o.spec, o.target);
+  const session = await gateway.openSession(`tickflow-deploy-${Date.now()}`, Object.fromEntries(compiled.settings));
+  let jobId: string | null = null;
+  try {
+    for (const statement of compiled.ddl) await session.execute(statement, { timeoutMs: 60_000 });
+    const r = await session.execute(compiled.statementSet, { timeoutMs: 120_000 });
+    jobId = r.jobId;
+  } finally {
+    await session.closeSession();
+  }
+  if (jobId === null) throw new FlinkError('the SQL Gateway accepted the statement set but returned no job id');
+  try {
+    await rest.waitForTasksRunning(jobId, timeoutMs);
+  } catch (e) {
+    // A job that cannot start would restart forever and hold slots: take it down, report why.
+    await rest.cancel(jobId).catch(() => {});
+    throw e;
+  }
+  return { jobId, replaced };
+}
+
+/** Cancel and wait until the job is gone (terminal). */
+export async function cancelJob(rest: FlinkRestClient, jobId: string, timeoutMs = 60_000): Promise<string> {
+  await rest.cancel(jobId);
+  const deadline = Date.now() + timeoutMs;
+  let state = '';
+  while (Date.now() < deadline) {
+    state = await rest.jobState(jobId);
+    if (TERMINAL_STATES.has(state)) return state;
+    await sleep(250);
+  }
+  throw new FlinkError(`job ${jobId} still ${state} ${Math.round(timeoutMs / 1000)} s after cancel`);
+}
+
+/** postgres://user:pw@host:port/db → the JDBC connector's url, username and password. */
+export function jdbcTarget(postgresUrl: string): { jdbcUrl: string; jdbcUser: string; jdbcPassword: string } {
+  let u: URL;
+  try {
+    u = new URL(postgresUrl);
+  } catch {
+    throw new FlinkError(`--db: "${postgresUrl.slice(0, 60)}" is not a PostgreSQL URL`);
+  }
+  if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:') {
+    throw new FlinkError(`--db: Flink writes to PostgreSQL; "${u.protocol}" URLs are not supported (use postgres://user@host:5432/db)`);
+  }
+  const params = new URLSearchParams(u.search);
+  // Lets the driver send a batch of upserts as multi-row statements: fewer round trips.
+  params.set('reWriteBatchedInserts', 'true');
+  return {
+    jdbcUrl: `jdbc:postgresql://${u.host}${u.pathname}?${params.toString()}`,
+    jdbcUser: decodeURIComponent(u.username) || 'postgres',
+    // The connector wants both or neither; with trust auth any password is accepted.
+    jdbcPassword: decodeURIComponent(u.password) || 'unused-with-trust-auth',
+  };
+}
