@@ -32,6 +32,8 @@ export interface RunSummary {
   candles: number;
   elapsed_ms: number;
   trades_per_s: number;
+  /** Peak resident memory of this process so far. */
+  peak_rss_mb: number;
 }
 
 export interface RunTotals {
@@ -93,6 +95,7 @@ export class PipelineRun {
       candles: c.candles,
       elapsed_ms: Math.round(elapsed),
       trades_per_s: elapsed > 0 ? Math.round((c.read / elapsed) * 1000) : 0,
+      peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
     };
   }
 

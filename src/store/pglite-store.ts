@@ -1,4 +1,7 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import type { EngineOutput } from '../engine/records.ts';
 import { applyMigrations } from './migrate.ts';
@@ -23,7 +26,8 @@ export class PGliteStore implements Store {
   /** `dir` null = in memory. */
   static async open(dir: string | null): Promise<PGliteStore> {
     if (dir !== null) mkdirSync(dir, { recursive: true });
-    const db = dir === null ? await PGlite.create() : await PGlite.create(dir);
+    const fresh = dir === null || !existsSync(join(dir, 'PG_VERSION'));
+    const db = fresh ? await createFromTemplate(dir) : await PGlite.create(dir);
     return new PGliteStore(db, dir === null ? 'pglite (in memory)' : `pglite:${dir}`);
   }
 
@@ -81,4 +85,41 @@ function txOps(tx: Transaction): WriteTx {
     },
   };
   return ops;
+}
+
+/**
+ * A new PGlite database runs initdb inside WASM, which takes 5–15 s on our machines. The
+ * first one is saved as a template (an initdb'd, empty cluster) in the user's cache, and every
+ * later new database starts from a copy of it in 1–3 s.
+ */
+async function createFromTemplate(dir: string | null): Promise<PGlite> {
+  const template = templatePath();
+  if (existsSync(template)) {
+    try {
+      const loadDataDir = new Blob([readFileSync(template)]);
+      return dir === null ? await PGlite.create({ loadDataDir }) : await PGlite.create({ dataDir: dir, loadDataDir });
+    } catch {
+      // A damaged template is not worth failing for: fall through to a plain initdb.
+    }
+  }
+  const db = dir === null ? await PGlite.create() : await PGlite.create(dir);
+  try {
+    const dump = await db.dumpDataDir('gzip');
+    mkdirSync(dirname(template), { recursive: true });
+    const tmp = `${template}.${process.pid}.tmp`;
+    writeFileSync(tmp, Buffer.from(await dump.arrayBuffer()));
+    renameSync(tmp, template);
+  } catch {
+    // The cache is an optimisation only.
+  }
+  return db;
+}
+
+function templatePath(): string {
+  // The template must come from the same PGlite build that reads it.
+  let dir = dirname(fileURLToPath(import.meta.resolve('@electric-sql/pglite')));
+  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
+  const version = (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string }).version;
+  const cache = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
+  return join(cache, 'tickflow', `pglite-${version}-template.tar.gz`);
 }
