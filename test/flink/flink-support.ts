@@ -1,0 +1,130 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import postgres from 'postgres';
+import { cancelJob, deployPipeline, jdbcTarget } from '../../src/flink/deploy.ts';
+import { FlinkRestClient } from '../../src/flink/flink-rest.ts';
+import type { PipelineSpec } from '../../src/spec/spec.ts';
+import { specWith, type PipelineSpecInput } from '../../src/spec/spec.ts';
+import { openStore } from '../../src/store/open-store.ts';
+import { ACTUAL_QUERIES } from '../support/oracle.ts';
+import { freshDatabase } from '../support/postgres.ts';
+import { createTopic, testStackSettings, uniqueName } from '../support/stack.ts';
+
+/** Helpers shared by the Flink tests: a spec on fresh topics, a fresh migrated database, the job. */
+export const settings = testStackSettings();
+export const endpoints = {
+  gatewayUrl: `http://${settings.host}:${settings.ports.gateway}`,
+  flinkUrl: `http://${settings.host}:${settings.ports.flink}`,
+};
+export const kafkaBootstrap = `${settings.host}:${settings.ports.kafka}`;
+export const rest = new FlinkRestClient(endpoints.flinkUrl);
+
+/** A spec whose three topics are new (created here) and a job name no other run uses. */
+export async function freshSpec(prefix: string, overrides: PipelineSpecInput = {}): Promise<{ spec: PipelineSpec; name: string }> {
+  const name = uniqueName(prefix);
+  const spec = specWith({
+    ...overrides,
+    input: { topic: `${name}_trades`, ...overrides.input },
+    topics: { alerts: `${name}_alerts`, deadLetters: `${name}_dlq`, ...overrides.topics },
+  });
+  await createTopic(spec.input.topic, spec.input.partitions);
+  await createTopic(spec.topics.alerts, 1);
+  await createTopic(spec.topics.deadLetters, 1);
+  return { spec, name };
+}
+
+/** A new database with tickflow's schema (Flink never creates tables). */
+export async function migratedDatabase(prefix: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  const db = await freshDatabase(prefix);
+  const store = await openStore(db.url);
+  await store.close();
+  return db;
+}
+
+export async function deployForTest(spec: PipelineSpec, name: string, dbUrl: string, parallelism = 2): Promise<string> {
+  const { jobId } = await deployPipeline({
+    ...endpoints,
+    spec,
+    target: { kafkaBootstrap, ...jdbcTarget(dbUrl), jobName: name, groupId: name, parallelism, transactionalIdPrefix: name },
+    timeoutMs: 180_000,
+  });
+  return jobId;
+}
+
+export async function cancelQuietly(jobId: string | undefined): Promise<void> {
+  if (jobId) await cancelJob(rest, jobId).catch(() => {});
+}
+
+/** The four tables in the oracle's comparable text form, sorted. */
+export async function readTables(url: string): Promise<Record<keyof typeof ACTUAL_QUERIES, string[]>> {
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    const out = {} as Record<keyof typeof ACTUAL_QUERIES, string[]>;
+    for (const [k, q] of Object.entries(ACTUAL_QUERIES)) out[k as keyof typeof ACTUAL_QUERIES] = (await sql.unsafe<{ row: string }[]>(q)).map((r) => r.row).sort();
+    return out;
+  } finally {
+    await sql.end({ timeout: 2 });
+  }
+}
+
+export async function countRows(url: string, table: string): Promise<number> {
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    return Number((await sql.unsafe<{ n: string }[]>(`SELECT count(*)::text AS n FROM ${table}`))[0]!.n);
+  } finally {
+    await sql.end({ timeout: 2 });
+  }
+}
+
+/** Polls until `check` returns null (done) or the time is up; the failure names what was missing. */
+export async function waitUntil(what: string, timeoutMs: number, check: () => Promise<string | null>): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last: string | null = 'not checked yet';
+  while (Date.now() < deadline) {
+    last = await check();
+    if (last === null) return;
+    await sleep(1000);
+  }
+  throw new Error(`${what} within ${Math.round(timeoutMs / 1000)} s: ${last}`);
+}
+
+/** Kafka's default partitioner for keyed records: toPositive(murmur2(key)) % partitions. */
+export function kafkaPartition(key: string, partitions: number): number {
+  const data = Buffer.from(key);
+  const m = 0x5bd1e995;
+  let h = 0x9747b28c ^ data.length;
+  const length4 = data.length >> 2;
+  for (let i = 0; i < length4; i++) {
+    const o = i * 4;
+    let k = data[o]! | (data[o + 1]! << 8) | (data[o + 2]! << 16) | (data[o + 3]! << 24);
+    k = Math.imul(k, m);
+    k ^= k >>> 24;
+    k = Math.imul(k, m);
+    h = Math.imul(h, m) ^ k;
+  }
+  const rest = data.length & 3;
+  const base = data.length & ~3;
+  if (rest === 3) h ^= data[base + 2]! << 16;
+  if (rest >= 2) h ^= data[base + 1]! << 8;
+  if (rest >= 1) {
+    h ^= data[base]!;
+    h = Math.imul(h, m);
+  }
+  h ^= h >>> 13;
+  h = Math.imul(h, m);
+  h ^= h >>> 15;
+  return (h & 0x7fffffff) % partitions;
+}
+
+/** "key<TAB>line" for the console producer: key = ticker (a ticker's trades stay in order on one partition). */
+export function keyedByTicker(lines: string[]): string[] {
+  return lines.map((l) => {
+    let key = 'unparsed';
+    try {
+      const t = (JSON.parse(l) as { ticker?: unknown }).ticker;
+      if (typeof t === 'string' && t.length > 0 && !/[\t\n]/.test(t)) key = t;
+    } catch {
+      // not JSON: any fixed key will do
+    }
+    return `${key}\t${l}`;
+  });
+}
