@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { Engine } from '../engine/engine.ts';
 import { PipelineRun, type RunSummary } from '../pipeline/run-pipeline.ts';
+import { KafkaPipeline } from '../kafka/kafka-pipeline.ts';
 import { FileSource } from '../source/file-source.ts';
 import { SimulatorSource } from '../source/simulator-source.ts';
 import type { Source } from '../source/source.ts';
@@ -8,6 +9,7 @@ import { DEFAULT_DB, openStore } from '../store/open-store.ts';
 import { PipelineFeed } from '../server/pipeline-feed.ts';
 import { loadConfigFile, type ConfigFile } from './config-file.ts';
 import { dashboardOptions, startCliDashboard, type DashboardFlags } from './dashboard-options.ts';
+import { asUsageErrors, kafkaOptions, resolveKafkaSettings } from './kafka-flags.ts';
 import { intFlag, rateFlag, secondsFlag, tickersFlag } from './parse-flags.ts';
 import { resolveSpec, specOptions } from './spec-options.ts';
 import { StatusLine, formatCount } from './status-line.ts';
@@ -28,6 +30,10 @@ interface RunFlags extends DashboardFlags {
   dashboard: boolean;
   json?: boolean;
   config?: string;
+  brokers?: string;
+  connectTimeout?: number;
+  group?: string;
+  stopAtEnd?: boolean;
   [spec: string]: unknown;
 }
 
@@ -35,7 +41,7 @@ export function runCommand(): Command {
   const cmd = new Command('run')
     .description('run the pipeline: source → embedded engine → database (PGlite by default)')
     .addOption(
-      new Option('--source <source>', 'sim (market simulator) | file:PATH (JSONL, "file:-" for stdin)').env('TICKFLOW_SOURCE'),
+      new Option('--source <source>', 'sim (market simulator) | file:PATH (JSONL, "file:-" for stdin) | kafka (consumer group on --topic)').env('TICKFLOW_SOURCE'),
     )
     .addOption(
       new Option('--db <url>', `postgres://user@host:5432/db | pglite:DIR | memory (default ${DEFAULT_DB}; env DATABASE_URL too)`).env(
@@ -53,7 +59,10 @@ export function runCommand(): Command {
     )
     .option('--no-dashboard', 'do not serve the web dashboard')
     .option('--json', 'print the final summary as one JSON object')
-    .option('--config <file>', 'JSON config file (default ./tickflow.config.json if present)');
+    .option('--config <file>', 'JSON config file (default ./tickflow.config.json if present)')
+    .addOption(new Option('--group <id>', 'with --source kafka: consumer group (default tickflow; processes in one group share partitions)').env('TICKFLOW_GROUP'))
+    .option('--stop-at-end', 'with --source kafka: stop once caught up with the end the topic had at start');
+  kafkaOptions(cmd);
   specOptions(cmd);
   dashboardOptions(cmd);
   cmd.addHelpText(
@@ -79,10 +88,14 @@ Exit codes: 0 done, 1 failed while running, 2 bad flags or configuration.`,
 async function runPipeline(flags: RunFlags, cmd: Command): Promise<RunSummary> {
   const file = loadConfigFile(flags.config);
   const spec = resolveSpec(cmd, file);
-  const source = buildSource(flags, file);
+  const kafka = (flags.source ?? file.source) === 'kafka' ? await openKafka(flags, spec) : null;
+  const source = kafka?.source ?? buildSource(flags, file);
   const db = flags.db ?? process.env.DATABASE_URL ?? file.db ?? DEFAULT_DB;
-  const store = await openStore(db);
-  const engine = new Engine(spec);
+  const store = await openStore(db).catch(async (e: unknown) => {
+    await kafka?.close();
+    throw e;
+  });
+  const engine = kafka?.engine ?? new Engine(spec);
   // The dashboard's live feed: the engine's forming candles, and what each commit stored.
   const live = flags.dashboard ? new PipelineFeed(engine) : null;
   const log = flags.json ? () => {} : (line: string) => void process.stderr.write(`${line}\n`);
@@ -90,6 +103,7 @@ async function runPipeline(flags: RunFlags, cmd: Command): Promise<RunSummary> {
     live &&
     (await startCliDashboard(flags, file, { db: store, feed: live, log }).catch(async (e: unknown) => {
       await live.close();
+      await kafka?.close();
       await store.close();
       throw e;
     }));
@@ -109,7 +123,10 @@ async function runPipeline(flags: RunFlags, cmd: Command): Promise<RunSummary> {
     store,
     maxBatchTrades: flags.batchSize,
     signal: abort.signal,
-    onCommitted: (out) => live?.onCommitted(out),
+    onCommitted: async (out) => {
+      await kafka?.onCommitted(out);
+      live?.onCommitted(out);
+    },
     onRetry: (attempt, delay, e) =>
       process.stderr.write(`tickflow: database unavailable (${(e as Error).message}); retry ${attempt} in ${delay} ms\n`),
   });
@@ -120,11 +137,13 @@ async function runPipeline(flags: RunFlags, cmd: Command): Promise<RunSummary> {
   try {
     const summary = await run.run();
     live?.finish();
+    await kafka?.finish();
     return summary;
   } finally {
     status?.stop();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    await kafka?.close();
     await dashboard?.close();
     await store.close();
   }
@@ -153,8 +172,21 @@ function buildSource(flags: RunFlags, file: ConfigFile): Source {
     if (path.length === 0) throw new UsageError('--source: file: needs a path, e.g. file:trades.jsonl (or file:- for stdin)');
     return new FileSource(path);
   }
-  if (source === 'kafka') throw new UsageError('--source kafka: not available in this build yet (see issue "Kafka in TypeScript")');
   throw new UsageError(`--source: "${source}" is not a source; use sim, file:PATH or kafka`);
+}
+
+/** The Kafka consumer, its engine and its alert/dead-letter publishing (src/kafka/kafka-pipeline.ts). */
+function openKafka(flags: RunFlags, spec: Parameters<typeof KafkaPipeline.open>[0]['spec']): Promise<KafkaPipeline> {
+  const settings = resolveKafkaSettings(flags);
+  return asUsageErrors(() =>
+    KafkaPipeline.open({
+      settings,
+      spec,
+      groupId: flags.group ?? 'tickflow',
+      exitAtEnd: flags.stopAtEnd === true,
+      onWarning: (line) => process.stderr.write(`tickflow: ${line}\n`),
+    }),
+  );
 }
 
 export function humanSummary(s: RunSummary): string {
