@@ -190,14 +190,15 @@ function openKafka(flags: RunFlags, spec: Parameters<typeof KafkaPipeline.open>[
 }
 
 export function humanSummary(s: RunSummary): string {
-  return [
-    `read          ${formatCount(s.read)}`,
-    `stored       ${formatCount(s.stored)} new trades`,
-    `duplicates   ${formatCount(s.duplicates)}`,
-    `alerts       ${formatCount(s.alerts)}`,
-    `dead letters ${formatCount(s.dead_letters)}`,
-    `late         ${formatCount(s.late)}`,
-    `candles      ${formatCount(s.candles)}`,
-    `took         ${(s.elapsed_ms / 1000).toFixed(1)} s (${formatCount(s.trades_per_s)} trades/s)`,
-  ].join('\n');
+  const rows: [string, string][] = [
+    ['read', formatCount(s.read)],
+    ['stored', `${formatCount(s.stored)} new trades`],
+    ['duplicates', formatCount(s.duplicates)],
+    ['alerts', formatCount(s.alerts)],
+    ['dead letters', formatCount(s.dead_letters)],
+    ['late', formatCount(s.late)],
+    ['candles', formatCount(s.candles)],
+    ['took', `${(s.elapsed_ms / 1000).toFixed(1)} s (${formatCount(s.trades_per_s)} trades/s, peak RSS ${s.peak_rss_mb} MB)`],
+  ];
+  return rows.map(([k, v]) => `${k.padEnd(13)}${v}`).join('\n');
 }
