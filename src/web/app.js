@@ -83,6 +83,30 @@ function showStats(s) {
   $('feed-note').textContent = s.alerts_not_streamed > 0 ? `(busy: ${formatCount(s.alerts_not_streamed)} not streamed, all stored)` : '';
 }
 
+// Stream events are applied once per animation frame: a burst of events costs one redraw.
+const pendingCandles = new Map();
+let pendingAlerts = [];
+let drawScheduled = false;
+
+function scheduleDraw() {
+  if (drawScheduled) return;
+  drawScheduled = true;
+  requestAnimationFrame(() => {
+    // Apply after the shown ticker's history is in place (or its loading failed: draw anyway).
+    const draw = () => {
+      drawScheduled = false;
+      const candles = [...pendingCandles.values()];
+      const alerts = pendingAlerts;
+      pendingCandles.clear();
+      pendingAlerts = [];
+      for (const c of candles) chart.updateCandle(c);
+      for (const a of alerts) feed.add(a, true);
+      chart.addAlerts(alerts);
+    };
+    loading.then(draw, draw);
+  });
+}
+
 function connect() {
   const conn = $('connection');
   const stream = new EventSource('/api/stream');
@@ -98,13 +122,12 @@ function connect() {
   stream.addEventListener('candle', (e) => {
     const c = JSON.parse(e.data);
     addTicker(c.ticker);
-    // Apply after the shown ticker's history is in place.
-    loading.then(() => chart.updateCandle(c));
+    pendingCandles.set(`${c.ticker}|${c.window_start}`, c);
+    scheduleDraw();
   });
   stream.addEventListener('alert', (e) => {
-    const a = JSON.parse(e.data);
-    feed.add(a, true);
-    loading.then(() => chart.addAlert(a));
+    pendingAlerts.push(JSON.parse(e.data));
+    scheduleDraw();
   });
   stream.addEventListener('stats', (e) => showStats(JSON.parse(e.data)));
   stream.addEventListener('reset', () => {

@@ -68,10 +68,15 @@ export class ChartView {
     this.#annotate();
   }
 
-  addAlert(a) {
-    if (a.ticker !== this.ticker || this.alertMarks.has(a.alert_id)) return;
-    this.#mark(a);
-    this.markers.setMarkers(this.#markerList());
+  /** New alerts; the markers are redrawn once for the lot. */
+  addAlerts(alerts) {
+    let changed = false;
+    for (const a of alerts) {
+      if (a.ticker !== this.ticker || this.alertMarks.has(a.alert_id)) continue;
+      this.#mark(a);
+      changed = true;
+    }
+    if (changed) this.markers.setMarkers(this.#markerList());
   }
 
   #mark(a) {
