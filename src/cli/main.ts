@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { DatabaseConfigError } from '../store/open-store.ts';
 import { alertsCommand } from './alerts-command.ts';
+import { flinkCommand } from './flink-command.ts';
 import { produceCommand } from './produce-command.ts';
 import { topicsCommand } from './topics-command.ts';
 import { queryCommand } from './query-command.ts';
@@ -17,7 +18,7 @@ const program = new Command('tickflow')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
-for (const cmd of [runCommand(), queryCommand(), simulateCommand(), specCommand(), stackCommand(), serveCommand(), topicsCommand(), produceCommand(), alertsCommand()]) {
+for (const cmd of [runCommand(), queryCommand(), simulateCommand(), specCommand(), stackCommand(), serveCommand(), topicsCommand(), produceCommand(), alertsCommand(), flinkCommand()]) {
   program.addCommand(cmd.exitOverride());
 }
 

@@ -44,7 +44,7 @@ export interface JobStatus {
   state: string;
   uptimeMs: number;
   parallelism: number;
-  /** Records the source emitted (what the job has read from Kafka). */
+  /** Records that left the source task (after its chained validation/split: not the raw Kafka count). */
   recordsIn: number;
   /** Records that reached the sink tasks (the four tables and two topics together). */
   recordsOut: number;

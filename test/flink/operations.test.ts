@@ -1,0 +1,87 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { produceLines, runCli } from '../support/stack.ts';
+import { cancelQuietly, countRows, endpoints, freshSpec, kafkaBootstrap, migratedDatabase, rest, waitUntil } from './flink-support.ts';
+
+/**
+ * The CLI as a user runs it against the real stack: deploy is idempotent by job name, status
+ * reports the job, malformed input never fails it, cancel takes it away, a wrong gateway URL
+ * gives one clear line.
+ */
+let db: { url: string; drop: () => Promise<void> };
+let name: string;
+let topic: string;
+let jobId: string | undefined;
+let flags: string[];
+
+beforeAll(async () => {
+  const fresh = await freshSpec('tfops');
+  name = fresh.name;
+  topic = fresh.spec.input.topic;
+  db = await migratedDatabase('tf_ops');
+  const alerts = fresh.spec.topics.alerts;
+  const dlq = fresh.spec.topics.deadLetters;
+  const spec = JSON.stringify({ input: { topic }, topics: { alerts, deadLetters: dlq } });
+  const specFile = `/tmp/${name}.spec.json`;
+  await import('node:fs').then((fs) => fs.writeFileSync(specFile, spec));
+  flags = ['--job', name, '--db', db.url, '--brokers', kafkaBootstrap, '--gateway', endpoints.gatewayUrl, '--flink-url', endpoints.flinkUrl, '--spec', specFile, '--parallelism', '2', '--timeout', '180'];
+});
+
+afterAll(async () => {
+  await cancelQuietly(jobId);
+  await db?.drop();
+});
+
+describe('tickflow flink (CLI) against the stack', () => {
+  it('deploy starts one job; a second deploy refuses with exit 2', async () => {
+    const first = await runCli(['flink', 'deploy', '--json', ...flags], { timeoutMs: 300_000 });
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    jobId = (JSON.parse(first.stdout) as { job_id: string }).job_id;
+    expect(await rest.jobState(jobId)).toBe('RUNNING');
+
+    const second = await runCli(['flink', 'deploy', ...flags], { timeoutMs: 120_000 });
+    expect(second.code).toBe(2);
+    expect(second.stderr).toContain(`a job named "${name}" is already RUNNING (id ${jobId}`);
+    expect((await rest.activeJobs(name)).map((j) => j.jid)).toEqual([jobId]);
+  });
+
+  it('malformed records land in the dead letters and the job keeps running', async () => {
+    const bad = ['not json', '{"trade_id":"x"', '[1]', '{"trade_id":"t","ticker":"AAPL","price":"1.5","volume":-1,"trade_timestamp":"2026-11-25T00:00:00Z"}', '\u00ff\u00fe garbage'];
+    const good = '{"trade_id":"ops-1","ticker":"AAPL","price":"187.2300","volume":1200,"trade_timestamp":"2026-11-25T06:01:02.123Z"}';
+    await produceLines(topic, [...bad, good]);
+    await waitUntil('dead letters and the valid trade did not arrive', 90_000, async () => {
+      const dl = await countRows(db.url, 'dead_letters');
+      const trades = await countRows(db.url, 'stock_trades');
+      return dl === bad.length && trades === 1 ? null : `dead_letters ${dl}/${bad.length}, stock_trades ${trades}/1`;
+    });
+    expect(await rest.jobState(jobId!)).toBe('RUNNING');
+    expect(await rest.lastException(jobId!)).toBeNull();
+  });
+
+  it('status reports the running job, its records and checkpoints', async () => {
+    await waitUntil('no checkpoint completed', 60_000, async () => ((await rest.status(jobId!)).checkpoints.completed > 0 ? null : 'none yet'));
+    const r = await runCli(['flink', 'status', '--json', '--job', name, '--flink-url', endpoints.flinkUrl]);
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.stdout) as { id: string; state: string; parallelism: number; recordsIn: number; checkpoints: { completed: number } };
+    expect(s).toMatchObject({ id: jobId, state: 'RUNNING', parallelism: 2 });
+    // Records leaving the source task (its chain filters and splits them), so at least the valid trade.
+    expect(s.recordsIn).toBeGreaterThanOrEqual(1);
+    expect(s.checkpoints.completed).toBeGreaterThan(0);
+  });
+
+  it('cancel takes the job away; status then exits 3', async () => {
+    const r = await runCli(['flink', 'cancel', '--job', name, '--flink-url', endpoints.flinkUrl]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`${jobId} CANCELED`);
+    expect(await rest.jobState(jobId!)).toBe('CANCELED');
+    expect(await rest.activeJobs(name)).toEqual([]);
+    const s = await runCli(['flink', 'status', '--job', name, '--flink-url', endpoints.flinkUrl]);
+    expect(s.code).toBe(3);
+  });
+
+  it('a wrong gateway URL is one clear line and exit 2', async () => {
+    const r = await runCli(['flink', 'deploy', ...flags, '--gateway', 'http://127.0.0.1:59999'], { timeoutMs: 60_000 });
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe('tickflow: cannot reach the Flink SQL Gateway at http://127.0.0.1:59999: connection refused (is `tickflow stack up` running?)');
+  });
+});
