@@ -123,9 +123,9 @@ async function runPipeline(flags: RunFlags, cmd: Command): Promise<RunSummary> {
     store,
     maxBatchTrades: flags.batchSize,
     signal: abort.signal,
-    onCommitted: async (out) => {
+    onCommitted: async (out, result, writeMs) => {
       await kafka?.onCommitted(out);
-      live?.onCommitted(out);
+      live?.onCommitted(out, result, writeMs);
     },
     onRetry: (attempt, delay, e) =>
       process.stderr.write(`tickflow: database unavailable (${(e as Error).message}); retry ${attempt} in ${delay} ms\n`),

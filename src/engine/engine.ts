@@ -141,6 +141,12 @@ export class Engine {
     return this.#out.trades.length;
   }
 
+  /** Everything waiting to be drained, trades or not (a stream of only bad records must still be written). */
+  get pendingOutput(): number {
+    const o = this.#out;
+    return o.trades.length + o.alerts.length + o.candles.length + o.deadLetters.length;
+  }
+
   get watermarkMs(): number {
     return this.#watermark.current;
   }

@@ -18,7 +18,7 @@ export interface RunOptions {
   maxInflight?: number;
   signal?: AbortSignal;
   /** Called after each committed transaction, in order (a Kafka source commits offsets here). */
-  onCommitted?: (out: EngineOutput, result: WriteResult) => void | Promise<void>;
+  onCommitted?: (out: EngineOutput, result: WriteResult, writeMs: number) => void | Promise<void>;
   onRetry?: (attempt: number, delayMs: number, error: unknown) => void;
 }
 
@@ -55,6 +55,10 @@ export class PipelineRun {
   readonly #inflight: Promise<void>[] = [];
   /** Settles after the latest batch and every batch before it were committed and reported. */
   #reported: Promise<void> = Promise.resolve();
+  /** Flushes run one at a time, so batches are handed to the database in the order they were drained. */
+  #flushing: Promise<void> = Promise.resolve();
+  #lastFlush = 0;
+  #idleError: unknown = null;
   #started = 0;
 
   constructor(o: RunOptions) {
@@ -65,20 +69,32 @@ export class PipelineRun {
     const { source, engine } = this.#o;
     const signal = this.#o.signal ?? new AbortController().signal;
     this.#started = performance.now();
-    let batchStarted = performance.now();
-    for await (const records of source.batches(signal)) {
-      for (const r of records) engine.process(r);
-      const now = performance.now();
-      if (engine.pendingTrades >= this.#o.maxBatchTrades || now - batchStarted >= this.#o.maxBatchDelayMs) {
-        await this.#flush();
-        batchStarted = now;
+    this.#lastFlush = performance.now();
+    // A quiet source (stdin, a paused topic) must not keep what was read out of the database:
+    // the timer writes it once it is maxBatchDelayMs old.
+    const idle = setInterval(() => {
+      if (engine.pendingOutput > 0 && performance.now() - this.#lastFlush >= this.#o.maxBatchDelayMs) {
+        this.#flush().catch((e: unknown) => (this.#idleError ??= e));
       }
-      if (signal.aborted) break;
+    }, Math.max(10, Math.floor(this.#o.maxBatchDelayMs / 2)));
+    idle.unref();
+    try {
+      for await (const records of source.batches(signal)) {
+        for (const r of records) engine.process(r);
+        if (this.#idleError !== null) throw this.#idleError;
+        if (engine.pendingTrades >= this.#o.maxBatchTrades || performance.now() - this.#lastFlush >= this.#o.maxBatchDelayMs) {
+          await this.#flush();
+        }
+        if (signal.aborted) break;
+      }
+    } finally {
+      clearInterval(idle);
     }
     // A finite input has ended (or we were asked to stop): what is pending becomes final.
     engine.finish();
     await this.#flush();
     while (this.#inflight.length > 0) await this.#inflight.shift();
+    if (this.#idleError !== null) throw this.#idleError;
     return this.summary();
   }
 
@@ -99,35 +115,43 @@ export class PipelineRun {
     };
   }
 
-  async #flush(): Promise<void> {
+  #flush(): Promise<void> {
+    const next = this.#flushing.then(() => this.#flushNow());
+    this.#flushing = next.catch(() => {});
+    return next;
+  }
+
+  async #flushNow(): Promise<void> {
+    this.#lastFlush = performance.now();
     const out = this.#o.engine.drain();
     if (isEmptyOutput(out)) return;
     while (this.#inflight.length >= this.#o.maxInflight) await this.#inflight.shift();
     const written = this.#write(out);
-    const reported = Promise.all([written, this.#reported]).then(([result]) => this.#committed(out, result));
+    const reported = Promise.all([written, this.#reported]).then(([w]) => this.#committed(out, w.result, w.ms));
     this.#reported = reported;
     // A failure surfaces when this batch is awaited, not as an unhandled rejection.
     reported.catch(() => {});
     this.#inflight.push(reported);
   }
 
-  async #write(out: EngineOutput): Promise<WriteResult> {
+  async #write(out: EngineOutput): Promise<{ result: WriteResult; ms: number }> {
     const t0 = performance.now();
     const retry: Parameters<typeof withRetry>[1] = { maxElapsedMs: this.#o.maxOutageMs };
     if (this.#o.onRetry) retry.onRetry = this.#o.onRetry;
     const result = await withRetry(() => this.#o.store.write(out), retry);
-    this.totals.writeMs.push(performance.now() - t0);
+    const ms = performance.now() - t0;
+    this.totals.writeMs.push(ms);
     if (this.totals.writeMs.length > 1024) this.totals.writeMs.shift();
-    return result;
+    return { result, ms };
   }
 
-  async #committed(out: EngineOutput, result: WriteResult): Promise<void> {
+  async #committed(out: EngineOutput, result: WriteResult, writeMs: number): Promise<void> {
     const s = this.totals.stored;
     s.trades += result.trades;
     s.alerts += result.alerts;
     s.candles += result.candles;
     s.deadLetters += result.deadLetters;
     this.totals.batches++;
-    await this.#o.onCommitted?.(out, result);
+    await this.#o.onCommitted?.(out, result, writeMs);
   }
 }

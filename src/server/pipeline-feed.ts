@@ -41,9 +41,8 @@ export class PipelineFeed implements LiveFeed {
   }
 
   /** Pass as PipelineRun's `onCommitted`. */
-  readonly onCommitted = (out: EngineOutput): void => {
-    const ms = this.#run?.totals.writeMs.at(-1);
-    if (ms !== undefined) this.sinkLatency.observe(ms / 1000);
+  readonly onCommitted = (out: EngineOutput, _result: unknown, writeMs: number): void => {
+    this.sinkLatency.observe(writeMs / 1000);
     this.#committedRecords += out.trades.length + out.deadLetters.length;
     for (const a of out.alerts) this.hub.publishAlert(alertJson(a));
     for (const c of out.candles) this.hub.publishCandle(candleJson(c, true));

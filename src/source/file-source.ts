@@ -3,8 +3,6 @@ import type { Readable } from 'node:stream';
 import type { RawRecord } from '../engine/records.ts';
 import type { Source } from './source.ts';
 
-const BATCH = 2_000;
-
 /**
  * JSONL from a file or stdin ("-"). Lines are split on raw bytes so invalid UTF-8 reaches the
  * parser as it is (and becomes a dead letter) instead of being papered over with U+FFFD.
@@ -54,7 +52,9 @@ export class FileSource implements Source {
         start = nl + 1;
       }
       carry = start < data.length ? Buffer.from(data.subarray(start)) : null;
-      if (batch.length >= BATCH) {
+      // Hand over what each chunk completed: a file chunk holds thousands of lines, and a
+      // line typed on stdin must not wait for more input to follow it.
+      if (batch.length > 0) {
         yield batch;
         batch = [];
       }

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import postgres from 'postgres';
-import { PGliteStore } from './pglite-store.ts';
+import { DatabaseInUseError, PGliteStore } from './pglite-store.ts';
 import { PostgresStore, redactUrl } from './postgres-store.ts';
 import type { Store } from './store.ts';
 
@@ -42,7 +42,8 @@ export async function openStore(db: string, options: { migrate?: boolean } = {})
     try {
       store = await PGliteStore.open(target.dir);
     } catch (e) {
-      throw new DatabaseConfigError(`cannot open embedded database at ${target.dir}: ${(e as Error).message}`);
+      if (e instanceof DatabaseInUseError) throw new DatabaseConfigError(e.message);
+      throw new DatabaseConfigError(`cannot open embedded database at ${target.dir ?? '(memory)'}: ${(e as Error).message}`);
     }
   } else {
     await ensurePostgresDatabase(target.url);

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,18 +17,26 @@ export class PGliteStore implements Store {
   readonly location: string;
   readonly #db: PGlite;
   readonly #writer = new OutputWriter();
+  readonly #lock: string | null;
 
-  private constructor(db: PGlite, location: string) {
+  private constructor(db: PGlite, location: string, lock: string | null) {
     this.#db = db;
     this.location = location;
+    this.#lock = lock;
   }
 
   /** `dir` null = in memory. */
   static async open(dir: string | null): Promise<PGliteStore> {
     if (dir !== null) mkdirSync(dir, { recursive: true });
-    const fresh = dir === null || !existsSync(join(dir, 'PG_VERSION'));
-    const db = fresh ? await createFromTemplate(dir) : await PGlite.create(dir);
-    return new PGliteStore(db, dir === null ? 'pglite (in memory)' : `pglite:${dir}`);
+    const lock = dir === null ? null : takeLock(dir);
+    try {
+      const fresh = dir === null || !existsSync(join(dir, 'PG_VERSION'));
+      const db = fresh ? await createFromTemplate(dir) : await PGlite.create(dir);
+      return new PGliteStore(db, dir === null ? 'pglite (in memory)' : `pglite:${dir}`, lock);
+    } catch (e) {
+      if (lock !== null) rmSync(lock, { force: true });
+      throw e;
+    }
   }
 
   async query<T extends Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
@@ -59,6 +67,7 @@ export class PGliteStore implements Store {
 
   async close(): Promise<void> {
     if (!this.#db.closed) await this.#db.close();
+    if (this.#lock !== null) rmSync(this.#lock, { force: true });
   }
 }
 
@@ -122,4 +131,43 @@ function templatePath(): string {
   const version = (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string }).version;
   const cache = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
   return join(cache, 'tickflow', `pglite-${version}-template.tar.gz`);
+}
+
+/** Thrown when another live process has the embedded database open. */
+export class DatabaseInUseError extends Error {
+  override readonly name = 'DatabaseInUseError';
+}
+
+/**
+ * PGlite is one process's database: two processes writing the same directory would corrupt
+ * it. A lock file with our pid keeps a second one out; a lock left by a killed process (its
+ * pid is gone) is taken over.
+ */
+function takeLock(dir: string): string {
+  const lock = join(dir, 'tickflow.lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(lock, String(process.pid), { flag: 'wx' });
+      return lock;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const pid = Number(readFileSync(lock, 'utf8'));
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) {
+        throw new DatabaseInUseError(
+          `the embedded database ${dir} is in use by process ${pid}; stop it first, or read through its dashboard (/api/*)`,
+        );
+      }
+      rmSync(lock, { force: true });
+    }
+  }
+  throw new DatabaseInUseError(`cannot lock the embedded database ${dir}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
