@@ -1,13 +1,17 @@
 import { Command, Option } from 'commander';
+import { AlertsTopicFeed } from '../server/alerts-topic-feed.ts';
 import { DatabaseFeed } from '../server/database-feed.ts';
+import { defaultSpec } from '../spec/spec.ts';
 import { DEFAULT_DB, openStore } from '../store/open-store.ts';
 import { loadConfigFile } from './config-file.ts';
 import { dashboardOptions, startCliDashboard, type DashboardFlags } from './dashboard-options.ts';
-import { UsageError } from './usage-error.ts';
+import { asUsageErrors, kafkaOptions, resolveKafkaSettings } from './kafka-flags.ts';
 
 interface ServeFlags extends DashboardFlags {
   db?: string;
   brokers?: string;
+  connectTimeout?: number;
+  alertsTopic?: string;
   config?: string;
 }
 
@@ -22,37 +26,45 @@ export function serveCommand(): Command {
     .addOption(
       new Option('--db <url>', `postgres://user@host:5432/db | pglite:DIR (default ${DEFAULT_DB}; env DATABASE_URL too)`).env('TICKFLOW_DB'),
     )
-    .addOption(new Option('--brokers <list>', 'Kafka brokers for the live alerts topic (not in this build yet)').env('KAFKA_BROKERS'))
+    .addOption(new Option('--alerts-topic <name>', 'with --brokers: the alerts topic to follow').default(defaultSpec().topics.alerts))
     .option('--config <file>', 'JSON config file (default ./tickflow.config.json if present)');
+  kafkaOptions(cmd);
   dashboardOptions(cmd);
   cmd.addHelpText(
     'after',
     `
-The live feed polls trade_alerts and trade_candles every second; forming candles are shown only
-by \`tickflow run\`, which computes them in process.
+The live feed polls trade_candles (and, without --brokers, trade_alerts) every second. With
+--brokers (or KAFKA_BROKERS) alerts come from the alerts topic the moment they are published.
+Forming candles are shown only by \`tickflow run\`, which computes them in process.
 
 Examples:
   tickflow serve --db postgres://postgres@127.0.0.1:5432/tickflow
+  tickflow serve --db postgres://postgres@127.0.0.1:5432/tickflow --brokers 127.0.0.1:9092
   tickflow serve --db postgres://… --host 0.0.0.0 --token "$(openssl rand -hex 16)"`,
   );
   cmd.action(async (flags: ServeFlags) => {
-    if (flags.brokers !== undefined && cmd.getOptionValueSource('brokers') === 'cli') {
-      throw new UsageError('--brokers: the Kafka alerts-topic feed is not in this build yet; serve reads alerts from the database');
-    }
     const file = loadConfigFile(flags.config);
     const store = await openStore(flags.db ?? process.env.DATABASE_URL ?? file.db ?? DEFAULT_DB);
     const log = (line: string): void => void process.stderr.write(`${line}\n`);
+    const kafka = flags.brokers !== undefined || process.env.KAFKA_BROKERS ? resolveKafkaSettings(flags) : null;
     let feed: DatabaseFeed | null = null;
+    let topicFeed: AlertsTopicFeed | null = null;
     try {
-      feed = await DatabaseFeed.start(store);
+      feed = await DatabaseFeed.start(store, { alertsFromTable: kafka === null });
+      if (kafka !== null) {
+        const hub = feed.hub;
+        topicFeed = await asUsageErrors(() => AlertsTopicFeed.start(kafka, flags.alertsTopic ?? defaultSpec().topics.alerts, hub));
+      }
       const dashboard = await startCliDashboard(flags, file, { db: store, feed, log });
-      process.stderr.write(`tickflow: dashboard on ${dashboard.url} over ${store.location} (Ctrl-C stops)\n`);
+      const alertsFrom = kafka === null ? '' : `, alerts from ${flags.alertsTopic} on ${kafka.brokers.join(',')}`;
+      process.stderr.write(`tickflow: dashboard on ${dashboard.url} over ${store.location}${alertsFrom} (Ctrl-C stops)\n`);
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);
       });
       await dashboard.close();
     } finally {
+      await topicFeed?.close();
       await feed?.close();
       await store.close();
     }

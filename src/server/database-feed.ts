@@ -15,6 +15,8 @@ export interface DatabaseFeedOptions {
    */
   overlapMs?: number;
   hub?: LiveHubOptions;
+  /** false when alerts reach the hub another way (the alerts topic); the table still counts them. */
+  alertsFromTable?: boolean;
 }
 
 /**
@@ -41,7 +43,7 @@ export class DatabaseFeed implements LiveFeed {
 
   private constructor(db: SqlClient, o: DatabaseFeedOptions) {
     this.#db = db;
-    this.#o = { pollMs: 1_000, statsMs: 2_000, overlapMs: 10_000, ...o };
+    this.#o = { pollMs: 1_000, statsMs: 2_000, overlapMs: 10_000, alertsFromTable: true, ...o };
     this.hub = new LiveHub(o.hub).start();
   }
 
@@ -89,7 +91,7 @@ export class DatabaseFeed implements LiveFeed {
     if (this.#polling || this.#closed) return;
     this.#polling = true;
     try {
-      await this.#pollAlerts(initial);
+      if (this.#o.alertsFromTable) await this.#pollAlerts(initial);
       await this.#pollCandles(initial);
       this.#lastError = null;
     } catch (e) {
