@@ -60,9 +60,17 @@ describe('tickflow flink (CLI) against the stack', () => {
 
   it('status reports the running job, its records and checkpoints', async () => {
     await waitUntil('no checkpoint completed', 60_000, async () => ((await rest.status(jobId!)).checkpoints.completed > 0 ? null : 'none yet'));
-    const r = await runCli(['flink', 'status', '--json', '--job', name, '--flink-url', endpoints.flinkUrl]);
-    expect(r.code).toBe(0);
-    const s = JSON.parse(r.stdout) as { id: string; state: string; parallelism: number; recordsIn: number; checkpoints: { completed: number } };
+    type Status = { id: string; state: string; parallelism: number; recordsIn: number; checkpoints: { completed: number } };
+    // The JobManager refreshes task metrics on its own schedule (metrics.fetcher.update-interval,
+    // 10 s by default): a status taken right after the records passed can still say 0.
+    let last: Status | null = null;
+    await waitUntil('status never showed the records', 60_000, async () => {
+      const r = await runCli(['flink', 'status', '--json', '--job', name, '--flink-url', endpoints.flinkUrl]);
+      if (r.code !== 0) return `exit ${r.code}: ${r.stderr.trim()}`;
+      last = JSON.parse(r.stdout) as Status;
+      return last.recordsIn >= 1 ? null : `recordsIn ${last.recordsIn}`;
+    });
+    const s = last!;
     expect(s).toMatchObject({ id: jobId, state: 'RUNNING', parallelism: 2 });
     // Records leaving the source task (its chain filters and splits them), so at least the valid trade.
     expect(s.recordsIn).toBeGreaterThanOrEqual(1);
