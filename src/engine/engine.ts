@@ -98,7 +98,7 @@ export class Engine {
 
   processTrade(t: Trade): void {
     const wm = this.#watermark;
-    if (!this.#deduper.admit(t.tradeId, t.tsMs)) {
+    if (!this.#deduper.admit(t.tradeId)) {
       this.counters.duplicates++;
       // A replay still carries event time forward, as it does at Flink's source.
       if (wm.observe(t.tsMs)) this.#advance();
@@ -160,6 +160,6 @@ export class Engine {
     const w = this.#watermark.current;
     if (this.#spike !== null) this.#spikeQueue.releaseUpTo(w, this.#releaseToSpike);
     this.counters.candles += this.#candles.closeUpTo(w, this.#out.candles);
-    this.#deduper.evictBefore(w);
+    this.#deduper.advance(w);
   }
 }

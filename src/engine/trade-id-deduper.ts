@@ -1,13 +1,17 @@
 /**
- * First trade_id wins. Ids are remembered while their event time is within `horizonMs` of the
- * watermark: an older replay is late anyway (excluded from candles and baselines) and its row
- * and alert are absorbed by the database's keys, so memory stays bounded on endless streams.
+ * First trade_id wins. Ids are remembered for at least `horizonMs` of event time (watermark
+ * progress) after they were seen: an older replay is late anyway (excluded from candles and
+ * baselines) and its row and alert are absorbed by the database's keys, so memory stays bounded
+ * on endless streams.
+ *
+ * Two generations instead of per-id expiry: each generation spans `horizonMs` of watermark; when
+ * it is full the older one is dropped whole. Deleting ids one by one from a large Set cost as
+ * much as parsing the JSON; this keeps only adds and lookups, and holds at most 2 × horizon of ids.
  */
 export class TradeIdDeduper {
-  readonly #seen = new Set<string>();
-  #queueIds: string[] = [];
-  #queueTs: number[] = [];
-  #head = 0;
+  #current = new Set<string>();
+  #previous = new Set<string>();
+  #generationStart = Number.NEGATIVE_INFINITY;
   readonly #horizonMs: number;
 
   constructor(horizonMs: number) {
@@ -15,32 +19,25 @@ export class TradeIdDeduper {
   }
 
   /** true if the id is new (and now remembered). */
-  admit(tradeId: string, tsMs: number): boolean {
-    if (this.#seen.has(tradeId)) return false;
-    this.#seen.add(tradeId);
-    this.#queueIds.push(tradeId);
-    this.#queueTs.push(tsMs);
+  admit(tradeId: string): boolean {
+    if (this.#current.has(tradeId) || this.#previous.has(tradeId)) return false;
+    this.#current.add(tradeId);
     return true;
   }
 
-  evictBefore(watermarkMs: number): void {
-    const cutoff = watermarkMs - this.#horizonMs;
-    const ids = this.#queueIds;
-    const ts = this.#queueTs;
-    let h = this.#head;
-    while (h < ids.length && ts[h]! < cutoff) {
-      this.#seen.delete(ids[h]!);
-      h++;
+  /** The watermark moved: start a new generation once the current one spans the horizon. */
+  advance(watermarkMs: number): void {
+    if (this.#generationStart === Number.NEGATIVE_INFINITY) {
+      if (Number.isFinite(watermarkMs)) this.#generationStart = watermarkMs;
+      return;
     }
-    this.#head = h;
-    if (h > 65_536 && h * 2 > ids.length) {
-      this.#queueIds = ids.slice(h);
-      this.#queueTs = ts.slice(h);
-      this.#head = 0;
-    }
+    if (watermarkMs - this.#generationStart < this.#horizonMs) return;
+    this.#previous = this.#current;
+    this.#current = new Set();
+    this.#generationStart = watermarkMs;
   }
 
   get size(): number {
-    return this.#seen.size;
+    return this.#current.size + this.#previous.size;
   }
 }
