@@ -4,7 +4,7 @@ import { parseAlertJson } from '../kafka/alert-json.ts';
 import { clientOptions, type KafkaSettings } from '../kafka/config.ts';
 import { closeQuietly, ensureReachable } from '../kafka/connect.ts';
 import { KafkaTopicMissingError } from '../kafka/errors.ts';
-import type { AlertJson } from './live-events.ts';
+import { alertFromWire } from './live-events.ts';
 import type { LiveHub } from './live-hub.ts';
 
 /**
@@ -61,27 +61,10 @@ export class AlertsTopicFeed {
         if (a === null || this.#seen.has(a.alert_id)) continue;
         this.#seen.set(a.alert_id, true);
         if (this.#seen.size > 100_000) this.#seen.delete(this.#seen.keys().next().value!);
-        hub.publishAlert(toApiShape(a));
+        hub.publishAlert(alertFromWire(a));
       }
     } catch (e) {
       if (!this.#closed) this.lastError = `alerts topic: ${(e as Error).message}`;
     }
   }
-}
-
-/** The topic omits fields a rule does not have; the API shape spells them out as null. */
-function toApiShape(a: NonNullable<ReturnType<typeof parseAlertJson>>): AlertJson {
-  return {
-    alert_id: a.alert_id,
-    kind: a.kind,
-    trade_id: a.trade_id,
-    ticker: a.ticker,
-    price: a.price,
-    volume: a.volume,
-    trade_timestamp: a.trade_timestamp,
-    threshold: a.threshold ?? null,
-    baseline_mean: a.baseline_mean ?? null,
-    detected_at: a.detected_at,
-    message: a.message,
-  };
 }

@@ -1,4 +1,5 @@
 import type { Alert, Candle } from '../engine/records.ts';
+import { alertToJson, type AlertJson as WireAlertJson } from '../kafka/alert-json.ts';
 import { formatPriceE4, formatTimestamp } from '../trade/trade.ts';
 
 /**
@@ -34,19 +35,24 @@ export interface CandleJson {
   closed: boolean;
 }
 
+/** An engine alert in the API shape: the alerts-topic record, with absent rule fields as null. */
 export function alertJson(a: Alert): AlertJson {
-  const t = a.trade;
+  return alertFromWire(alertToJson(a));
+}
+
+/** The topic omits fields a rule does not have; the API shape spells them out as null. */
+export function alertFromWire(a: WireAlertJson): AlertJson {
   return {
-    alert_id: a.alertId,
+    alert_id: a.alert_id,
     kind: a.kind,
-    trade_id: t.tradeId,
-    ticker: t.ticker,
-    price: formatPriceE4(t.priceE4),
-    volume: t.volume,
-    trade_timestamp: formatTimestamp(t.tsMs),
-    threshold: a.threshold,
-    baseline_mean: a.baselineMeanE4 === null ? null : formatPriceE4(a.baselineMeanE4),
-    detected_at: formatTimestamp(a.detectedAtMs),
+    trade_id: a.trade_id,
+    ticker: a.ticker,
+    price: a.price,
+    volume: a.volume,
+    trade_timestamp: a.trade_timestamp,
+    threshold: a.threshold ?? null,
+    baseline_mean: a.baseline_mean ?? null,
+    detected_at: a.detected_at,
     message: a.message,
   };
 }
