@@ -40,3 +40,11 @@ export function tickersFlag(value: string): string[] {
 export function secondsFlag(flag: string) {
   return (value: string): number => Math.round(numberFlag(flag, 0.001, 31_536_000)(value) * 1000);
 }
+
+/** --start-time: an ISO-8601 time → epoch ms (undefined when the flag was not given). */
+export function startTimeMs(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms)) throw new UsageError(`--start-time: "${value}" is not an ISO-8601 time`);
+  return ms;
+}

@@ -8,7 +8,7 @@ import { SimulatorSource } from '../source/simulator-source.ts';
 import type { Source } from '../source/source.ts';
 import { defaultSpec } from '../spec/spec.ts';
 import { asUsageErrors, kafkaOptions, resolveKafkaSettings } from './kafka-flags.ts';
-import { intFlag, rateFlag, secondsFlag, tickersFlag } from './parse-flags.ts';
+import { intFlag, rateFlag, secondsFlag, startTimeMs, tickersFlag } from './parse-flags.ts';
 import { ProgressLine } from './progress-line.ts';
 import { formatCount } from './status-line.ts';
 import { UsageError } from './usage-error.ts';
@@ -83,11 +83,7 @@ valid trades are sent unchanged (the consumer routes them to the dead-letter top
 function buildSource(f: ProduceFlags): { source: Source; rate: number | null } {
   if (f.from === 'sim' || f.from === undefined) {
     const rate = f.rate ?? 1000;
-    let startMs: number | undefined;
-    if (f.startTime !== undefined) {
-      startMs = Date.parse(f.startTime);
-      if (Number.isNaN(startMs)) throw new UsageError(`--start-time: "${f.startTime}" is not an ISO-8601 time`);
-    }
+    const startMs = startTimeMs(f.startTime);
     // The simulator paces itself; the producer must not pace it again.
     return {
       source: new SimulatorSource({

@@ -10,7 +10,7 @@ import { PipelineFeed } from '../server/pipeline-feed.ts';
 import { loadConfigFile, type ConfigFile } from './config-file.ts';
 import { dashboardOptions, startCliDashboard, type DashboardFlags } from './dashboard-options.ts';
 import { asUsageErrors, kafkaOptions, resolveKafkaSettings } from './kafka-flags.ts';
-import { intFlag, rateFlag, secondsFlag, tickersFlag } from './parse-flags.ts';
+import { intFlag, rateFlag, secondsFlag, startTimeMs, tickersFlag } from './parse-flags.ts';
 import { resolveSpec, specOptions } from './spec-options.ts';
 import { StatusLine, formatCount } from './status-line.ts';
 import { UsageError } from './usage-error.ts';
@@ -153,11 +153,7 @@ function buildSource(flags: RunFlags, file: ConfigFile): Source {
   const source = flags.source ?? file.source ?? 'sim';
   if (source === 'sim') {
     const rate = flags.rate ?? file.rate ?? DEFAULT_RATE;
-    let startMs: number | undefined;
-    if (flags.startTime !== undefined) {
-      startMs = Date.parse(flags.startTime);
-      if (Number.isNaN(startMs)) throw new UsageError(`--start-time: "${flags.startTime}" is not an ISO-8601 time`);
-    }
+    const startMs = startTimeMs(flags.startTime);
     return new SimulatorSource({
       seed: flags.seed ?? file.seed ?? (Date.now() >>> 0),
       tickers: flags.tickers ?? (file.tickers ? tickersFlag(file.tickers.join(',')) : undefined),

@@ -2,8 +2,7 @@ import { once } from 'node:events';
 import { Command, Option } from 'commander';
 import { dirtyFeed } from '../simulate/dirty-feed.ts';
 import { SimulatorSource } from '../source/simulator-source.ts';
-import { intFlag, numberFlag, rateFlag, tickersFlag } from './parse-flags.ts';
-import { UsageError } from './usage-error.ts';
+import { intFlag, numberFlag, rateFlag, startTimeMs, tickersFlag } from './parse-flags.ts';
 
 interface SimulateFlags {
   count?: number;
@@ -30,8 +29,7 @@ export function simulateCommand(): Command {
     .option('--dirty', 'mix in replays, malformed lines, bounded disorder and the seed\'s "timestamp" alias')
     .addOption(new Option('--late <f>', 'with --dirty: share of late trades').argParser(numberFlag('--late', 0, 0.5)))
     .action(async (f: SimulateFlags) => {
-      const startMs = f.startTime === undefined ? Date.now() : Date.parse(f.startTime);
-      if (Number.isNaN(startMs)) throw new UsageError(`--start-time: "${f.startTime}" is not an ISO-8601 time`);
+      const startMs = startTimeMs(f.startTime) ?? Date.now();
       const out = process.stdout;
       const write = async (line: string): Promise<void> => {
         if (!out.write(`${line}\n`)) await once(out, 'drain');
