@@ -39,8 +39,6 @@ export interface RunSummary {
 export interface RunTotals {
   stored: WriteResult;
   batches: number;
-  /** Wall time spent in database writes, for metrics. */
-  writeMs: number[];
 }
 
 /**
@@ -50,7 +48,7 @@ export interface RunTotals {
  * Completions are reported in batch order, whatever order the transactions finish in.
  */
 export class PipelineRun {
-  readonly totals: RunTotals = { stored: { trades: 0, alerts: 0, candles: 0, deadLetters: 0 }, batches: 0, writeMs: [] };
+  readonly totals: RunTotals = { stored: { trades: 0, alerts: 0, candles: 0, deadLetters: 0 }, batches: 0 };
   readonly #o: Required<Pick<RunOptions, 'maxBatchTrades' | 'maxBatchDelayMs' | 'maxOutageMs' | 'maxInflight'>> & RunOptions;
   readonly #inflight: Promise<void>[] = [];
   /** Settles after the latest batch and every batch before it were committed and reported. */
@@ -139,10 +137,7 @@ export class PipelineRun {
     const retry: Parameters<typeof withRetry>[1] = { maxElapsedMs: this.#o.maxOutageMs };
     if (this.#o.onRetry) retry.onRetry = this.#o.onRetry;
     const result = await withRetry(() => this.#o.store.write(out), retry);
-    const ms = performance.now() - t0;
-    this.totals.writeMs.push(ms);
-    if (this.totals.writeMs.length > 1024) this.totals.writeMs.shift();
-    return { result, ms };
+    return { result, ms: performance.now() - t0 };
   }
 
   async #committed(out: EngineOutput, result: WriteResult, writeMs: number): Promise<void> {

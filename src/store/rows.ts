@@ -94,7 +94,8 @@ export function deadLetterParams(letters: readonly DeadLetter[]): unknown[][] {
     cols[0]!.push(formatTimestamp(d.receivedAtMs));
     cols[1]!.push(d.code);
     cols[2]!.push(d.reason);
-    cols[3]!.push(Buffer.from(typeof d.raw === 'string' ? Buffer.from(d.raw, 'utf8') : d.raw).toString('base64'));
+    const raw = typeof d.raw === 'string' ? Buffer.from(d.raw, 'utf8') : Buffer.from(d.raw.buffer, d.raw.byteOffset, d.raw.byteLength);
+    cols[3]!.push(raw.toString('base64'));
     cols[4]!.push(d.source);
     cols[5]!.push(d.partition);
     cols[6]!.push(d.offset);
