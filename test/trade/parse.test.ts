@@ -115,6 +115,67 @@ describe('parseTradeText rejects with a reason', () => {
     expect(r.ok || r.code).toBe('too_large');
   });
 
+  it.each([
+    ['100k levels of [', '['.repeat(100_000), 'too_large'],
+    ['deep but under the size cap', `${'['.repeat(30_000)}${']'.repeat(30_000)}`, 'not_an_object'],
+    ['deep object under the size cap', `${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}`, 'missing_field'],
+    ['unterminated deep nesting', '{"a":'.repeat(10_000), 'invalid_json'],
+  ] as const)('deeply nested JSON: %s', (_, text, code) => {
+    const r = parseTradeBytes(Buffer.from(text));
+    expect(r.ok || r.code).toBe(code);
+  });
+
+  it('a 10 MB record is refused by size without being parsed', () => {
+    const big = Buffer.from(line({ ...valid, trade_id: 'x'.repeat(10 * 1024 * 1024) }));
+    const t0 = performance.now();
+    const r = parseTradeBytes(big);
+    expect(r.ok || r.code).toBe('too_large');
+    expect(!r.ok && r.reason).toBe(`record of ${big.length} bytes exceeds 65536`);
+    expect(performance.now() - t0).toBeLessThan(50);
+  });
+
+  it.each([
+    ['volume 2^31', '{"trade_id":"x","ticker":"A","price":"1","volume":2147483648,"trade_timestamp":"2026-11-25T00:00:00Z"}', 'invalid_volume'],
+    ['volume 2^53+1', '{"trade_id":"x","ticker":"A","price":"1","volume":9007199254740993,"trade_timestamp":"2026-11-25T00:00:00Z"}', 'invalid_volume'],
+    ['negative volume', '{"trade_id":"x","ticker":"A","price":"1","volume":-5,"trade_timestamp":"2026-11-25T00:00:00Z"}', 'invalid_volume'],
+    ['volume -0', '{"trade_id":"x","ticker":"A","price":"1","volume":-0,"trade_timestamp":"2026-11-25T00:00:00Z"}', 'invalid_volume'],
+    ['price 1e400 as a number', '{"trade_id":"x","ticker":"A","price":1e400,"trade_timestamp":"2026-11-25T00:00:00Z","volume":1}', 'invalid_price'],
+    ['price 1e400 as text', '{"trade_id":"x","ticker":"A","price":"1e400","trade_timestamp":"2026-11-25T00:00:00Z","volume":1}', 'invalid_price'],
+    ['price beyond NUMERIC(10,4)', '{"trade_id":"x","ticker":"A","price":"12345678.1234","volume":1,"trade_timestamp":"2026-11-25T00:00:00Z"}', 'invalid_price'],
+    ['price 1e-400', '{"trade_id":"x","ticker":"A","price":1e-400,"volume":1,"trade_timestamp":"2026-11-25T00:00:00Z"}', 'invalid_price'],
+    ['price with 400 digits', `{"trade_id":"x","ticker":"A","price":"${'9'.repeat(400)}","volume":1,"trade_timestamp":"2026-11-25T00:00:00Z"}`, 'invalid_price'],
+    ['price "NaN"', '{"trade_id":"x","ticker":"A","price":"NaN","volume":1,"trade_timestamp":"2026-11-25T00:00:00Z"}', 'invalid_price'],
+    ['price "Infinity"', '{"trade_id":"x","ticker":"A","price":"Infinity","volume":1,"trade_timestamp":"2026-11-25T00:00:00Z"}', 'invalid_price'],
+    ['price "-0"', '{"trade_id":"x","ticker":"A","price":"-0","volume":1,"trade_timestamp":"2026-11-25T00:00:00Z"}', 'invalid_price'],
+    ['price "0x10"', '{"trade_id":"x","ticker":"A","price":"0x10","volume":1,"trade_timestamp":"2026-11-25T00:00:00Z"}', 'invalid_price'],
+    ['price " 1"', '{"trade_id":"x","ticker":"A","price":" 1","volume":1,"trade_timestamp":"2026-11-25T00:00:00Z"}', 'invalid_price'],
+    ['bare NaN is not JSON', '{"trade_id":"x","ticker":"A","price":NaN,"volume":1,"trade_timestamp":"2026-11-25T00:00:00Z"}', 'invalid_json'],
+    ['epoch 1e400', '{"trade_id":"x","ticker":"A","price":"1","volume":1,"trade_timestamp":1e400}', 'invalid_timestamp'],
+    ['year 275760', '{"trade_id":"x","ticker":"A","price":"1","volume":1,"trade_timestamp":"+275760-09-13T00:00:00Z"}', 'invalid_timestamp'],
+    ['ticker with SQL', `{"trade_id":"x","ticker":"'; DROP TABLE stock_trades;--","price":"1","volume":1,"trade_timestamp":"2026-11-25T00:00:00Z"}`, 'invalid_ticker'],
+    ['ticker with <script>', '{"trade_id":"x","ticker":"<script>alert(1)</script>","price":"1","volume":1,"trade_timestamp":"2026-11-25T00:00:00Z"}', 'invalid_ticker'],
+    ['ticker with <img onerror>', '{"trade_id":"x","ticker":"<img src=x onerror=alert(1)>","price":"1","volume":1,"trade_timestamp":"2026-11-25T00:00:00Z"}', 'invalid_ticker'],
+    ['ticker with a NUL', '{"trade_id":"x","ticker":"A\\u0000","price":"1","volume":1,"trade_timestamp":"2026-11-25T00:00:00Z"}', 'invalid_ticker'],
+    ['ticker with a full-width letter', '{"trade_id":"x","ticker":"ＡAPL","price":"1","volume":1,"trade_timestamp":"2026-11-25T00:00:00Z"}', 'invalid_ticker'],
+  ] as const)('out of range or hostile: %s', (_, text, code) => {
+    const r = parseTradeBytes(Buffer.from(text));
+    expect(r.ok || r.code).toBe(code);
+  });
+
+  it('duplicate keys: the last one wins, as JSON.parse and Flink read them', () => {
+    const r = parseTradeText('{"trade_id":"x","ticker":"A","price":"1","price":"2","volume":1,"volume":7,"trade_timestamp":"2026-11-25T00:00:00Z"}');
+    expect(r.ok && [r.trade.priceE4, r.trade.volume]).toEqual([20_000, 7]);
+    const bad = parseTradeText('{"trade_id":"x","ticker":"A","price":"1","volume":1,"volume":0,"trade_timestamp":"2026-11-25T00:00:00Z"}');
+    expect(bad.ok || bad.code).toBe('invalid_volume');
+  });
+
+  it('a trade_id with SQL or HTML is data: accepted verbatim (stored through parameters, shown as text)', () => {
+    for (const id of ["'; DROP TABLE stock_trades;--", '<script>alert(1)</script>', '<img src=x onerror=alert(1)>']) {
+      const r = parseTradeText(line({ ...valid, trade_id: id }));
+      expect(r.ok && r.trade.tradeId).toBe(id);
+    }
+  });
+
   it('refuses invalid UTF-8', () => {
     const r = parseTradeBytes(Uint8Array.from([0x7b, 0xff, 0xfe, 0x7d]));
     expect(r.ok || r.code).toBe('invalid_utf8');
@@ -127,6 +188,46 @@ describe('parser properties', () => {
       fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {
         const r = parseTradeBytes(bytes);
         expect(typeof r.ok).toBe('boolean');
+      }),
+      { numRuns: 20_000 },
+    );
+  });
+
+  it('never throws on arbitrary strings (any UTF-16, lone surrogates included)', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string({ unit: 'binary', maxLength: 300 }), fc.string({ unit: 'grapheme', maxLength: 300 })), (s) => {
+        const r = parseTradeText(s);
+        expect(typeof r.ok).toBe('boolean');
+        if (!r.ok) expect(r.reason.length).toBeGreaterThan(5);
+      }),
+      { numRuns: 20_000 },
+    );
+  });
+
+  it('never throws on a valid record with its bytes flipped, cut or spliced', () => {
+    const base = Buffer.from(line(valid));
+    const edit = fc.oneof(
+      fc.tuple(fc.constant('flip'), fc.nat(base.length - 1), fc.integer({ min: 0, max: 255 })),
+      fc.tuple(fc.constant('cut'), fc.nat(base.length - 1), fc.nat(base.length)),
+      fc.tuple(fc.constant('insert'), fc.nat(base.length), fc.integer({ min: 0, max: 255 })),
+    );
+    fc.assert(
+      fc.property(fc.array(edit, { minLength: 1, maxLength: 6 }), (edits) => {
+        let b = Buffer.from(base);
+        for (const [kind, at, x] of edits) {
+          const i = Math.min(at, b.length);
+          if (kind === 'flip' && b.length > 0) b[Math.min(i, b.length - 1)] = x;
+          else if (kind === 'cut') b = Buffer.concat([b.subarray(0, i), b.subarray(Math.min(b.length, i + (x % 8)))]);
+          else if (kind === 'insert') b = Buffer.concat([b.subarray(0, i), Buffer.from([x]), b.subarray(i)]);
+        }
+        const r = parseTradeBytes(b);
+        expect(typeof r.ok).toBe('boolean');
+        // Whatever is accepted is a valid trade by the contract's own rules.
+        if (r.ok) {
+          expect(r.trade.ticker).toMatch(/^[A-Z0-9.-]{1,10}$/);
+          expect(r.trade.volume).toBeGreaterThanOrEqual(1);
+          expect(r.trade.priceE4).toBeGreaterThanOrEqual(1);
+        }
       }),
       { numRuns: 20_000 },
     );
