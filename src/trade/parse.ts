@@ -22,8 +22,18 @@ export const DEFAULT_MAX_RECORD_BYTES = 64 * 1024;
 
 const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
 
+const CONTROL_CHARS_ALL = /[\u0000-\u001f\u007f]/g;
+
+/**
+ * Reasons quote the record (a ticker, JSON.parse's excerpt of the text), and they end up in a
+ * PostgreSQL text column, a Kafka header and a terminal: none of those may receive NUL or
+ * control characters, so they are written as escapes.
+ */
 function reject(code: RejectCode, reason: string): ParseResult {
-  return { ok: false, code, reason };
+  const printable = CONTROL_CHARS.test(reason)
+    ? reason.replace(CONTROL_CHARS_ALL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+    : reason;
+  return { ok: false, code, reason: printable };
 }
 
 /** Bytes from Kafka or a file: size and UTF-8 are checked before JSON. */

@@ -188,6 +188,7 @@ describe('parser properties', () => {
       fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {
         const r = parseTradeBytes(bytes);
         expect(typeof r.ok).toBe('boolean');
+        if (!r.ok) expect(r.reason).not.toMatch(/[\u0000-\u001f\u007f]/);
       }),
       { numRuns: 20_000 },
     );
@@ -198,7 +199,11 @@ describe('parser properties', () => {
       fc.property(fc.oneof(fc.string({ unit: 'binary', maxLength: 300 }), fc.string({ unit: 'grapheme', maxLength: 300 })), (s) => {
         const r = parseTradeText(s);
         expect(typeof r.ok).toBe('boolean');
-        if (!r.ok) expect(r.reason.length).toBeGreaterThan(5);
+        if (!r.ok) {
+          expect(r.reason.length).toBeGreaterThan(5);
+          // Reasons land in a text column, a Kafka header and a terminal.
+          expect(r.reason).not.toMatch(/[\u0000-\u001f\u007f]/);
+        }
       }),
       { numRuns: 20_000 },
     );
