@@ -66,7 +66,7 @@ export function abusiveLines(): AbusiveLine[] {
 
 /** An ordinary dirty feed (replays, malformed lines, disorder) with the hostile lines spread through it. */
 export function abusiveFeed(): { lines: Buffer[]; hostile: Map<number, AbusiveLine> } {
-  const lines = [...dirtyFeed({ seed: 77, count: 1_200, startMs: T0, stepMs: 97, largeFraction: 0.03 })].map((s) => Buffer.from(s));
+  const lines: Buffer[] = [...dirtyFeed({ seed: 77, count: 1_200, startMs: T0, stepMs: 97, largeFraction: 0.03 })].map((s) => Buffer.from(s));
   const hostile = new Map<number, AbusiveLine>();
   const bad = abusiveLines();
   bad.forEach((b, i) => {

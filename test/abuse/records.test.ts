@@ -25,13 +25,13 @@ let hostile: Map<number, AbusiveLine>;
 let expected: Expected;
 let pg: { url: string; drop: () => Promise<void> };
 
-interface DeadRow {
+type DeadRow = {
   source_offset: string;
   reason_code: string;
   reason: string;
   size: number;
   raw: Buffer | null;
-}
+};
 
 async function readAll(db: string) {
   const store = await openStore(db);
@@ -79,8 +79,8 @@ function tickflowWithStdinFile(args: string[], path: string): Promise<CliResult>
     closeSync(fd);
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
@@ -137,7 +137,7 @@ describe('hostile records through the embedded pipeline', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ read: expected.read, stored: expected.trades.length, dead_letters: expected.deadLetters.length });
     const actual = await readAll(db);
     // stdin names its records "stdin", the oracle named them by the file.
-    actual.tables.deadLetters = actual.tables.deadLetters.map((d) => d.replace(/^stdin\|/, `${file}|`)).sort();
+    actual.tables.deadLetters = actual.tables.deadLetters!.map((d) => d.replace(/^stdin\|/, `${file}|`)).sort();
     expectAbuseHandled(actual);
   });
 
