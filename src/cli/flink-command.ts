@@ -11,8 +11,9 @@ import { intFlag } from './parse-flags.ts';
 import { resolveSpec, specOptions } from './spec-options.ts';
 import { UsageError } from './usage-error.ts';
 
-const DEFAULT_GATEWAY = 'http://127.0.0.1:8083';
-const DEFAULT_FLINK = 'http://127.0.0.1:8081';
+// A stack started on other ports (`tickflow stack up` with TICKFLOW_*_PORT) is found the same way.
+const DEFAULT_GATEWAY = `http://127.0.0.1:${portFromEnv('TICKFLOW_GATEWAY_PORT', 8083)}`;
+const DEFAULT_FLINK = `http://127.0.0.1:${portFromEnv('TICKFLOW_FLINK_PORT', 8081)}`;
 const DEFAULT_DB = 'postgres://postgres@127.0.0.1:5432/tickflow';
 const DEFAULT_JOB = 'tickflow';
 
@@ -27,6 +28,7 @@ interface FlinkFlags {
   exactlyOnce?: boolean;
   replace?: boolean;
   fromSavepoint?: string;
+  fromLatestCheckpoint?: true | string;
   savepoint?: string;
   timeout: number;
   json?: boolean;
@@ -70,22 +72,38 @@ export function flinkCommand(): Command {
   cmd.addCommand(
     pipeline(endpoints(new Command('deploy').description('migrate the database, submit the pipeline as one Flink job, wait until it runs')))
       .option('--replace', 'cancel a running job of the same name first (otherwise deploy refuses)')
-      .addOption(new Option('--from-savepoint <dir>', 'start from a savepoint (from `tickflow flink stop --savepoint DIR`)'))
+      .addOption(new Option('--from-savepoint <dir>', 'start from a savepoint (from `tickflow flink stop --savepoint DIR`) or a retained chk-<n> folder'))
+      .addOption(
+        new Option('--from-latest-checkpoint [dir]', "start from the job's newest retained checkpoint (after a JobManager loss); DIR defaults to the cluster's checkpoint folder for --job")
+          .conflicts('fromSavepoint'),
+      )
       .option('--json', 'print the outcome as JSON')
       .action(unreachableAsUsage(async (f: FlinkFlags, c: Command) => {
         const spec = specFor(f, c);
         const target = targetFor(f, spec, { redact: false });
+        const fromLatestCheckpoint = f.fromLatestCheckpoint === undefined || f.fromLatestCheckpoint === true
+          ? f.fromLatestCheckpoint
+          : /^[a-z][a-z0-9+.-]*:\//i.test(f.fromLatestCheckpoint) || isAbsolute(f.fromLatestCheckpoint) ? f.fromLatestCheckpoint : resolve(f.fromLatestCheckpoint);
         // Tables come from tickflow's migrations, never from Flink.
         const store = await openStore(dbUrl(f));
         await store.close();
         try {
-          const r = await deployPipeline({ gatewayUrl: f.gateway, flinkUrl: f.flinkUrl, spec, target, replace: f.replace === true, timeoutMs: f.timeout * 1000 });
-          if (f.json) return out(JSON.stringify({ job_id: r.jobId, job: target.jobName, replaced: r.replaced, web_ui: `${f.flinkUrl}/#/job/running/${r.jobId}` }));
+          const r = await deployPipeline({ gatewayUrl: f.gateway, flinkUrl: f.flinkUrl, spec, target, replace: f.replace === true, timeoutMs: f.timeout * 1000, fromLatestCheckpoint });
+          const restored = r.restoredFrom;
+          if (f.json) {
+            return out(JSON.stringify({
+              job_id: r.jobId, job: target.jobName, replaced: r.replaced, web_ui: `${f.flinkUrl}/#/job/running/${r.jobId}`,
+              ...(restored ? { restored_from: restored.path, checkpoint_id: restored.id, checkpoint_completed_at: restored.completedAt.toISOString() } : {}),
+            }));
+          }
           for (const old of r.replaced) out(`canceled ${old}`);
+          if (restored) out(`restored checkpoint ${restored.id} of job ${restored.jobId ?? '?'} (completed ${restored.completedAt.toISOString()}): ${restored.path}`);
           out(`deployed ${target.jobName}: job ${r.jobId}, parallelism ${target.parallelism}, RUNNING`);
           out(`web UI: ${f.flinkUrl}/#/job/running/${r.jobId}/overview`);
         } catch (e) {
           if (e instanceof JobAlreadyRunningError) throw new UsageError(e.message);
+          // Nothing to restore is the user's to sort out (wrong folder, no checkpoint yet): exit 2.
+          if (e instanceof FlinkError && /^no completed checkpoint|^restore from|has no execution.checkpointing.dir|^cannot look for checkpoints/.test(e.message)) throw new UsageError(e.message);
           throw e;
         }
       })),
@@ -141,6 +159,7 @@ Examples:
   tickflow flink deploy                      migrate, submit, wait for RUNNING (refuses a second copy)
   tickflow flink status                      state, uptime, records, last checkpoint
   tickflow flink stop --savepoint /tmp/sp    then: tickflow flink deploy --from-savepoint /tmp/sp/savepoint-…
+  tickflow flink deploy --from-latest-checkpoint   after a JobManager restart: resume from the newest retained checkpoint
   tickflow flink cancel
 
 Web UI: ${DEFAULT_FLINK}   Exit codes: 0 ok, 1 failed, 2 bad flags / nothing to act on, 3 status: no job.`,
@@ -190,6 +209,11 @@ function targetFor(f: FlinkFlags, spec: PipelineSpec, o: { redact: boolean }): F
     transactionalIdPrefix: `${f.job}-alerts`,
     fromSavepoint: f.fromSavepoint,
   };
+}
+
+function portFromEnv(name: string, fallback: number): number {
+  const n = Number(process.env[name]);
+  return Number.isInteger(n) && n > 0 && n < 65536 ? n : fallback;
 }
 
 function formatStatus(s: JobStatus, flinkUrl: string): string {

@@ -20,6 +20,8 @@ export interface FlinkTarget {
   transactionalIdPrefix: string;
   /** Start from this savepoint or retained checkpoint (directory or _metadata path). */
   fromSavepoint?: string | undefined;
+  /** Where this job's checkpoints go (deploy: one folder per job name, see checkpoints.ts); unset = the cluster's. */
+  checkpointDir?: string | undefined;
 }
 
 export interface CompiledPipeline {
@@ -65,7 +67,8 @@ export function compileSpec(spec: PipelineSpec, target: FlinkTarget): CompiledPi
     // Inputs to the upsert sinks are append-only; no need for the materializer's state.
     ['table.exec.sink.upsert-materialize', 'NONE'],
   ];
-  if (target.fromSavepoint !== undefined) settings.push(['execution.savepoint.path', target.fromSavepoint]);
+  if (target.checkpointDir !== undefined) settings.push(['execution.checkpointing.dir', target.checkpointDir]);
+  if (target.fromSavepoint !== undefined) settings.push(['execution.state-recovery.path', target.fromSavepoint]);
 
   const kafka = { 'properties.bootstrap.servers': target.kafkaBootstrap };
   const jdbc = (table: string): Record<string, string> => ({

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { PipelineSpec } from '../spec/spec.ts';
+import { clusterCheckpointDir, jobCheckpointDir, latestCheckpoint, type RetainedCheckpoint } from './checkpoints.ts';
 import { compileSpec, type FlinkTarget } from './compile-spec.ts';
 import { FlinkError } from './flink-error.ts';
 import { FlinkRestClient, TERMINAL_STATES } from './flink-rest.ts';
@@ -19,11 +20,19 @@ export interface DeployOptions extends FlinkEndpoints {
   replace?: boolean;
   /** Bound for the job (all its tasks) to be RUNNING. */
   timeoutMs?: number;
+  /**
+   * Restore the newest retained checkpoint: `true` looks in this job name's checkpoint folder on
+   * the cluster (the JobManager's `execution.checkpointing.dir`/<job name>), a string in that
+   * folder instead. Fails when there is none. Excludes `target.fromSavepoint`.
+   */
+  fromLatestCheckpoint?: true | string | undefined;
 }
 
 export interface DeployResult {
   jobId: string;
   replaced: string[];
+  /** The checkpoint the job was restored from (fromLatestCheckpoint). */
+  restoredFrom?: RetainedCheckpoint;
 }
 
 /** A job with this name is already running: deploy refuses rather than start a second copy. */
@@ -53,7 +62,21 @@ export async function deployPipeline(o: DeployOptions): Promise<DeployResult> {
     replaced.push(j.jid);
   }
 
-  const compiled = compileSpec(o.spec, o.target);
+  // One checkpoint folder per job name: after a JobManager loss (no HA) nothing else remembers
+  // which job id the job had, and so where its last checkpoint is.
+  const clusterDir = clusterCheckpointDir(await rest.clusterConfig());
+  const checkpointDir = o.target.checkpointDir ?? (clusterDir === null ? undefined : jobCheckpointDir(clusterDir, o.target.jobName));
+  let restoredFrom: RetainedCheckpoint | undefined;
+  if (o.fromLatestCheckpoint !== undefined) {
+    if (o.target.fromSavepoint !== undefined) throw new FlinkError('restore from a savepoint or from the latest checkpoint, not both');
+    const where = typeof o.fromLatestCheckpoint === 'string' ? o.fromLatestCheckpoint : checkpointDir;
+    if (where === undefined) throw new FlinkError('the JobManager has no execution.checkpointing.dir; give the checkpoint folder (--from-latest-checkpoint DIR)');
+    const latest = await latestCheckpoint(where);
+    if (latest === null) throw new FlinkError(`no completed checkpoint (chk-<n>/_metadata) under ${where}`);
+    restoredFrom = latest;
+  }
+  const target: FlinkTarget = { ...o.target, checkpointDir, fromSavepoint: restoredFrom?.path ?? o.target.fromSavepoint };
+  const compiled = compileSpec(o.spec, target);
   const session = await gateway.openSession(`tickflow-deploy-${Date.now()}`, Object.fromEntries(compiled.settings));
   let jobId: string | null = null;
   try {
@@ -71,7 +94,7 @@ export async function deployPipeline(o: DeployOptions): Promise<DeployResult> {
     await rest.cancel(jobId).catch(() => {});
     throw e;
   }
-  return { jobId, replaced };
+  return restoredFrom === undefined ? { jobId, replaced } : { jobId, replaced, restoredFrom };
 }
 
 /** Cancel and wait until the job is gone (terminal). */

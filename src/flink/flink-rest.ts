@@ -71,6 +71,12 @@ export class FlinkRestClient {
     return this.#request('GET', '/overview');
   }
 
+  /** The JobManager's effective configuration (what its config.yaml and dynamic properties set). */
+  async clusterConfig(): Promise<Record<string, string>> {
+    const entries = await this.#request<Array<{ key: string; value: string }>>('GET', '/jobmanager/config');
+    return Object.fromEntries(entries.map((e) => [e.key, e.value]));
+  }
+
   async jobs(): Promise<JobOverview[]> {
     return (await this.#request<{ jobs: JobOverview[] }>('GET', '/jobs/overview')).jobs;
   }
