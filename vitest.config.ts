@@ -15,7 +15,7 @@ export default defineConfig({
       {
         test: {
           name: 'core',
-          include: ['test/{trade,engine,spec,simulate,store,pipeline,cli,server,browser,abuse}/**/*.test.ts'],
+          include: ['test/{trade,engine,spec,simulate,store,pipeline,cli,server,browser,abuse}/**/*.test.ts', 'test/faults/embedded-*.test.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
           fileParallelism: false,
@@ -24,7 +24,7 @@ export default defineConfig({
       {
         test: {
           name: 'services',
-          include: ['test/{stack,kafka,flink,faults}/**/*.test.ts'],
+          include: ['test/{stack,kafka,flink}/**/*.test.ts', 'test/faults/kafka-*.test.ts'],
           globalSetup: ['test/setup/stack.global.ts'],
           testTimeout: 600_000,
           hookTimeout: 900_000,

@@ -129,6 +129,7 @@ async function runPipeline(flags: RunFlags, cmd: Command): Promise<RunSummary> {
     },
     onRetry: (attempt, delay, e) =>
       process.stderr.write(`tickflow: database unavailable (${(e as Error).message}); retry ${attempt} in ${delay} ms\n`),
+    onRecovered: (ms) => process.stderr.write(`tickflow: database available again after ${(ms / 1000).toFixed(1)} s\n`),
   });
   live?.attach(run);
   if (!flags.json) process.stderr.write(`tickflow: ${source.description} → ${store.location}\n`);

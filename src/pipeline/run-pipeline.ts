@@ -20,6 +20,8 @@ export interface RunOptions {
   /** Called after each committed transaction, in order (a Kafka source commits offsets here). */
   onCommitted?: (out: EngineOutput, result: WriteResult, writeMs: number) => void | Promise<void>;
   onRetry?: (attempt: number, delayMs: number, error: unknown) => void;
+  /** A write succeeded after an outage of this many milliseconds. */
+  onRecovered?: (outageMs: number) => void;
 }
 
 export interface RunSummary {
@@ -34,11 +36,17 @@ export interface RunSummary {
   trades_per_s: number;
   /** Peak resident memory of this process so far. */
   peak_rss_mb: number;
+  /** Write attempts that failed on a transient database error and were retried. */
+  db_retries: number;
 }
 
 export interface RunTotals {
   stored: WriteResult;
   batches: number;
+  /** Failed write attempts that were retried (a database outage shows here). */
+  retries: number;
+  /** performance.now() of the first failed attempt of the outage in progress, null when writes succeed. */
+  unavailableSince: number | null;
 }
 
 /**
@@ -48,7 +56,7 @@ export interface RunTotals {
  * Completions are reported in batch order, whatever order the transactions finish in.
  */
 export class PipelineRun {
-  readonly totals: RunTotals = { stored: { trades: 0, alerts: 0, candles: 0, deadLetters: 0 }, batches: 0 };
+  readonly totals: RunTotals = { stored: { trades: 0, alerts: 0, candles: 0, deadLetters: 0 }, batches: 0, retries: 0, unavailableSince: null };
   readonly #o: Required<Pick<RunOptions, 'maxBatchTrades' | 'maxBatchDelayMs' | 'maxOutageMs' | 'maxInflight'>> & RunOptions;
   readonly #inflight: Promise<void>[] = [];
   /** Settles after the latest batch and every batch before it were committed and reported. */
@@ -110,6 +118,7 @@ export class PipelineRun {
       elapsed_ms: Math.round(elapsed),
       trades_per_s: elapsed > 0 ? Math.round((c.read / elapsed) * 1000) : 0,
       peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+      db_retries: this.totals.retries,
     };
   }
 
@@ -134,9 +143,19 @@ export class PipelineRun {
 
   async #write(out: EngineOutput): Promise<{ result: WriteResult; ms: number }> {
     const t0 = performance.now();
-    const retry: Parameters<typeof withRetry>[1] = { maxElapsedMs: this.#o.maxOutageMs };
-    if (this.#o.onRetry) retry.onRetry = this.#o.onRetry;
-    const result = await withRetry(() => this.#o.store.write(out), retry);
+    const result = await withRetry(() => this.#o.store.write(out), {
+      maxElapsedMs: this.#o.maxOutageMs,
+      onRetry: (attempt, delayMs, error) => {
+        this.totals.retries++;
+        this.totals.unavailableSince ??= performance.now();
+        this.#o.onRetry?.(attempt, delayMs, error);
+      },
+    });
+    const since = this.totals.unavailableSince;
+    if (since !== null) {
+      this.totals.unavailableSince = null;
+      this.#o.onRecovered?.(performance.now() - since);
+    }
     return { result, ms: performance.now() - t0 };
   }
 

@@ -150,6 +150,8 @@ export class DatabaseFeed implements LiveFeed {
         candles: t.candles,
         trades_per_s: this.#rate.sample(t.trades),
         sink_lag_records: null,
+        sink_retries: null,
+        sink_unavailable_s: null,
         consumer_lag: null,
         watermark: null,
         alerts_not_streamed: this.hub.alertsNotStreamed,

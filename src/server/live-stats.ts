@@ -20,6 +20,10 @@ export interface LiveStats {
   trades_per_s: number;
   /** Records read but not yet committed to the database. */
   sink_lag_records: number | null;
+  /** Database writes retried after a transient failure (embedded runs only). */
+  sink_retries: number | null;
+  /** Seconds the database has been refusing writes; 0 when writes succeed (embedded runs only). */
+  sink_unavailable_s: number | null;
   /** Kafka consumer lag, where the source is a consumer. */
   consumer_lag: number | null;
   watermark: string | null;

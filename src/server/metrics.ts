@@ -61,6 +61,8 @@ export function renderMetrics(s: LiveStats, o: { hub: LiveHub; sinkLatency: Late
   m.counter('tickflow_candles_total', 'Closed candles emitted.', s.candles);
   m.gauge('tickflow_trades_per_second', 'Records per second over the last few seconds.', s.trades_per_s);
   m.gauge('tickflow_sink_lag_records', 'Records read but not yet committed to the database.', s.sink_lag_records);
+  m.counter('tickflow_sink_retries_total', 'Database writes retried after a transient failure (connection lost, server restarting).', s.sink_retries);
+  m.gauge('tickflow_sink_unavailable_seconds', 'How long the database has been refusing writes; 0 while writes succeed.', s.sink_unavailable_s);
   m.gauge('tickflow_consumer_lag_records', 'Kafka consumer lag summed over partitions.', s.consumer_lag);
   m.gauge('tickflow_watermark_seconds', 'Event-time watermark, Unix seconds.', s.watermark === null ? null : Date.parse(s.watermark) / 1000);
   m.gauge('tickflow_pipeline_up', '1 while the pipeline (or the database poller) runs.', s.pipeline === 'running' ? 1 : 0);

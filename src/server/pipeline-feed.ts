@@ -100,9 +100,15 @@ export class PipelineFeed implements LiveFeed {
       trades_per_s: this.#finished ? 0 : this.#tradesPerS,
       // Every record read is either a duplicate (never written) or written in some commit.
       sink_lag_records: Math.max(0, c.read - c.duplicates - this.#committedRecords),
+      sink_retries: this.#run?.totals.retries ?? 0,
+      sink_unavailable_s: unavailableSeconds(this.#run?.totals.unavailableSince ?? null),
       consumer_lag: null,
       watermark: Number.isFinite(wm) ? formatTimestamp(wm) : null,
       alerts_not_streamed: this.hub.alertsNotStreamed,
     };
   }
+}
+
+function unavailableSeconds(since: number | null): number {
+  return since === null ? 0 : Math.round((performance.now() - since) / 100) / 10;
 }
