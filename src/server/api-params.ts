@@ -84,6 +84,8 @@ export function parseQuery<S extends z.ZodType>(schema: S, url: URL): ParseResul
 
 /** Parameter names echo back in messages; keep them short and printable. */
 function shortName(k: string): string {
+  // `?=x` has a name too: an empty one, which must still be visible in the message.
+  if (k.length === 0) return '(empty name)';
   const s = k.replace(/[^\x20-\x7e]/g, '?');
   return s.length > 40 ? `${s.slice(0, 40)}…` : s;
 }
