@@ -114,7 +114,7 @@ function pairsFor(endpoint: string): fc.Arbitrary<[string, string][]> {
   const keys = PARAMS[endpoint]!;
   const plausible = fc
     .record(Object.fromEntries(keys.map((k) => [k, PLAUSIBLE[k]])) as Record<string, fc.Arbitrary<string>>, { requiredKeys: [] })
-    .map((o) => Object.entries(o));
+    .map((o) => Object.entries(o) as [string, string][]);
   return fc.oneof(hostilePairs, plausible);
 }
 /** Raw query text, percent-escapes included (broken ones and encoded invalid UTF-8 too). */
