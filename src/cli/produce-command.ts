@@ -3,7 +3,7 @@ import type { RawRecord } from '../engine/records.ts';
 import { describeKafkaError } from '../kafka/errors.ts';
 import { COMPRESSIONS, type Compression, BatchingProducer } from '../kafka/producer.ts';
 import { TradeRecordMaker } from '../kafka/trade-record.ts';
-import { FileSource } from '../source/file-source.ts';
+import { FileSource, MAX_LINE_BYTES } from '../source/file-source.ts';
 import { SimulatorSource } from '../source/simulator-source.ts';
 import type { Source } from '../source/source.ts';
 import { defaultSpec } from '../spec/spec.ts';
@@ -27,12 +27,21 @@ interface ProduceFlags {
   linger: number;
   brokers?: string;
   connectTimeout?: number;
+  maxRecordBytes: number;
   json?: boolean;
 }
+
+/**
+ * The broker refuses a record batch over message.max.bytes (1,048,588 bytes by default); a
+ * record must stay under it with the batch's own overhead.
+ */
+export const DEFAULT_MAX_RECORD_BYTES = 1_000_000;
 
 export interface ProduceSummary {
   topic: string;
   sent: number;
+  /** Lines not sent because they exceed --max-record-bytes (each reported on stderr). */
+  too_large: number;
   bytes: number;
   elapsed_ms: number;
   trades_per_s: number;
@@ -53,6 +62,11 @@ export function produceCommand(): Command {
     .addOption(new Option('--compression <codec>', 'batch compression').choices(COMPRESSIONS).default('lz4'))
     .addOption(new Option('--batch-size <n>', 'records per produce request at most').argParser(intFlag('--batch-size', 1, 1_000_000)).default(16_384))
     .addOption(new Option('--linger <ms>', 'wait this long to fill a batch').argParser(intFlag('--linger', 0, 60_000)).default(5))
+    .addOption(
+      new Option('--max-record-bytes <n>', "a larger line is reported and not sent (keep it under the broker's message.max.bytes)")
+        .argParser(intFlag('--max-record-bytes', 1, 100 * 1024 * 1024))
+        .default(DEFAULT_MAX_RECORD_BYTES),
+    )
     .option('--json', 'print the final summary as one JSON object');
   kafkaOptions(cmd);
   cmd.addHelpText(
@@ -65,7 +79,9 @@ Examples:
   tickflow produce --topic sensors --rate 1          the seed's topic and pace
 
 Records carry the ticker as key and the trade's event time as timestamp; lines that are not
-valid trades are sent unchanged (the consumer routes them to the dead-letter topic).`,
+valid trades are sent unchanged (the consumer routes them to the dead-letter topic). A line
+larger than --max-record-bytes cannot be sent at all: it is reported on stderr (line number,
+size, limit), every other line is still sent, and the exit code is 1.`,
   );
   cmd.action(async (f: ProduceFlags) => {
     const summary = await produce(f);
@@ -75,6 +91,11 @@ valid trades are sent unchanged (the consumer routes them to the dead-letter top
         `produced ${formatCount(summary.sent)} records to ${summary.topic} in ${(summary.elapsed_ms / 1000).toFixed(1)} s ` +
           `(${formatCount(summary.trades_per_s)} records/s, ${summary.mb_per_s.toFixed(1)} MB/s)\n`,
       );
+    }
+    if (summary.too_large > 0) {
+      process.stderr.write(`tickflow: ${formatCount(summary.too_large)} line(s) not sent: larger than ${f.maxRecordBytes} bytes (see above)\n`);
+      // Everything else went out, but the input did not: a script must notice.
+      process.exitCode = 1;
     }
   });
   return cmd;
@@ -121,6 +142,7 @@ async function produce(f: ProduceFlags): Promise<ProduceSummary> {
   const started = performance.now();
   const progress = new ProgressLine(() => producer.stats.acked, f.count ?? null);
   let sent = 0;
+  let tooLarge = 0;
   let failed = true;
   try {
     outer: for await (const batch of source.batches(abort.signal)) {
@@ -128,6 +150,13 @@ async function produce(f: ProduceFlags): Promise<ProduceSummary> {
         if (sent >= limit || abort.signal.aborted || performance.now() >= deadline) break outer;
         if (rate !== null) await pace(sent, rate, started, abort.signal);
         const value = typeof r.value === 'string' ? Buffer.from(r.value) : Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength);
+        if (value.length > f.maxRecordBytes) {
+          // Sent, it would fail its whole batch; skipped, it costs only itself.
+          tooLarge++;
+          const size = value.length > MAX_LINE_BYTES ? `more than ${MAX_LINE_BYTES}` : String(value.length);
+          process.stderr.write(`tickflow: ${source.description} line ${r.offset}: record of ${size} bytes exceeds --max-record-bytes ${f.maxRecordBytes}; not sent\n`);
+          continue;
+        }
         await producer.send(maker.make(value));
         sent++;
       }
@@ -148,6 +177,7 @@ async function produce(f: ProduceFlags): Promise<ProduceSummary> {
   return {
     topic: f.topic,
     sent: producer.stats.acked,
+    too_large: tooLarge,
     bytes: producer.stats.bytes,
     elapsed_ms: Math.round(elapsed),
     trades_per_s: elapsed > 0 ? Math.round((producer.stats.acked / elapsed) * 1000) : 0,

@@ -90,12 +90,16 @@ export class BatchingProducer {
 
   async send(r: OutgoingRecord): Promise<void> {
     this.#throwIfFailed();
+    const size = recordSize(r);
+    // A big record closes the batch before it rather than growing it past the broker's limit
+    // (two 600 kB records in one request would be refused together).
+    if (this.#batch.length > 0 && this.#batchSize + size > this.#batchBytes) await this.#dispatch();
     const m: Message = { topic: r.topic, value: r.value };
     if (r.key !== undefined) m.key = r.key;
     if (r.timestamp !== undefined) m.timestamp = r.timestamp;
     if (r.headers !== undefined) m.headers = { ...r.headers };
     this.#batch.push(m);
-    this.#batchSize += r.value.length + (r.key?.length ?? 0) + 16;
+    this.#batchSize += size;
     this.stats.queued++;
     if (this.#batch.length >= this.#batchRecords || this.#batchSize >= this.#batchBytes) {
       await this.#dispatch();
@@ -164,4 +168,11 @@ export class BatchingProducer {
   #throwIfFailed(): void {
     if (this.#failure !== null) throw this.#failure;
   }
+}
+
+/** Bytes a record adds to a produce request, near enough to keep batches under the broker's limit. */
+export function recordSize(r: OutgoingRecord): number {
+  let n = r.value.length + (r.key?.length ?? 0) + 16;
+  if (r.headers !== undefined) for (const [k, v] of Object.entries(r.headers)) n += k.length + v.length + 4;
+  return n;
 }

@@ -21,13 +21,16 @@ export const SQL_TICKER = "'; DROP TABLE stock_trades;--";
 export const SQL_ID = "sql-'; DROP TABLE stock_trades;--";
 export const HTML_ID = '<script>window.pwned=1</script><img src=x onerror="window.pwned=2">';
 
-const at = (ms: number): string => new Date(T0 + ms).toISOString();
-const trade = (o: Record<string, unknown>, ms: number): string =>
-  JSON.stringify({ trade_id: 'x', ticker: 'AAPL', price: '187.5000', volume: 100, trade_timestamp: at(ms), ...o });
 const dead = (code: RejectCode): Fate => ({ kind: 'dead', code });
 
-/** The hostile lines; event times sit inside the ordinary feed's first minutes so none is late. */
+/** Where a hostile line's event time goes; the feed fills it in (see abusiveFeed). */
+const TS = '__EVENT_TIME__';
+
+/** The hostile lines, with a placeholder for the event time of the valid-looking ones. */
 export function abusiveLines(): AbusiveLine[] {
+  const at = (_offset: number): string => TS;
+  const trade = (o: Record<string, unknown>, _offset: number): string =>
+    JSON.stringify({ trade_id: 'x', ticker: 'AAPL', price: '187.5000', volume: 100, trade_timestamp: TS, ...o });
   const l = (name: string, text: string | Buffer, fate: Fate): AbusiveLine => ({ name, bytes: Buffer.isBuffer(text) ? text : Buffer.from(text), fate });
   return [
     l('empty line', '', { kind: 'blank' }),
@@ -36,7 +39,7 @@ export function abusiveLines(): AbusiveLine[] {
     l('JSON null', 'null', dead('not_an_object')),
     l('NUL bytes', Buffer.from([0, 0, 0]), dead('invalid_json')),
     l('10 MB record', trade({ trade_id: 'ten-mb', pad: 'x'.repeat(TEN_MB) }, 1_000), dead('too_large')),
-    l('invalid UTF-8', Buffer.concat([Buffer.from('{"trade_id":"utf8-'), Buffer.from([0xc3, 0x28, 0xff, 0xfe]), Buffer.from('","ticker":"AAPL","price":"1","volume":1,"trade_timestamp":"2026-11-25T14:00:01Z"}')]), dead('invalid_utf8')),
+    l('invalid UTF-8', Buffer.concat([Buffer.from('{"trade_id":"utf8-'), Buffer.from([0xc3, 0x28, 0xff, 0xfe]), Buffer.from(`","ticker":"AAPL","price":"1","volume":1,"trade_timestamp":"${TS}"}`)]), dead('invalid_utf8')),
     l('overlong UTF-8 encoding of "/"', Buffer.from([0x22, 0xc0, 0xaf, 0x22]), dead('invalid_utf8')),
     l('100k levels of [', '['.repeat(100_000), dead('too_large')),
     l('30k levels of [ ], under the size cap', `${'['.repeat(30_000)}${']'.repeat(30_000)}`, dead('not_an_object')),
@@ -64,15 +67,26 @@ export function abusiveLines(): AbusiveLine[] {
   ];
 }
 
-/** An ordinary dirty feed (replays, malformed lines, disorder) with the hostile lines spread through it. */
-export function abusiveFeed(): { lines: Buffer[]; hostile: Map<number, AbusiveLine> } {
-  const lines: Buffer[] = [...dirtyFeed({ seed: 77, count: 1_200, startMs: T0, stepMs: 97, largeFraction: 0.03 })].map((s) => Buffer.from(s));
+/**
+ * An ordinary dirty feed (replays, malformed lines, disorder) with the hostile lines spread
+ * through it. Each hostile line is dated by the newest event time before it: never late, and on
+ * the Kafka path its record time keeps it where the file has it.
+ */
+export function abusiveFeed(startMs = T0): { lines: Buffer[]; hostile: Map<number, AbusiveLine> } {
+  const lines: Buffer[] = [...dirtyFeed({ seed: 77, count: 1_200, startMs, stepMs: 97, largeFraction: 0.03 })].map((s) => Buffer.from(s));
   const hostile = new Map<number, AbusiveLine>();
-  const bad = abusiveLines();
-  bad.forEach((b, i) => {
+  abusiveLines().forEach((b, i) => {
     const at = 20 + i * 37; // 0-based position in the final file
-    lines.splice(at, 0, b.bytes);
-    hostile.set(at + 1, b); // 1-based line number
+    let newest = startMs;
+    for (const prev of lines.slice(0, at)) {
+      const m = /"(?:trade_)?timestamp":"([^"]+)"/.exec(prev.toString('latin1', 0, 400));
+      const ms = m ? Date.parse(m[1]!) : Number.NaN;
+      if (Number.isFinite(ms) && ms > newest && ms < startMs + 86_400_000) newest = ms;
+    }
+    const bytes = b.bytes.includes(TS) ? Buffer.from(b.bytes.toString('latin1').replaceAll(TS, new Date(newest).toISOString()), 'latin1') : b.bytes;
+    const line = { ...b, bytes };
+    lines.splice(at, 0, bytes);
+    hostile.set(at + 1, line); // 1-based line number
   });
   return { lines, hostile };
 }
