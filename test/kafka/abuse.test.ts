@@ -78,10 +78,10 @@ describe('hostile records through Kafka', () => {
       if (h.fate.kind !== 'dead' || h.bytes.length > TEN_MB) continue;
       expect(actual.rejected, h.name).toContain(`${h.fate.code}|${h.bytes.toString('base64')}`);
     }
-    expect(actual.trades.some((t) => t.startsWith(`${SQL_ID}|`))).toBe(true);
-    expect(actual.trades.some((t) => t.startsWith(`${HTML_ID}|NVDA|`))).toBe(true);
+    expect(actual.trades!.some((t) => t.startsWith(`${SQL_ID}|`))).toBe(true);
+    expect(actual.trades!.some((t) => t.startsWith(`${HTML_ID}|NVDA|`))).toBe(true);
     // The 600 kB records arrived (too large for a trade) and were published to the DLQ whole.
-    expect(actual.rejected.filter((x) => x.startsWith('too_large|')).length).toBe(3);
+    expect(actual.rejected!.filter((x) => x.startsWith('too_large|')).length).toBe(3);
     const dlq = await readTopic(topics.dlq);
     expect(dlq.length).toBe(expected.rejected.length);
     const big = dlq.filter((d) => d.value.length > 500_000);
