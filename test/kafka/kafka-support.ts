@@ -4,7 +4,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Consumer } from '@platformatic/kafka';
+import { Admin, Consumer } from '@platformatic/kafka';
 import { dirtyFeed } from '../../src/simulate/dirty-feed.ts';
 import { specWith, type PipelineSpec } from '../../src/spec/spec.ts';
 import { openStore } from '../../src/store/open-store.ts';
@@ -116,4 +116,16 @@ export function alertRows(records: TopicRecord[]): string[] {
     byId.set(String(a.alert_id), `${a.alert_id}|${a.kind}|${a.ticker}|${a.volume}|${a.threshold ?? ''}|${a.baseline_mean ?? ''}`);
   }
   return [...byId.values()].sort();
+}
+
+/** Offsets a consumer group has committed on a topic, summed over partitions (0 before any commit). */
+export async function committedTotal(group: string, topic: string): Promise<number> {
+  const admin = new Admin({ clientId: 'tickflow-test-admin', bootstrapBrokers: [BROKERS] });
+  try {
+    const [g] = await admin.listConsumerGroupOffsets({ groups: [group] });
+    const t = g?.topics.find((x) => x.name === topic);
+    return (t?.partitions ?? []).reduce((s, p) => s + Math.max(0, Number(p.committedOffset)), 0);
+  } finally {
+    await admin.close();
+  }
 }

@@ -1,0 +1,79 @@
+/**
+ * Fault 3: `kill -9` of the tickflow consumer (`run --source kafka`) at random points, several
+ * times in a row, while the producer keeps writing. Offsets are committed only after the
+ * database transaction holding their effects, so each restart replays from the last commit
+ * and the idempotent writes absorb the replay.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, describe, expect, it } from 'vitest';
+import { SeededRandom } from '../../src/simulate/random.ts';
+import { alertRows, committedTotal, dirtyLines, expectedFor, pipelineTopics, readTables, readTopic, writeLines } from '../kafka/kafka-support.ts';
+import { freshDatabase } from '../support/postgres.ts';
+import { bySize } from '../support/soak.ts';
+import { uniqueName } from '../support/stack.ts';
+import { startTickflow, waitFor } from './fault-support.ts';
+
+const COUNT = bySize(40_000, 150_000);
+const KILLS = 5;
+const dir = mkdtempSync(join(tmpdir(), 'tickflow-kafka-kills-'));
+const dbs: { drop: () => Promise<void> }[] = [];
+
+afterAll(async () => {
+  for (const d of dbs) await d.drop();
+});
+
+const largeOnly = (rows: string[]) => rows.filter((a) => a.startsWith('large:'));
+
+describe(`kill -9 of the Kafka consumer, ${KILLS} times in a row, while trades flow`, () => {
+  it('ends with exactly the distinct valid trades and every large-trade alert, in the table and on the topic', async () => {
+    const lines = dirtyLines(COUNT, 777);
+    const file = join(dir, 'kills.jsonl');
+    writeLines(file, lines);
+    const topics = await pipelineTopics(dir, 'kkills');
+    const expected = expectedFor(lines, topics);
+    const pg = await freshDatabase('tickflow_kkills');
+    dbs.push(pg);
+    const group = uniqueName('g');
+    const rng = new SeededRandom(31337);
+
+    // A rejoin after a kill waits out the dead member's session (10 s), so production is spread
+    // over about as long as the five lives take: every life meets new trades.
+    const producer = startTickflow(['produce', '--from', `file:${file}`, '--topic', topics.input, '--rate', String(Math.round(COUNT / bySize(80, 200)))]);
+    let committed = 0;
+    for (let k = 0; k < KILLS; k++) {
+      // Small transactions, so kills land between commits with work on both sides of them.
+      const consumer = startTickflow(['run', '--source', 'kafka', '--no-dashboard', '--json', '--spec', topics.specFile, '--group', group, '--db', pg.url, '--batch-size', '500']);
+      // Each life commits something before it dies (else the kills prove nothing), then dies
+      // at a random moment: mid-batch, mid-commit, mid-publish.
+      await waitFor(`life ${k + 1} to commit offsets`, async () => {
+        if (consumer.child.exitCode !== null) throw new Error(`consumer exited: ${consumer.stderr()}`);
+        const now = await committedTotal(group, topics.input);
+        return now > committed || (producer.child.exitCode !== null && now >= lines.length);
+      });
+      await sleep(rng.next() * 1_500);
+      consumer.child.kill('SIGKILL');
+      expect((await consumer.done).signal).toBe('SIGKILL');
+      committed = await committedTotal(group, topics.input);
+    }
+    const produced = await producer.done;
+    expect(produced.code, produced.stderr).toBe(0);
+    expect(committed).toBeLessThan(lines.length);
+
+    const last = startTickflow(['run', '--source', 'kafka', '--no-dashboard', '--json', '--spec', topics.specFile, '--group', group, '--db', pg.url, '--stop-at-end']);
+    const r = await last.done;
+    expect(r.code, r.stderr).toBe(0);
+    // The last life resumed from the committed offsets rather than from the beginning.
+    expect(JSON.parse(r.stdout).read).toBeLessThanOrEqual(lines.length - committed);
+
+    const actual = await readTables(pg.url);
+    expect(actual.trades).toEqual(expected.trades);
+    expect(actual.rejected).toEqual(expected.rejected);
+    // Large-trade alerts depend on the trade alone: complete after any number of crashes, in
+    // the table and on the topic (where a replay may repeat an alert_id, never lose one).
+    expect(largeOnly(actual.alerts!)).toEqual(largeOnly(expected.alerts));
+    expect(largeOnly(alertRows(await readTopic(topics.alerts)))).toEqual(largeOnly(expected.alerts));
+  });
+});
