@@ -54,7 +54,7 @@ export function flinkCommand(): Command {
       c
         .addOption(new Option('--brokers <list>', 'Kafka bootstrap servers as Flink reaches them (default 127.0.0.1:9092; env KAFKA_BROKERS)'))
         .addOption(new Option('--db <url>', `PostgreSQL the job writes to (default ${DEFAULT_DB}; env DATABASE_URL)`).env('TICKFLOW_DB'))
-        .addOption(new Option('--parallelism <n>', 'job parallelism (default: input partitions, at most 3)').argParser(intFlag('--parallelism', 1, 256)))
+        .addOption(new Option('--parallelism <n>', 'job parallelism (default: the input partitions; fewer makes candles and spikes unreliable while the job catches up, see docs/flink.md)').argParser(intFlag('--parallelism', 1, 256)))
         .addOption(new Option('--group <id>', 'Kafka consumer group of the job (default: the job name)'))
         .option('--exactly-once', 'alerts topic exactly-once (Kafka transactions; alerts visible after each checkpoint)')
         .option('--config <file>', 'JSON config file (default ./tickflow.config.json if present)'),
@@ -81,6 +81,8 @@ export function flinkCommand(): Command {
       .action(unreachableAsUsage(async (f: FlinkFlags, c: Command) => {
         const spec = specFor(f, c);
         const target = targetFor(f, spec, { redact: false });
+        const warning = sourceParallelismWarning(target.parallelism, spec.input.partitions);
+        if (warning !== null) process.stderr.write(`tickflow: warning: ${warning}\n`);
         const fromLatestCheckpoint = f.fromLatestCheckpoint === undefined || f.fromLatestCheckpoint === true
           ? f.fromLatestCheckpoint
           : /^[a-z][a-z0-9+.-]*:\//i.test(f.fromLatestCheckpoint) || isAbsolute(f.fromLatestCheckpoint) ? f.fromLatestCheckpoint : resolve(f.fromLatestCheckpoint);
@@ -205,10 +207,23 @@ function targetFor(f: FlinkFlags, spec: PipelineSpec, o: { redact: boolean }): F
     jdbcPassword: o.redact && jdbc.jdbcPassword !== 'unused-with-trust-auth' ? '********' : jdbc.jdbcPassword,
     jobName: f.job,
     groupId: f.group ?? f.job,
-    parallelism: f.parallelism ?? Math.min(3, spec.input.partitions),
+    // One partition per source subtask: see sourceParallelismWarning.
+    parallelism: f.parallelism ?? spec.input.partitions,
     transactionalIdPrefix: `${f.job}-alerts`,
     fromSavepoint: f.fromSavepoint,
   };
+}
+
+/**
+ * A source subtask that reads several partitions starts a partition's watermark only when that
+ * partition's first record arrives, and its Kafka consumer hands over one partition's fetched
+ * backlog before the next one's: while it catches up (after a restore, or deployed onto a full
+ * topic) the watermark follows the first partition, and the others' trades arrive late.
+ */
+export function sourceParallelismWarning(parallelism: number, partitions: number): string | null {
+  if (parallelism >= partitions) return null;
+  return `--parallelism ${parallelism} is below the topic's ${partitions} partitions: while the job catches up on a backlog (after a restore, or deployed onto a full topic) ` +
+    'a source subtask reading several partitions judges some trades late, so candles and spike alerts can miss them (docs/flink.md); use --parallelism ' + String(partitions);
 }
 
 function portFromEnv(name: string, fallback: number): number {

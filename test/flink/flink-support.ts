@@ -40,7 +40,7 @@ export async function migratedDatabase(prefix: string): Promise<{ url: string; d
   return db;
 }
 
-export async function deployForTest(spec: PipelineSpec, name: string, dbUrl: string, parallelism = 2): Promise<string> {
+export async function deployForTest(spec: PipelineSpec, name: string, dbUrl: string, parallelism = spec.input.partitions): Promise<string> {
   const { jobId } = await deployPipeline({
     ...endpoints,
     spec,

@@ -23,7 +23,7 @@ beforeAll(async () => {
   const spec = JSON.stringify({ input: { topic }, topics: { alerts, deadLetters: dlq } });
   const specFile = `/tmp/${name}.spec.json`;
   await import('node:fs').then((fs) => fs.writeFileSync(specFile, spec));
-  flags = ['--job', name, '--db', db.url, '--brokers', kafkaBootstrap, '--gateway', endpoints.gatewayUrl, '--flink-url', endpoints.flinkUrl, '--spec', specFile, '--parallelism', '2', '--timeout', '180'];
+  flags = ['--job', name, '--db', db.url, '--brokers', kafkaBootstrap, '--gateway', endpoints.gatewayUrl, '--flink-url', endpoints.flinkUrl, '--spec', specFile, '--parallelism', '3', '--timeout', '180'];
 });
 
 afterAll(async () => {
@@ -71,7 +71,7 @@ describe('tickflow flink (CLI) against the stack', () => {
       return last.recordsIn >= 1 ? null : `recordsIn ${last.recordsIn}`;
     });
     const s = last!;
-    expect(s).toMatchObject({ id: jobId, state: 'RUNNING', parallelism: 2 });
+    expect(s).toMatchObject({ id: jobId, state: 'RUNNING', parallelism: 3 });
     // Records leaving the source task (its chain filters and splits them), so at least the valid trade.
     expect(s.recordsIn).toBeGreaterThanOrEqual(1);
     expect(s.checkpoints.completed).toBeGreaterThan(0);
@@ -85,6 +85,17 @@ describe('tickflow flink (CLI) against the stack', () => {
     expect(await rest.activeJobs(name)).toEqual([]);
     const s = await runCli(['flink', 'status', '--job', name, '--flink-url', endpoints.flinkUrl]);
     expect(s.code).toBe(3);
+  });
+
+  it('deploy --from-latest-checkpoint with nothing to restore is one line and exit 2; with --from-savepoint, a usage error', async () => {
+    const empty = await import('node:fs').then((fs) => fs.mkdtempSync('/tmp/tickflow-no-checkpoints-'));
+    const r = await runCli(['flink', 'deploy', ...flags, '--from-latest-checkpoint', empty], { timeoutMs: 120_000 });
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe(`tickflow: no completed checkpoint (chk-<n>/_metadata) under ${empty}`);
+    expect(await rest.activeJobs(name)).toEqual([]);
+    const both = await runCli(['flink', 'deploy', ...flags, '--from-latest-checkpoint', '--from-savepoint', empty], { timeoutMs: 60_000 });
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/--from-latest-checkpoint.*cannot be used with.*--from-savepoint/);
   });
 
   it('a wrong gateway URL is one clear line and exit 2', async () => {

@@ -101,4 +101,10 @@ describe('config templates', () => {
     }
     expect(flink).toContain('taskmanager.numberOfTaskSlots: 3');
   });
+
+  it('keep Flink checkpoints under the stack folder, retained when a job is cancelled or lost', async () => {
+    const flink = await render('flink-config.yaml');
+    expect(flink).toContain('execution.checkpointing.dir: file:///tmp/tf-stack/data/flink/checkpoints');
+    expect(flink).toContain('execution.checkpointing.externalized-checkpoint-retention: RETAIN_ON_CANCELLATION');
+  });
 });
