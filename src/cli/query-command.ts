@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { DEFAULT_DB, openStore } from '../store/open-store.ts';
+import { loadConfigFile } from './config-file.ts';
 import { listAlerts, listCandles, listDeadLetters, listTrades } from '../store/queries.ts';
 import { intFlag, tickersFlag } from './parse-flags.ts';
 import { renderTable } from './render-table.ts';
@@ -15,9 +16,12 @@ export function queryCommand(): Command {
     .addOption(new Option('--ticker <symbol>', 'only this ticker').argParser((v) => tickersFlag(v)[0]!))
     .addOption(new Option('--limit <n>', 'at most n rows').argParser(intFlag('--limit', 1, 100_000)).default(20))
     .addOption(new Option('--db <url>', `database (default ${DEFAULT_DB}; env DATABASE_URL too)`).env('TICKFLOW_DB'))
+    .option('--config <file>', 'JSON config file (default ./tickflow.config.json if present): its "db" is used')
     .option('--json', 'one JSON object per line')
-    .action(async (what: keyof typeof WHAT, f: { ticker?: string; limit: number; db?: string; json?: boolean }) => {
-      const store = await openStore(f.db ?? process.env.DATABASE_URL ?? DEFAULT_DB);
+    .action(async (what: keyof typeof WHAT, f: { ticker?: string; limit: number; db?: string; config?: string; json?: boolean }) => {
+      // The same precedence as run and serve, so a password can live in a config file instead of a flag.
+      const file = loadConfigFile(f.config);
+      const store = await openStore(f.db ?? process.env.DATABASE_URL ?? file.db ?? DEFAULT_DB);
       try {
         const rows = await WHAT[what](store, { ticker: f.ticker, limit: f.limit });
         if (f.json) process.stdout.write(rows.map((r) => JSON.stringify(r)).join('\n') + (rows.length ? '\n' : ''));

@@ -44,9 +44,11 @@ Examples:
   );
   cmd.action(async (flags: ServeFlags) => {
     const file = loadConfigFile(flags.config);
+    // Every setting is checked before anything is opened: an open database keeps the process
+    // alive, so a bad flag found after it would print its error and then hang.
+    const kafka = flags.brokers !== undefined || process.env.KAFKA_BROKERS ? resolveKafkaSettings(flags) : null;
     const store = await openStore(flags.db ?? process.env.DATABASE_URL ?? file.db ?? DEFAULT_DB);
     const log = (line: string): void => void process.stderr.write(`${line}\n`);
-    const kafka = flags.brokers !== undefined || process.env.KAFKA_BROKERS ? resolveKafkaSettings(flags) : null;
     let feed: DatabaseFeed | null = null;
     let topicFeed: AlertsTopicFeed | null = null;
     try {

@@ -1,4 +1,5 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -37,6 +38,79 @@ describe('tickflow CLI', () => {
     [['query', 'trades', '--limit', '0'], '--limit'],
   ])('refuses %j with a clear line and exit code 2', async (args, mentions) => {
     expectUsageError(await tickflow(args as string[]), mentions as string);
+  });
+
+  it.each([
+    ['run'], ['query', 'trades'], ['simulate'], ['spec'], ['serve'], ['produce'], ['topics', 'list'], ['topics', 'create'], ['topics', 'describe'],
+    ['alerts', 'tail'], ['flink', 'sql'], ['flink', 'deploy'], ['flink', 'status'], ['flink', 'cancel'], ['stack', 'status'], ['stack', 'up'],
+  ].map((cmd) => [cmd.join(' '), cmd] as const))('%s: an unknown flag is one line naming it, exit 2, nothing started', async (_, cmd) => {
+    const r = await tickflow([...cmd, '--bogus-flag'], { timeoutMs: 30_000 });
+    expectUsageError(r, "unknown option '--bogus-flag'");
+    // The line, and at most commander's pointer to --help.
+    const lines = r.stderr.trim().split('\n');
+    expect(lines[0]).toContain('--bogus-flag');
+    expect(lines.slice(1)).toEqual(lines.length > 1 ? ['(run with --help for usage)'] : []);
+    expect(r.stdout).toBe('');
+  });
+
+  describe.each([
+    ['run', ['run', '--no-dashboard', '--count', '1']],
+    ['query', ['query', 'trades']],
+    ['serve', ['serve', '--port', '0']],
+  ] as const)('%s: a bad or unreachable --db', (_, cmd) => {
+    it.each([
+      ['postgres://x:y@[bad', '--db: "(unparseable database URL)" is not a valid PostgreSQL URL'],
+      ['postgres://postgres@127.0.0.1:99999/x', 'is not a valid PostgreSQL URL'],
+      ['mysql://db.example/x', '--db: "mysql://db.example/x" is not a database'],
+      ['pglite:', '--db: pglite: needs a directory'],
+      ['postgres://postgres@127.0.0.1:1/x', 'cannot reach PostgreSQL at postgres://postgres@127.0.0.1:1/x: connection refused'],
+      ['postgres://postgres@no-such-host.invalid:5432/x', 'cannot reach PostgreSQL at postgres://postgres@no-such-host.invalid:5432/x: host not found'],
+      ['postgres://tickflow_no_such_role@127.0.0.1:5432/x', 'refused the credentials: role "tickflow_no_such_role" does not exist'],
+    ])('--db %s → one line, exit 2', async (db, mentions) => {
+      const r = await tickflow([...cmd, '--db', db], { timeoutMs: 60_000 });
+      expectUsageError(r, mentions);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    });
+  });
+
+  it.each([
+    [['run', '--source', 'kafka', '--db', 'memory', '--no-dashboard']],
+    [['produce', '--count', '1']],
+    [['topics', 'list']],
+    [['topics', 'create']],
+    [['alerts', 'tail']],
+    [['serve', '--db', 'memory', '--port', '0']],
+  ])('%j: a malformed --brokers is one line naming it, exit 2, at once', async (args) => {
+    for (const [brokers, mentions] of [
+      ['host:notaport', '"host:notaport" is not host:port'],
+      ['127.0.0.1:70000', '"127.0.0.1:70000" is not host:port'],
+      [',,', 'no broker given'],
+    ] as const) {
+      const r = await tickflow([...args, '--brokers', brokers], { timeoutMs: 30_000 });
+      expectUsageError(r, mentions);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    }
+  });
+
+  it.each([
+    [['flink', 'deploy'], '--gateway', 'the Flink SQL Gateway'],
+    [['flink', 'status'], '--flink-url', 'the Flink REST API'],
+    [['flink', 'cancel'], '--flink-url', 'the Flink REST API'],
+  ])('%j: a malformed or unreachable %s is one line, exit 2', async (args, flag, what) => {
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const port = (closed.address() as { port: number }).port;
+    await new Promise((r) => closed.close(r));
+    for (const [url, mentions] of [
+      ['not a url', `cannot reach ${what} at not a url`],
+      ['ftp://flink.example', `cannot reach ${what} at ftp://flink.example`],
+      ['http://no-such-host.invalid:8081', 'host not found'],
+      [`http://127.0.0.1:${port}`, `cannot reach ${what} at http://127.0.0.1:${port}`],
+    ] as const) {
+      const r = await tickflow([...args, flag, url, '--timeout', '5'], { timeoutMs: 60_000 });
+      expectUsageError(r, mentions);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    }
   });
 
   it('names the bad key of a config file', async () => {
