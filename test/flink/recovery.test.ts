@@ -8,6 +8,7 @@ import { dirtyFeed } from '../../src/simulate/dirty-feed.ts';
 import { startComponent, startTaskManager, stopComponent } from '../../src/stack/stack.ts';
 import { parseTradeText } from '../../src/trade/parse.ts';
 import { oracle } from '../support/oracle.ts';
+import { bySize } from '../support/soak.ts';
 import { produceLines, runCli } from '../support/stack.ts';
 import {
   cancelQuietly, countRows, deployForTest, freshSpec, kafkaPartition, keyedByTicker, migratedDatabase, readTables, rest, settings, waitUntil,
@@ -61,7 +62,7 @@ async function stream(s: Scenario, chunks: number, faultAfter: number, fault: ()
 async function expectExact(s: Scenario, jobId: string): Promise<{ candles: string[]; expected: string[] }> {
   const expected = oracle(s.lines.map((l) => Buffer.from(l)), 'x', s.spec);
   const closed = expected.candles.filter((c) => !s.sentinels.has(c.split('|')[0]!));
-  await waitUntil('the job did not recover and store every distinct trade', 240_000, async () => {
+  await waitUntil('the job did not recover and store every distinct trade', bySize(240_000, 900_000), async () => {
     const [trades, state] = [await countRows(s.db.url, 'stock_trades'), await rest.jobState(jobId)];
     return trades === expected.trades.length && state === 'RUNNING' ? null : `stock_trades ${trades}/${expected.trades.length}, job ${state}`;
   });
@@ -94,7 +95,7 @@ describe('recovery: the TaskManager is killed mid-stream', () => {
   let candles: { candles: string[]; expected: string[] } | undefined;
 
   beforeAll(async () => {
-    s = await scenario('tf_rec', 9, Date.UTC(2026, 10, 25, 15, 0, 0), 4_000);
+    s = await scenario('tf_rec', 9, Date.UTC(2026, 10, 25, 15, 0, 0), bySize(4_000, 20_000));
   });
   afterAll(async () => {
     await cancelQuietly(jobId);
@@ -116,7 +117,7 @@ describe('recovery: the TaskManager is killed mid-stream', () => {
     candles = await expectExact(s, jobId);
     // It really did restart: the job's exception history has the lost TaskManager.
     expect(await rest.lastException(jobId)).toMatch(/TaskManager|heartbeat|lost|disconnected|Connection/i);
-  });
+  }, bySize(600_000, 1_800_000));
 
   it('closed candles after the crash equal the oracle', () => {
     expect(candles).toBeDefined();
@@ -131,7 +132,7 @@ describe('recovery: the JobManager is killed mid-stream (no HA) and the job resu
   const specDir = mkdtempSync(join(tmpdir(), 'tickflow-jm-'));
 
   beforeAll(async () => {
-    s = await scenario('tf_jm', 13, Date.UTC(2026, 10, 25, 17, 0, 0), 3_000);
+    s = await scenario('tf_jm', 13, Date.UTC(2026, 10, 25, 17, 0, 0), bySize(3_000, 15_000));
   });
   afterAll(async () => {
     await cancelQuietly(resumedId);
@@ -169,5 +170,5 @@ describe('recovery: the JobManager is killed mid-stream (no HA) and the job resu
     // The restored job started from the checkpoint, not from scratch: Flink counts it as restored.
     const restored = await fetch(`${rest.url}/jobs/${resumedId}/checkpoints`).then((r) => r.json() as Promise<{ latest: { restored: { id: number } | null } }>);
     expect(restored.latest.restored?.id).toBeGreaterThan(0);
-  });
+  }, bySize(600_000, 1_800_000));
 });
