@@ -1,6 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tickflow } from '../support/cli.ts';
+import { BROKERS } from './kafka-support.ts';
 
 /**
  * A dead broker must produce one clear line and a non-zero exit within the connect timeout —
@@ -35,6 +36,7 @@ describe('broker unreachable', () => {
     ['run --source kafka', ['run', '--source', 'kafka', '--db', 'memory', '--no-dashboard']],
     ['topics list', ['topics', 'list']],
     ['alerts tail', ['alerts', 'tail']],
+    ['serve (alerts from the topic)', ['serve', '--db', 'memory', '--port', '0']],
   ] as const) {
     it(`${name}: nothing listening → one line, exit 2, at once`, async () => {
       const port = await closedPort();
@@ -58,6 +60,24 @@ describe('broker unreachable', () => {
     // 3 s of timeout plus process start-up on a busy machine.
     expect(took).toBeLessThan(20_000);
     expect(took).toBeGreaterThanOrEqual(3_000);
+  });
+
+  it('SASL credentials the broker cannot take (it speaks PLAINTEXT): one line, exit 2, the password nowhere', async () => {
+    const password = 'Sasl-pw-n0t-f0r-l0gs';
+    const env = { KAFKA_SASL_MECHANISM: 'SCRAM-SHA-256', KAFKA_SASL_USERNAME: 'alice', KAFKA_SASL_PASSWORD: password, TICKFLOW_DEBUG: '1' };
+    for (const args of [
+      ['topics', 'list'],
+      ['produce', '--count', '1'],
+      ['run', '--source', 'kafka', '--db', 'memory', '--no-dashboard'],
+      ['alerts', 'tail'],
+    ]) {
+      const r = await tickflow([...args, '--brokers', BROKERS, '--connect-timeout', '5'], { env, timeoutMs: 60_000 });
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      // The handshake was attempted: the broker answered the SASL request, and said no.
+      expect(r.stderr).toMatch(/cannot reach Kafka at .*SASL/);
+      expect(r.stdout + r.stderr).not.toContain(password);
+    }
   });
 
   it('a malformed --brokers is a usage error naming the flag', async () => {
