@@ -130,7 +130,12 @@ async function produce(f: ProduceFlags): Promise<ProduceSummary> {
   const settings = resolveKafkaSettings(f);
   const { source, rate } = buildSource(f);
   const producer = await asUsageErrors(() =>
-    BatchingProducer.connect(settings, { compression: f.compression, batchRecords: f.batchSize, lingerMs: f.linger }),
+    BatchingProducer.connect(settings, {
+      compression: f.compression,
+      batchRecords: f.batchSize,
+      lingerMs: f.linger,
+      onOutage: (line) => process.stderr.write(`\ntickflow: ${line}\n`),
+    }),
   );
   const maker = new TradeRecordMaker(f.topic);
   const abort = new AbortController();

@@ -46,3 +46,28 @@ export function unavailable(settings: KafkaSettings, what: string, cause: unknow
     `${what}: cannot reach Kafka at ${where}${detail} — is the broker running (tickflow stack up)? set --brokers or KAFKA_BROKERS`,
   );
 }
+
+/**
+ * The broker is away or electing leaders (a restart, a network cut): worth waiting out. Judged
+ * the way the client judges its own retries — every nested error it marked retriable — plus the
+ * socket errors of a broker that is not listening.
+ */
+export function isKafkaOutage(e: unknown): boolean {
+  let retriable = false;
+  let fatal = false;
+  const seen = new Set<unknown>();
+  const walk = (x: unknown, depth: number): void => {
+    if (x === null || typeof x !== 'object' || seen.has(x) || depth > 6) return;
+    seen.add(x);
+    const err = x as { code?: unknown; canRetry?: unknown; errors?: unknown[]; cause?: unknown };
+    if (err.canRetry === false) fatal = true;
+    if (err.canRetry === true) retriable = true;
+    if (typeof err.code === 'string' && SOCKET_CODES.has(err.code)) retriable = true;
+    for (const k of Array.isArray(err.errors) ? err.errors : []) walk(k, depth + 1);
+    walk(err.cause, depth + 1);
+  };
+  walk(e, 0);
+  return retriable && !fatal;
+}
+
+const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH']);

@@ -88,7 +88,11 @@ export class KafkaPipeline {
       idleTimeoutMs: spec.input.idleTimeoutMs || 10_000,
       ...(o.onWarning ? { onWarning: o.onWarning } : {}),
     });
-    const producer = await BatchingProducer.connect(settings, { role: 'outputs', lingerMs: 1 });
+    const producer = await BatchingProducer.connect(settings, {
+      role: 'outputs',
+      lingerMs: 1,
+      ...(o.onWarning ? { onOutage: o.onWarning } : {}),
+    });
     try {
       await source.open();
     } catch (e) {

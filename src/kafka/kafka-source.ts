@@ -3,7 +3,7 @@ import type { RawRecord } from '../engine/records.ts';
 import type { Source } from '../source/source.ts';
 import { clientOptions, type KafkaSettings } from './config.ts';
 import { closeQuietly, ensureReachable } from './connect.ts';
-import { describeKafkaError, KafkaTopicMissingError, unavailable } from './errors.ts';
+import { describeKafkaError, isKafkaOutage, KafkaTopicMissingError, unavailable } from './errors.ts';
 import { PartitionMerge } from './partition-merge.ts';
 
 export interface KafkaSourceOptions {
@@ -20,6 +20,8 @@ export interface KafkaSourceOptions {
   idleTimeoutMs?: number;
   /** A group member silent this long is declared dead and its partitions move on. */
   sessionTimeoutMs?: number;
+  /** After the first connect, how long a lost broker is waited for before the source fails. */
+  maxOutageMs?: number;
   onWarning?: (line: string) => void;
 }
 
@@ -51,6 +53,10 @@ export class KafkaSource implements Source {
   #failure: unknown = null;
   #paused = false;
   #read = 0;
+  /** Per partition, the offset after the last record buffered: a refetch after a reconnect skips what we have. */
+  readonly #fetchedUpTo = new Map<string, bigint>();
+  #recovering = false;
+  #closed = false;
   /** Records buffered at most before fetching pauses. */
   readonly #hardCap: number;
 
@@ -61,6 +67,7 @@ export class KafkaSource implements Source {
       alignIdleMs: 500,
       idleTimeoutMs: 10_000,
       sessionTimeoutMs: 10_000,
+      maxOutageMs: 300_000,
       ...o,
     };
     this.#merge = new PartitionMerge();
@@ -70,6 +77,19 @@ export class KafkaSource implements Source {
 
   /** Joins the group and starts fetching; bounded by the connect timeout. */
   async open(): Promise<void> {
+    await this.#connect(true);
+    this.#endsTimer = setInterval(() => {
+      this.#consumer?.listOffsets({ topics: [this.#o.topic] }).then(
+        (o) => {
+          this.#latestEnds = o.get(this.#o.topic) ?? this.#latestEnds;
+        },
+        () => {},
+      );
+    }, 1_000);
+    this.#endsTimer.unref();
+  }
+
+  async #connect(first: boolean): Promise<void> {
     const { settings, topic, groupId } = this.#o;
     const consumer = new Consumer<Buffer, Buffer, Buffer, Buffer>({
       ...clientOptions(settings, 'consumer'),
@@ -81,7 +101,7 @@ export class KafkaSource implements Source {
       maxWaitTime: 200,
       maxBytesPerPartition: 4 * 1024 * 1024,
     });
-    this.#consumer = consumer;
+    let stream: MessagesStream<Buffer, Buffer, Buffer, Buffer>;
     try {
       await ensureReachable(consumer, settings, '--source kafka');
       const meta = await consumer.metadata({ topics: [topic], autocreateTopics: false }).catch((e: unknown) => {
@@ -89,8 +109,8 @@ export class KafkaSource implements Source {
       });
       if (!meta.topics.has(topic)) throw new KafkaTopicMissingError(`topic "${topic}" does not exist (create it: tickflow topics create --topic ${topic})`);
       this.#latestEnds = (await consumer.listOffsets({ topics: [topic] })).get(topic) ?? [];
-      if (this.#o.exitAtEnd) this.#endOffsets = [...this.#latestEnds];
-      const stream = await withTimeout(
+      if (first && this.#o.exitAtEnd) this.#endOffsets = [...this.#latestEnds];
+      stream = await withTimeout(
         consumer.consume({
           topics: [topic],
           mode: 'committed',
@@ -102,26 +122,22 @@ export class KafkaSource implements Source {
         settings.connectTimeoutMs + this.#o.sessionTimeoutMs,
         () => unavailable(settings, '--source kafka', new Error('joining the consumer group timed out')),
       );
-      this.#stream = stream;
     } catch (e) {
       await closeQuietly(consumer);
-      this.#consumer = null;
       throw e;
     }
-    const stream = this.#stream;
+    this.#consumer = consumer;
+    this.#stream = stream;
+    this.#paused = false;
     consumer.on('consumer:group:join', () => this.#syncLanes());
-    this.#endsTimer = setInterval(() => {
-      consumer.listOffsets({ topics: [this.#o.topic] }).then(
-        (o) => {
-          this.#latestEnds = o.get(this.#o.topic) ?? this.#latestEnds;
-        },
-        () => {},
-      );
-    }, 1_000);
-    this.#endsTimer.unref();
     this.#syncLanes();
     stream.on('data', (m: Msg) => {
-      this.#merge.push(`${m.topic}:${m.partition}`, Number(m.timestamp), m);
+      const lane = `${m.topic}:${m.partition}`;
+      // After a reconnect the group resumes from the last commit: records already buffered or
+      // handed to the engine come again, and are dropped here rather than counted twice.
+      if (m.offset < (this.#fetchedUpTo.get(lane) ?? this.#handedOut.get(lane)?.offset ?? -1n)) return;
+      this.#fetchedUpTo.set(lane, m.offset + 1n);
+      this.#merge.push(lane, Number(m.timestamp), m);
       // Backpressure: a full buffer stops fetching until the engine has taken its share.
       const size = this.#merge.size;
       if (!this.#paused && (size >= this.#hardCap || (size >= 4 * this.#o.maxBatchRecords && !this.#merge.blocked))) {
@@ -131,9 +147,53 @@ export class KafkaSource implements Source {
       this.#notify();
     });
     stream.on('error', (e: unknown) => {
+      if (this.#stream !== stream) return;
+      if (isKafkaOutage(e)) {
+        void this.#recover(e);
+        return;
+      }
       this.#failure ??= e;
       this.#notify();
     });
+  }
+
+  /**
+   * The broker went away (a restart, a network cut): drop the client and join again, with
+   * backoff, for up to maxOutageMs. What was read stays in the engine; the new member resumes
+   * from the committed offsets and the records we already have are skipped.
+   */
+  async #recover(cause: unknown): Promise<void> {
+    if (this.#recovering || this.#closed) return;
+    this.#recovering = true;
+    const since = Date.now();
+    this.#o.onWarning?.(`Kafka consumer lost the broker (${describeKafkaError(cause)}); reconnecting for up to ${Math.round(this.#o.maxOutageMs / 1000)} s`);
+    await this.#dropClient();
+    let delay = 500;
+    while (!this.#closed) {
+      try {
+        await this.#connect(false);
+        this.#o.onWarning?.(`Kafka consumer reconnected after ${((Date.now() - since) / 1000).toFixed(1)} s`);
+        break;
+      } catch (e) {
+        if (Date.now() - since + delay > this.#o.maxOutageMs) {
+          this.#failure ??= e;
+          break;
+        }
+        await new Promise((r) => setTimeout(r, delay));
+        delay = Math.min(delay * 2, 4_000);
+      }
+    }
+    this.#recovering = false;
+    this.#notify();
+  }
+
+  async #dropClient(): Promise<void> {
+    const c = this.#consumer;
+    const stream = this.#stream;
+    this.#consumer = null;
+    this.#stream = null;
+    if (stream !== null) await withTimeout(stream.close(), 5_000, () => new Error('close timed out')).catch(() => {});
+    if (c !== null) await closeQuietly(c);
   }
 
   async *batches(signal: AbortSignal): AsyncIterable<RawRecord[]> {
@@ -150,9 +210,9 @@ export class KafkaSource implements Source {
         // Fetch again when the buffer is low — or when the merge waits for a partition whose
         // records are still on the broker: pausing then would wait for ever (memory stays
         // bounded by the hard cap below).
-        if (this.#paused && (this.#merge.size < this.#o.maxBatchRecords || (this.#merge.blocked && this.#merge.size < this.#hardCap))) {
+        if (this.#paused && this.#stream !== null && (this.#merge.size < this.#o.maxBatchRecords || (this.#merge.blocked && this.#merge.size < this.#hardCap))) {
           this.#paused = false;
-          this.#stream!.resume();
+          this.#stream.resume();
         }
         if (msgs.length > 0) {
           idleSince = now;
@@ -197,11 +257,9 @@ export class KafkaSource implements Source {
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
     if (this.#endsTimer !== null) clearInterval(this.#endsTimer);
-    const c = this.#consumer;
-    this.#consumer = null;
-    if (this.#stream !== null) await withTimeout(this.#stream.close(), 5_000, () => new Error('close timed out')).catch(() => {});
-    if (c !== null) await closeQuietly(c);
+    await this.#dropClient();
   }
 
   #toRecords(msgs: Msg[]): RawRecord[] {
@@ -227,6 +285,8 @@ export class KafkaSource implements Source {
       this.#merge.ensureLane(lane, now);
     }
     this.#merge.retain(lanes);
+    // What a revoked partition had buffered is gone: if it comes back, fetch it again.
+    for (const lane of this.#fetchedUpTo.keys()) if (!lanes.has(lane)) this.#fetchedUpTo.delete(lane);
   }
 
   #assigned(): number[] | null {

@@ -1,6 +1,8 @@
 import { compatibilityPartitioner, type CompressionAlgorithmValue, type MessageToProduce, Producer, stringSerializer } from '@platformatic/kafka';
 import { clientOptions, type KafkaSettings } from './config.ts';
 import { closeQuietly, ensureReachable } from './connect.ts';
+import { describeKafkaError, isKafkaOutage } from './errors.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export type Compression = CompressionAlgorithmValue;
 export const COMPRESSIONS: readonly Compression[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
@@ -23,6 +25,10 @@ export interface ProducerOptions {
   /** …or this long after its first record (Java's linger.ms). */
   lingerMs?: number;
   role?: string;
+  /** How long a batch keeps being retried while the broker is away before the producer fails. */
+  maxOutageMs?: number;
+  /** Told once when an outage starts and once when it ends. */
+  onOutage?: (line: string) => void;
 }
 
 export interface ProducerStats {
@@ -48,6 +54,8 @@ export class BatchingProducer {
   readonly #batchRecords: number;
   readonly #batchBytes: number;
   readonly #lingerMs: number;
+  readonly #maxOutageMs: number;
+  readonly #onOutage: (line: string) => void;
   #batch: Message[] = [];
   #batchSize = 0;
   #linger: NodeJS.Timeout | null = null;
@@ -62,6 +70,8 @@ export class BatchingProducer {
     // under it uncompressed keeps every request valid whatever the codec achieves.
     this.#batchBytes = o.batchBytes ?? 900_000;
     this.#lingerMs = o.lingerMs ?? 5;
+    this.#maxOutageMs = o.maxOutageMs ?? 300_000;
+    this.#onOutage = o.onOutage ?? (() => {});
   }
 
   /** Connects (bounded by the connect timeout) and registers the idempotent producer id. */
@@ -148,8 +158,7 @@ export class BatchingProducer {
     this.#batch = [];
     this.#batchSize = 0;
     this.stats.requests++;
-    const request = this.#producer
-      .send({ messages, compression: this.#compression })
+    const request = this.#sendRetrying(messages)
       .then(
         () => {
           this.stats.acked += messages.length;
@@ -163,6 +172,30 @@ export class BatchingProducer {
         if (this.#inflight === request) this.#inflight = null;
       });
     this.#inflight = request;
+  }
+
+  /**
+   * A batch the broker could not take because it is away (restart, leader election) is sent
+   * again with backoff until it is acknowledged or the outage outlasts maxOutageMs. A batch
+   * whose acknowledgement was lost may then be stored twice: the records carry their trade_id
+   * and the consumer drops the replay (at-least-once into the topic).
+   */
+  async #sendRetrying(messages: Message[]): Promise<void> {
+    let since: number | null = null;
+    let delay = 250;
+    for (;;) {
+      try {
+        await this.#producer.send({ messages, compression: this.#compression });
+        if (since !== null) this.#onOutage(`Kafka is back after ${((Date.now() - since) / 1000).toFixed(1)} s; sending resumed`);
+        return;
+      } catch (e) {
+        since ??= Date.now();
+        if (!isKafkaOutage(e) || Date.now() - since + delay > this.#maxOutageMs) throw e;
+        if (delay === 250) this.#onOutage(`Kafka unavailable (${describeKafkaError(e)}); retrying for up to ${Math.round(this.#maxOutageMs / 1000)} s`);
+        await sleep(delay);
+        delay = Math.min(delay * 2, 4_000);
+      }
+    }
   }
 
   #throwIfFailed(): void {

@@ -85,10 +85,11 @@ export async function metric(baseUrl: string, name: string): Promise<number | nu
   return line === undefined ? null : Number(line.slice(name.length + 1));
 }
 
-export async function waitFor(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 120_000): Promise<void> {
+/** Polls `check` every 100 ms; on timeout the error carries `context()` (e.g. a child's stderr). */
+export async function waitFor(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 120_000, context?: () => string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${context ? `\n${context()}` : ''}`);
     await sleep(100);
   }
 }
