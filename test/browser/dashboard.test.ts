@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -173,5 +173,49 @@ describe('dashboard in headless Chromium', { timeout: 120_000 }, () => {
     await page.screenshot({ path: 'test-results/dashboard.png' });
     // The README's copy changes only when asked, so a test run leaves the working tree clean.
     if (process.env.UPDATE_SCREENSHOTS === '1') copyFileSync('test-results/dashboard.png', 'docs/dashboard.png');
+  });
+
+  it('never renders markup from data: a ticker in the selector, an alert\'s id, message and ticker', async () => {
+    // Written straight into the tables, as a writer that validates less than ours could.
+    const store = await openStore(pg.url);
+    const payload = '<img src=x onerror="window.pwned=3">';
+    await store.query(
+      `INSERT INTO trade_candles (ticker, window_start, window_end, open, high, low, close, volume, vwap, trade_count)
+       VALUES ('<b>X</b>', now() - interval '2 minutes', now() - interval '1 minute', 1, 2, 1, 2, 10, 1.5, 2)`,
+    );
+    await store.query(
+      `INSERT INTO trade_alerts (alert_id, kind, trade_id, ticker, price, volume, trade_timestamp, threshold, detected_at, message)
+       VALUES ($1, 'large_trade', $2, '<b>X</b>', 1, 2000000, now() + interval '1 day', 1000000, now() + interval '1 day', $3)`,
+      [`large:${payload}`, payload, `<script>window.pwned=4</script>${payload}`],
+    );
+    await store.close();
+    try {
+      await page.reload();
+      await page.waitForSelector('body[data-ready="true"]');
+      expect(await page.locator('#ticker option').allTextContents()).toContain('<b>X</b>');
+      const row = page.locator('#alerts tbody tr').filter({ hasText: '<b>X</b>' }).first();
+      await row.waitFor({ timeout: 5_000 });
+      expect(await row.getAttribute('data-alert-id')).toBe(`large:${payload}`);
+      expect(await row.getAttribute('title')).toBe(`<script>window.pwned=4</script>${payload}`);
+      // Not one element was made from the data, and no handler ran.
+      expect(await page.locator('main b, #alerts img, #alerts script, select b, #chart-ticker b').count()).toBe(0);
+      await page.waitForTimeout(500);
+      expect(await page.evaluate('typeof window.pwned')).toBe('undefined');
+    } finally {
+      const cleanup = await openStore(pg.url);
+      await cleanup.query(`DELETE FROM trade_candles WHERE ticker = '<b>X</b>'`);
+      await cleanup.query(`DELETE FROM trade_alerts WHERE ticker = '<b>X</b>'`);
+      await cleanup.close();
+    }
+  });
+
+  it('the page builds nothing from HTML strings (source check)', () => {
+    const web = new URL('../../src/web/', import.meta.url);
+    for (const f of readdirSync(web)) {
+      const text = readFileSync(new URL(f, web), 'utf8');
+      // Sinks that parse a string as HTML or code.
+      expect(text, f).not.toMatch(/\.(innerHTML|outerHTML)\s*=|insertAdjacentHTML|document\.write|\beval\(|new Function\(|setAttribute\(\s*['"]on/);
+      if (f.endsWith('.html')) expect(text, f).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>|\son\w+=/i);
+    }
   });
 });
