@@ -78,6 +78,14 @@ describe('broker unreachable', () => {
       expect(r.stderr).toMatch(/cannot reach Kafka at .*SASL/);
       expect(r.stdout + r.stderr).not.toContain(password);
     }
+    // The Kafka client's own debug output (DEBUG=*) and Node's socket tracing do not carry it either.
+    const traced = await tickflow(['topics', 'list', '--brokers', BROKERS, '--connect-timeout', '5'], {
+      env: { ...env, KAFKA_SASL_MECHANISM: 'PLAIN', DEBUG: '*', NODE_DEBUG: 'net,tls' },
+      timeoutMs: 60_000,
+    });
+    expect(traced.code).toBe(2);
+    expect(traced.stderr.split('\n').length).toBeGreaterThan(20);
+    expect(traced.stdout + traced.stderr).not.toContain(password);
   });
 
   it('a malformed --brokers is a usage error naming the flag', async () => {
