@@ -169,6 +169,15 @@ describe('parseTradeText rejects with a reason', () => {
     expect(bad.ok || bad.code).toBe('invalid_volume');
   });
 
+  it('__proto__ in a record is an ordinary key: no field is read through it, nothing is polluted', () => {
+    const inner = JSON.stringify(valid);
+    const r = parseTradeText(`{"__proto__":${inner}}`);
+    expect(r.ok || r.code).toBe('missing_field');
+    const r2 = parseTradeText(`{"__proto__":{"polluted":1},${inner.slice(1)}`);
+    expect(r2.ok).toBe(true);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
   it('a trade_id with SQL or HTML is data: accepted verbatim (stored through parameters, shown as text)', () => {
     for (const id of ["'; DROP TABLE stock_trades;--", '<script>alert(1)</script>', '<img src=x onerror=alert(1)>']) {
       const r = parseTradeText(line({ ...valid, trade_id: id }));
