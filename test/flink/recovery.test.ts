@@ -11,7 +11,7 @@ import { oracle } from '../support/oracle.ts';
 import { bySize } from '../support/soak.ts';
 import { produceLines, runCli } from '../support/stack.ts';
 import {
-  cancelQuietly, countRows, deployForTest, freshSpec, kafkaPartition, keyedByTicker, migratedDatabase, readTables, rest, settings, waitUntil,
+  cancelQuietly, countRows, deployForTest, endpoints, freshSpec, kafkaBootstrap, kafkaPartition, keyedByTicker, migratedDatabase, readTables, rest, settings, waitUntil,
 } from './flink-support.ts';
 
 /**
@@ -104,7 +104,7 @@ describe('recovery: the TaskManager is killed mid-stream', () => {
 
   it('ends with exactly the distinct valid trades and large-trade alerts', async () => {
     jobId = await deployForTest(s.spec, s.name, s.db.url, s.spec.input.partitions);
-    await stream(s, 8, 3, async () => {
+    await stream(s, 6, 2, async () => {
       // Let a checkpoint complete with data in flight, then kill.
       await waitForCheckpoints(jobId!, 2);
       expect(await countRows(s.db.url, 'stock_trades')).toBeGreaterThan(0);
@@ -144,7 +144,7 @@ describe('recovery: the JobManager is killed mid-stream (no HA) and the job resu
     jobId = await deployForTest(s.spec, s.name, s.db.url, s.spec.input.partitions);
     const specFile = join(specDir, 'spec.json');
     writeFileSync(specFile, JSON.stringify(s.spec));
-    await stream(s, 6, 2, async () => {
+    await stream(s, 4, 1, async () => {
       await waitForCheckpoints(jobId!, 2);
       expect(await countRows(s.db.url, 'stock_trades')).toBeGreaterThan(0);
       await stopComponent(settings, 'jobmanager', { signal: 'SIGKILL' });
@@ -156,7 +156,7 @@ describe('recovery: the JobManager is killed mid-stream (no HA) and the job resu
       const upSeconds = (Date.now() - t0) / 1000;
       const deploy = await runCli([
         'flink', 'deploy', '--from-latest-checkpoint', '--spec', specFile, '--job', s.name, '--group', s.name,
-        '--db', s.db.url, '--json', '--timeout', '180',
+        '--db', s.db.url, '--brokers', kafkaBootstrap, '--gateway', endpoints.gatewayUrl, '--flink-url', endpoints.flinkUrl, '--json', '--timeout', '180',
       ], { timeoutMs: 240_000 });
       expect(deploy.code, deploy.stderr).toBe(0);
       const result = JSON.parse(deploy.stdout) as { job_id: string; restored_from: string; checkpoint_id: number };
