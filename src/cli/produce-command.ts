@@ -3,7 +3,7 @@ import type { RawRecord } from '../engine/records.ts';
 import { describeKafkaError } from '../kafka/errors.ts';
 import { COMPRESSIONS, type Compression, BatchingProducer } from '../kafka/producer.ts';
 import { TradeRecordMaker } from '../kafka/trade-record.ts';
-import { FileSource, MAX_LINE_BYTES } from '../source/file-source.ts';
+import { FileSource, MAX_LINE_BYTES, unreadableInput } from '../source/file-source.ts';
 import { SimulatorSource } from '../source/simulator-source.ts';
 import type { Source } from '../source/source.ts';
 import { defaultSpec } from '../spec/spec.ts';
@@ -121,6 +121,8 @@ function buildSource(f: ProduceFlags): { source: Source; rate: number | null } {
   if (f.from.startsWith('file:')) {
     const path = f.from.slice('file:'.length);
     if (path.length === 0) throw new UsageError('--from: file: needs a path, e.g. file:trades.jsonl (or file:- for stdin)');
+    const problem = unreadableInput(path);
+    if (problem !== null) throw new UsageError(`--from: cannot read ${problem}`);
     return { source: new FileSource(path), rate: f.rate === undefined || f.rate === 'max' ? null : f.rate };
   }
   throw new UsageError(`--from: "${f.from}" is not a source; use sim or file:PATH`);

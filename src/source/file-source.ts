@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { accessSync, constants, createReadStream, statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { RawRecord } from '../engine/records.ts';
 import type { Source } from './source.ts';
@@ -8,6 +8,24 @@ import type { Source } from './source.ts';
  * whatever a spec accepts arrives intact. Anything longer is a dead letter whatever the spec.
  */
 export const MAX_LINE_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Why a path cannot be read as input, or null when it can: checked before anything starts, so
+ * a typo is one line and exit code 2 rather than a failure after the database is open.
+ */
+export function unreadableInput(path: string): string | null {
+  if (path === '-') return null;
+  try {
+    if (statSync(path).isDirectory()) return `${path} is a directory`;
+    accessSync(path, constants.R_OK);
+    return null;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return `${path}: no such file`;
+    if (code === 'EACCES') return `${path}: permission denied`;
+    return `${path}: ${code ?? (e as Error).message}`;
+  }
+}
 
 export interface FileSourceOptions {
   /** Bytes of one line kept in memory; a longer line is handed over cut to this + 1 bytes. */

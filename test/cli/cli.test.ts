@@ -113,6 +113,15 @@ describe('tickflow CLI', () => {
     }
   });
 
+  it.each([
+    ['/nonexistent/trades.jsonl', '--from: cannot read /nonexistent/trades.jsonl: no such file'],
+    [tmpdir(), `--from: cannot read ${tmpdir()} is a directory`],
+  ])('produce --from file:%s → one line, exit 2, before any broker is contacted', async (path, mentions) => {
+    const r = await tickflow(['produce', '--from', `file:${path}`, '--brokers', '127.0.0.1:9']);
+    expectUsageError(r, mentions);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
   it('names the bad key of a config file', async () => {
     const cfg = join(dir, 'bad.json');
     writeFileSync(cfg, JSON.stringify({ db: 'memory', spec: { rules: { largeTrade: { threshold: 'big' } } } }));
