@@ -2,12 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Producer } from '@platformatic/kafka';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tickflow } from '../support/cli.ts';
 import { freshDatabase } from '../support/postgres.ts';
 import { uniqueName } from '../support/stack.ts';
 import { abusiveFeed, HTML_ID, SQL_ID, TEN_MB, writeFeed, type AbusiveLine } from '../abuse/abusive-input.ts';
-import { expectedFor, pipelineTopics, readTables, readTopic, type Topics } from './kafka-support.ts';
+import { BROKERS, expectedFor, pipelineTopics, readTables, readTopic, type Topics } from './kafka-support.ts';
 
 /**
  * The hostile records of test/abuse through Kafka: `tickflow produce --from file:` sends every
@@ -60,14 +61,27 @@ describe('hostile records through Kafka', () => {
     expect(onTopic.map((x) => x.value.toString('base64')).sort()).toEqual(sendable.map((l) => l.toString('base64')).sort());
   });
 
+  it('an empty record and a record without a value (a tombstone), from another producer, reach the topic too', async () => {
+    const producer = new Producer({ clientId: 'tickflow-abuse-test', bootstrapBrokers: [BROKERS] });
+    try {
+      await producer.send({ messages: [{ topic: topics.input, value: Buffer.alloc(0), partition: 0 }, { topic: topics.input, partition: 1 }] });
+    } finally {
+      await producer.close();
+    }
+    const onTopic = await readTopic(topics.input);
+    expect(onTopic.filter((r) => (r.value?.length ?? 0) === 0)).toHaveLength(2);
+  });
+
   it('run --source kafka: each hostile record is a dead letter with its reason (table and DLQ topic); every valid trade stored exactly', async () => {
-    const expected = expectedFor(sendable, topics);
+    const base = expectedFor(sendable, topics);
+    // The two empty records: dead letters "record is empty", raw bytes empty.
+    const expected = { ...base, rejected: [...base.rejected, 'invalid_json|', 'invalid_json|'].sort() };
     const r = await tickflow(
       ['run', '--source', 'kafka', '--spec', topics.specFile, '--group', uniqueName('g'), '--db', pg.url, '--stop-at-end', '--no-dashboard', '--json'],
       { timeoutMs: 300_000 },
     );
     expect(r.code, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ read: sendable.length, stored: expected.trades.length, dead_letters: expected.rejected.length });
+    expect(JSON.parse(r.stdout)).toMatchObject({ read: sendable.length + 2, stored: expected.trades.length, dead_letters: expected.rejected.length });
     const actual = await readTables(pg.url);
     expect(actual.trades).toEqual(expected.trades);
     expect(actual.alerts).toEqual(expected.alerts);
