@@ -7,7 +7,11 @@ import { tickflow } from '../support/cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tickflow-cli-'));
 
-/** A usage error is one line on stderr naming the problem, no stack trace, exit code 2. */
+/**
+ * A usage error is one line on stderr naming the problem, no stack trace, exit code 2.
+ * The cases that only start a process and read its error run concurrently: each is mostly Node
+ * starting up.
+ */
 function expectUsageError(r: { code: number | null; stderr: string }, mentions: string) {
   expect(r.code).toBe(2);
   expect(r.stderr).toContain(mentions);
@@ -40,7 +44,7 @@ describe('tickflow CLI', () => {
     expectUsageError(await tickflow(args as string[]), mentions as string);
   });
 
-  it.each([
+  it.concurrent.each([
     ['run'], ['query', 'trades'], ['simulate'], ['spec'], ['serve'], ['produce'], ['topics', 'list'], ['topics', 'create'], ['topics', 'describe'],
     ['alerts', 'tail'], ['flink', 'sql'], ['flink', 'deploy'], ['flink', 'status'], ['flink', 'cancel'], ['stack', 'status'], ['stack', 'up'],
   ].map((cmd) => [cmd.join(' '), cmd] as const))('%s: an unknown flag is one line naming it, exit 2, nothing started', async (_, cmd) => {
@@ -58,7 +62,7 @@ describe('tickflow CLI', () => {
     ['query', ['query', 'trades']],
     ['serve', ['serve', '--port', '0']],
   ] as const)('%s: a bad or unreachable --db', (_, cmd) => {
-    it.each([
+    it.concurrent.each([
       ['postgres://x:y@[bad', '--db: "(unparseable database URL)" is not a valid PostgreSQL URL'],
       ['postgres://postgres@127.0.0.1:99999/x', 'is not a valid PostgreSQL URL'],
       ['mysql://db.example/x', '--db: "mysql://db.example/x" is not a database'],
@@ -73,7 +77,7 @@ describe('tickflow CLI', () => {
     });
   });
 
-  it.each([
+  it.concurrent.each([
     [['run', '--source', 'kafka', '--db', 'memory', '--no-dashboard']],
     [['produce', '--count', '1']],
     [['topics', 'list']],
@@ -92,7 +96,7 @@ describe('tickflow CLI', () => {
     }
   });
 
-  it.each([
+  it.concurrent.each([
     [['flink', 'deploy'], '--gateway', 'the Flink SQL Gateway'],
     [['flink', 'status'], '--flink-url', 'the Flink REST API'],
     [['flink', 'cancel'], '--flink-url', 'the Flink REST API'],
