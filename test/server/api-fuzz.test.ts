@@ -46,7 +46,7 @@ beforeAll(async () => {
   pg = await freshDatabase();
   const dir = mkdtempSync(join(tmpdir(), 'tickflow-api-fuzz-'));
   const file = join(dir, 'feed.jsonl');
-  writeFileSync(file, `${[...dirtyFeed({ seed: 5, count: 2_000, startMs: T0, stepMs: 500, largeFraction: 0.05 })].join('\n')}\n`);
+  writeFileSync(file, `${[...dirtyFeed({ seed: 5, count: 800, startMs: T0, stepMs: 1_000, largeFraction: 0.08 })].join('\n')}\n`);
   const r = await tickflow(['run', '--source', `file:${file}`, '--db', pg.url, '--no-dashboard', '--json']);
   expect(r.code).toBe(0);
   store = await openStore(pg.url);
