@@ -6,9 +6,9 @@
  * Accepted: YYYY-MM-DD[T| ]HH:MM:SS[.f…][Z|±HH:MM|±HHMM]. Fractions beyond milliseconds are
  * truncated: both engines store millisecond precision.
  */
-export type TimestampResult = { ok: true; ms: number } | { ok: false; reason: string };
+import { MAX_EVENT_TIME_MS as MAX_EPOCH_MS } from './trade.ts';
 
-const MAX_EPOCH_MS = 253_402_300_799_999; // 9999-12-31T23:59:59.999Z
+export type TimestampResult = { ok: true; ms: number } | { ok: false; reason: string };
 
 function digits(s: string, at: number, n: number): number {
   let v = 0;

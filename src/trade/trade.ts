@@ -16,6 +16,14 @@ export const PRICE_SCALE = 10_000;
 export const MAX_VOLUME = 2_147_483_647;
 export const MAX_TRADE_ID_LENGTH = 255;
 export const TICKER_PATTERN = /^[A-Z0-9.-]{1,10}$/;
+/**
+ * The latest event time accepted, 9999-12-30T23:59:59.999Z: a candle window (epoch-aligned, at
+ * most a day long) holding such a trade still ends inside year 9999, the range where
+ * JavaScript's ISO text, PostgreSQL's input and Flink's TIMESTAMP all agree. A trade in the
+ * last day of 9999 would make a window end in year 10000, which the database refuses — one
+ * such record used to fail a whole run.
+ */
+export const MAX_EVENT_TIME_MS = Date.UTC(9999, 11, 31) - 1;
 
 /** 187.23 → "187.2300": the canonical text of a NUMERIC(10,4). */
 export function formatPriceE4(priceE4: number): string {

@@ -150,6 +150,25 @@ describe('hostile records through the embedded pipeline', () => {
   });
 });
 
+describe('event times at the edge of the representable', () => {
+  it('a trade in the last day of year 9999 is a dead letter, not a failed run (its candle would end in year 10000)', async () => {
+    const path = join(dir, 'year-9999.jsonl');
+    const at = (id: string, ts: string) => `{"trade_id":"${id}","ticker":"AAPL","price":"1","volume":1,"trade_timestamp":"${ts}"}`;
+    writeFileSync(path, [at('before', '2026-11-25T14:00:00Z'), at('edge', '9999-12-31T23:59:59Z'), at('last-ok', '9999-12-30T23:59:59.999Z'), at('after', '2026-11-25T14:00:01Z')].join('\n'));
+    const db = `pglite:${join(dir, 'year-9999')}`;
+    const r = await tickflow(['run', '--source', `file:${path}`, '--db', db, '--no-dashboard', '--json']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ read: 4, stored: 3, dead_letters: 1 });
+    const store = await openStore(db);
+    const dead = await store.query<{ source_offset: string; reason_code: string }>(`SELECT source_offset::text AS source_offset, reason_code FROM dead_letters`);
+    const last = await store.query<{ window_end: string }>(`SELECT window_end::text AS window_end FROM trade_candles ORDER BY window_start DESC LIMIT 1`);
+    await store.close();
+    expect(dead).toEqual([{ source_offset: '2', reason_code: 'invalid_timestamp' }]);
+    expect(last[0]!.window_end).toBe('9999-12-31 00:00:00+00');
+  });
+});
+
 describe('a line with no end', () => {
   it('the file source keeps a line only up to its cap, then skips to the newline (memory stays bounded)', async () => {
     const path = join(dir, 'endless.jsonl');

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseTradeBytes, parseTradeText, type RejectCode } from '../../src/trade/parse.ts';
-import { formatPriceE4, tradeToJson } from '../../src/trade/trade.ts';
+import { formatPriceE4, MAX_EVENT_TIME_MS, tradeToJson } from '../../src/trade/trade.ts';
 
 const valid = { trade_id: 't-1', ticker: 'AAPL', price: '187.2300', volume: 1200, trade_timestamp: '2026-11-25T06:01:02.123Z' };
 const line = (o: Record<string, unknown>): string => JSON.stringify(o);
@@ -162,6 +162,18 @@ describe('parseTradeText rejects with a reason', () => {
     expect(r.ok || r.code).toBe(code);
   });
 
+  it.each([
+    ['9999-12-30T23:59:59.999Z', true],
+    ['9999-12-31T00:00:00Z', false],
+    ['9999-12-31T23:59:59.999Z', false],
+    ['9999-12-31T01:00:00+02:00', true],
+    [MAX_EVENT_TIME_MS, true],
+    [MAX_EVENT_TIME_MS + 1, false],
+  ] as const)('the last accepted event time leaves its candle window inside year 9999: %s', (ts, accepted) => {
+    const r = parseTradeText(line({ ...valid, trade_timestamp: ts }));
+    expect(r.ok || r.code).toBe(accepted ? true : 'invalid_timestamp');
+  });
+
   it('duplicate keys: the last one wins, as JSON.parse and Flink read them', () => {
     const r = parseTradeText('{"trade_id":"x","ticker":"A","price":"1","price":"2","volume":1,"volume":7,"trade_timestamp":"2026-11-25T00:00:00Z"}');
     expect(r.ok && [r.trade.priceE4, r.trade.volume]).toEqual([20_000, 7]);
@@ -273,7 +285,7 @@ describe('parser properties', () => {
     ticker: fc.stringMatching(/^[A-Z0-9.-]{1,10}$/),
     priceE4: fc.integer({ min: 1, max: 9_999_999_999 }),
     volume: fc.integer({ min: 1, max: 2_147_483_647 }),
-    tsMs: fc.integer({ min: 0, max: 253_402_300_799_999 }),
+    tsMs: fc.integer({ min: 0, max: MAX_EVENT_TIME_MS }),
   });
 
   it('valid events round-trip exactly through the wire form', () => {
