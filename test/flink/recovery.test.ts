@@ -95,7 +95,7 @@ describe('recovery: the TaskManager is killed mid-stream', () => {
   let candles: { candles: string[]; expected: string[] } | undefined;
 
   beforeAll(async () => {
-    s = await scenario('tf_rec', 9, Date.UTC(2026, 10, 25, 15, 0, 0), bySize(4_000, 20_000));
+    s = await scenario('tf_rec', 9, Date.UTC(2026, 10, 25, 15, 0, 0), bySize(3_000, 20_000));
   });
   afterAll(async () => {
     await cancelQuietly(jobId);
@@ -132,7 +132,7 @@ describe('recovery: the JobManager is killed mid-stream (no HA) and the job resu
   const specDir = mkdtempSync(join(tmpdir(), 'tickflow-jm-'));
 
   beforeAll(async () => {
-    s = await scenario('tf_jm', 13, Date.UTC(2026, 10, 25, 17, 0, 0), bySize(3_000, 15_000));
+    s = await scenario('tf_jm', 13, Date.UTC(2026, 10, 25, 17, 0, 0), bySize(2_400, 15_000));
   });
   afterAll(async () => {
     await cancelQuietly(resumedId);
