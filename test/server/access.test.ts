@@ -41,6 +41,11 @@ describe('dashboard access', () => {
     const base = await serve.dashboardUrl();
     expect(base).toBe(`http://127.0.0.1:${port}`);
     expect(await status(`${base}/api/stats`)).toBe(200);
+    // Oversized requests are cut off by the HTTP layer and leave the server serving.
+    expect(await status(`${base}/api/trades?ticker=${'A'.repeat(100_000)}`)).toBe(431);
+    expect(await status(`${base}/api/stats`, { headers: { 'x-filler': 'x'.repeat(100_000) } })).toBe(431);
+    expect(await status(`${base}/api/stats`, { method: 'POST', body: Buffer.alloc(20 * 1024 * 1024) })).toBe(404);
+    expect(await status(`${base}/api/stats`)).toBe(200);
     expect(outside, 'a non-loopback IPv4 address on this machine').not.toBeNull();
     expect(await status(`http://${outside}:${port}/api/stats`)).toBe(-1); // connection refused
     expect(await serve.stop()).toBe(0);
