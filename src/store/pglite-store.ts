@@ -32,6 +32,9 @@ export class PGliteStore implements Store {
     try {
       const fresh = dir === null || !existsSync(join(dir, 'PG_VERSION'));
       const db = fresh ? await createFromTemplate(dir) : await PGlite.create(dir);
+      // A template is a dump of a locked data folder: unpacking it wrote its creator's pid
+      // over ours, which let the next process take the database while we held it.
+      if (lock !== null) writeFileSync(lock, String(process.pid));
       return new PGliteStore(db, dir === null ? 'pglite (in memory)' : `pglite:${dir}`, lock);
     } catch (e) {
       if (lock !== null) rmSync(lock, { force: true });
