@@ -115,7 +115,8 @@ function pairsFor(endpoint: string): fc.Arbitrary<[string, string][]> {
   const plausible = fc
     .record(Object.fromEntries(keys.map((k) => [k, PLAUSIBLE[k]])) as Record<string, fc.Arbitrary<string>>, { requiredKeys: [] })
     .map((o) => Object.entries(o) as [string, string][]);
-  return fc.oneof(hostilePairs, plausible);
+  // Two hostile queries to one plausible: most reach SQL either way, and the file stays well under a minute.
+  return fc.oneof({ weight: 2, arbitrary: hostilePairs }, { weight: 1, arbitrary: plausible });
 }
 /** Raw query text, percent-escapes included (broken ones and encoded invalid UTF-8 too). */
 const rawQuery = fc
@@ -245,6 +246,6 @@ describe('fuzzing every API parameter (in process, real PostgreSQL)', () => {
   it('no request made the app log an error, and over 100,000 were made', () => {
     expect(errors).toEqual([]);
     expect(requests).toBeGreaterThanOrEqual(100_000);
-    expect(ok200).toBeGreaterThan(20_000);
+    expect(ok200).toBeGreaterThan(15_000);
   });
 });
