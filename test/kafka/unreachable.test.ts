@@ -35,6 +35,8 @@ describe('broker unreachable', () => {
     ['produce', ['produce', '--count', '10']],
     ['run --source kafka', ['run', '--source', 'kafka', '--db', 'memory', '--no-dashboard']],
     ['topics list', ['topics', 'list']],
+    ['topics create', ['topics', 'create']],
+    ['topics describe', ['topics', 'describe']],
     ['alerts tail', ['alerts', 'tail']],
     ['serve (alerts from the topic)', ['serve', '--db', 'memory', '--port', '0']],
   ] as const) {
