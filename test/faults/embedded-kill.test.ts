@@ -17,7 +17,7 @@ import { freshDatabase } from '../support/postgres.ts';
 import { bySize } from '../support/soak.ts';
 import { freePort, metric, startTickflow, waitFor } from './fault-support.ts';
 
-const COUNT = bySize(150_000, 400_000);
+const COUNT = bySize(150_000, 250_000);
 const KILLS = bySize(2, 5);
 const dir = mkdtempSync(join(tmpdir(), 'tickflow-kill-'));
 const file = join(dir, 'trades.jsonl');
@@ -29,7 +29,7 @@ beforeAll(() => {
   writeFileSync(file, `${lines.join('\n')}\n`);
   const asRead = readFileSync(file).toString('latin1').split('\n').slice(0, -1).map((l) => Buffer.from(l, 'latin1'));
   expected = oracle(asRead, file, defaultSpec());
-});
+}, 600_000);
 
 afterAll(async () => {
   for (const d of dbs) await d.drop();
