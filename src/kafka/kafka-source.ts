@@ -308,20 +308,33 @@ export class KafkaSource implements Source {
     if (this.#merge.size >= this.#hardCap) return true;
     const partition = Number(lane.slice(lane.lastIndexOf(':') + 1));
     const end = this.#latestEnds[partition] ?? 0n;
-    const next = this.#handedOut.get(lane)?.offset ?? this.#stream?.offsetsToFetch.get(lane) ?? -1n;
+    const next = this.#deliveredUpTo(lane);
     return next >= end && emptyForMs >= (this.#o.exitAtEnd ? 0 : this.#o.alignIdleMs);
   };
+
+  /**
+   * The offset after the last record of this partition that reached us. The client's
+   * offsetsToFetch runs ahead of that while fetched records wait in the stream's buffer (a
+   * paused stream keeps up to highWaterMark of them); taking it for "caught up" let the other
+   * partitions run ahead in event time and made the waiting records late. So it only counts
+   * for a partition that delivered nothing yet, and only when the buffer is empty.
+   */
+  #deliveredUpTo(lane: string): bigint {
+    const known = this.#fetchedUpTo.get(lane) ?? this.#handedOut.get(lane)?.offset;
+    if (known !== undefined) return known;
+    const stream = this.#stream;
+    return stream !== null && stream.readableLength === 0 ? (stream.offsetsToFetch.get(lane) ?? -1n) : -1n;
+  }
 
   #caughtUp(): boolean {
     const assigned = this.#assigned();
     const ends = this.#endOffsets;
     const stream = this.#stream;
     if (assigned === null || ends === null || stream === null) return false;
-    const fetch = stream.offsetsToFetch;
     for (const p of assigned) {
       const key = `${this.#o.topic}:${p}`;
       const end = ends[p] ?? 0n;
-      const next = this.#handedOut.get(key)?.offset ?? fetch.get(key) ?? -1n;
+      const next = this.#deliveredUpTo(key);
       if (next < end) return false;
     }
     return true;
