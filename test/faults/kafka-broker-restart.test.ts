@@ -7,10 +7,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import postgres from 'postgres';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stackUp, stopComponent } from '../../src/stack/stack.ts';
-import { alertRows, dirtyLines, expectedFor, pipelineTopics, readTables, readTopic, writeLines } from '../kafka/kafka-support.ts';
+import { alertRows, countTrades, dirtyLines, drainAndStop, expectedFor, pipelineTopics, readTables, readTopic, writeLines } from '../kafka/kafka-support.ts';
 import { freshDatabase } from '../support/postgres.ts';
 import { bySize } from '../support/soak.ts';
 import { testStackSettings, uniqueName } from '../support/stack.ts';
@@ -28,15 +27,6 @@ afterAll(async () => {
   await stackUp(testStackSettings());
 });
 
-async function countTrades(url: string): Promise<number> {
-  const sql = postgres(url, { max: 1, onnotice: () => {} });
-  try {
-    const [row] = await sql`SELECT count(*)::int AS n FROM stock_trades`.catch(() => [{ n: 0 }]);
-    return row!.n as number;
-  } finally {
-    await sql.end();
-  }
-}
 
 const largeOnly = (rows: string[]) => rows.filter((a) => a.startsWith('large:'));
 
@@ -67,11 +57,7 @@ describe('the Kafka broker stopped for 20 s, then started', () => {
     // The outage was seen and said, not silently absorbed.
     expect(produced.stderr).toMatch(/Kafka unavailable \(.+\); retrying for up to \d+ s/);
     expect(produced.stderr).toMatch(/Kafka is back after \d+\.\d s/);
-    await waitFor('every trade stored', async () => (await countTrades(pg.url)) >= expected.trades.length, 120_000, () =>
-      `consumer (exit ${consumer.child.exitCode}): ${consumer.stderr().slice(-3_000)}\nstored ${expected.trades.length} expected`);
-    await sleep(1_000);
-    consumer.child.kill('SIGTERM');
-    const consumed = await consumer.done;
+    const consumed = await drainAndStop(consumer, pg.url, expected.trades.length);
     expect(consumed.code, consumed.stderr).toBe(0);
 
     const actual = await readTables(pg.url);

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import postgres from 'postgres';
 import { afterAll, describe, expect, it } from 'vitest';
-import { dirtyLines, expectedFor, pipelineTopics, readTables, writeLines } from '../kafka/kafka-support.ts';
+import { countTrades, dirtyLines, drainAndStop, expectedFor, pipelineTopics, readTables, writeLines } from '../kafka/kafka-support.ts';
 import { tickflow } from '../support/cli.ts';
 import { freshDatabase } from '../support/postgres.ts';
 import { bySize } from '../support/soak.ts';
@@ -28,15 +28,6 @@ afterAll(async () => {
   for (const d of dbs) await d.drop();
 });
 
-async function countTrades(url: string): Promise<number> {
-  const sql = postgres(url, { max: 1, onnotice: () => {} });
-  try {
-    const [row] = await sql`SELECT count(*)::int AS n FROM stock_trades`.catch(() => [{ n: 0 }]);
-    return row!.n as number;
-  } finally {
-    await sql.end();
-  }
-}
 
 describe('PostgreSQL stalled by a 30 s table lock while the producer pushes at full speed', () => {
   it('the consumer stays up with bounded memory and catches up; every trade stored once', async () => {
@@ -79,11 +70,8 @@ describe('PostgreSQL stalled by a 30 s table lock while the producer pushes at f
     expect(await metric(base, 'tickflow_events_stored_total')).toBeLessThan(storedAtLock! + COUNT / 2);
 
     const after = watchRss(consumer.child.pid!);
-    await waitFor('the consumer to catch up', async () => (await countTrades(pg.url)) >= expected.trades.length, 300_000, consumer.stderr);
+    const r = await drainAndStop(consumer, pg.url, expected.trades.length, 300_000);
     const peakCatchingUp = after.stop();
-    await sleep(500);
-    consumer.child.kill('SIGTERM');
-    const r = await consumer.done;
     expect(r.code, r.stderr).toBe(0);
 
     const actual = await readTables(pg.url);

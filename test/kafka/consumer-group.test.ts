@@ -4,12 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import postgres from 'postgres';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { tickflow } from '../support/cli.ts';
 import { freshDatabase } from '../support/postgres.ts';
 import { uniqueName } from '../support/stack.ts';
-import { dirtyLines, expectedFor, pipelineTopics, readTables, writeLines } from './kafka-support.ts';
+import { countTrades, dirtyLines, expectedFor, pipelineTopics, readTables, writeLines } from './kafka-support.ts';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'tickflow-kafka-crash-'));
@@ -30,15 +29,6 @@ function startConsumer(args: string[]) {
   return { child, done };
 }
 
-async function countTrades(url: string): Promise<number> {
-  const sql = postgres(url, { max: 1, onnotice: () => {} });
-  try {
-    const [row] = await sql`SELECT count(*)::int AS n FROM stock_trades`.catch(() => [{ n: 0 }]);
-    return row!.n as number;
-  } finally {
-    await sql.end();
-  }
-}
 
 async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -2,7 +2,10 @@
  * Helpers for the Kafka tests: a generated dirty input, the pipeline topics under unique
  * names, a reader for whole topics, and the tables in the oracle's text form.
  */
+import type { ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import postgres from 'postgres';
 import { join } from 'node:path';
 import { Admin, Consumer } from '@platformatic/kafka';
 import { dirtyFeed } from '../../src/simulate/dirty-feed.ts';
@@ -128,4 +131,32 @@ export async function committedTotal(group: string, topic: string): Promise<numb
   } finally {
     await admin.close();
   }
+}
+
+/** Rows in stock_trades now (0 while the table does not exist yet). */
+export async function countTrades(url: string): Promise<number> {
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    const [row] = await sql`SELECT count(*)::int AS n FROM stock_trades`.catch(() => [{ n: 0 }]);
+    return row!.n as number;
+  } finally {
+    await sql.end();
+  }
+}
+
+/**
+ * Stops a long-running consumer once the database holds every expected trade (SIGTERM: it
+ * flushes and commits), and returns its output; fails with its stderr if it never gets there.
+ */
+export async function drainAndStop(consumer: { child: ChildProcess; done: Promise<{ code: number | null; stderr: string }>; stderr: () => string }, url: string, trades: number, timeoutMs = 180_000) {
+  const deadline = Date.now() + timeoutMs;
+  while ((await countTrades(url)) < trades) {
+    if (Date.now() > deadline || consumer.child.exitCode !== null) {
+      throw new Error(`the consumer did not store ${trades} trades (exit ${consumer.child.exitCode}): ${consumer.stderr().slice(-3_000)}`);
+    }
+    await sleep(100);
+  }
+  await sleep(500);
+  consumer.child.kill('SIGTERM');
+  return consumer.done;
 }
