@@ -59,11 +59,14 @@ Examples:
       }
       const dashboard = await startCliDashboard(flags, file, { db: store, feed, log });
       const alertsFrom = kafka === null ? '' : `, alerts from ${flags.alertsTopic} on ${kafka.brokers.join(',')}`;
-      process.stderr.write(`tickflow: dashboard on ${dashboard.url} over ${store.location}${alertsFrom} (Ctrl-C stops)\n`);
-      await new Promise<void>((resolve) => {
+      // Listening for Ctrl-C before saying "Ctrl-C stops": a script that signals as soon as it
+      // reads the line must not hit the default handler, which kills without closing anything.
+      const stopped = new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);
       });
+      process.stderr.write(`tickflow: dashboard on ${dashboard.url} over ${store.location}${alertsFrom} (Ctrl-C stops)\n`);
+      await stopped;
       await dashboard.close();
     } finally {
       await topicFeed?.close();

@@ -37,12 +37,18 @@ function run(args: string[], o: { env?: NodeJS.ProcessEnv; untilStderr?: RegExp;
     const child = spawn(process.execPath, [MAIN, ...args], { cwd, env: { ...process.env, TICKFLOW_DEBUG: '1', ...o.env }, stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
     let stderr = '';
+    let stopped = false;
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => {
       out += d.toString();
       stderr += d.toString();
       // A long-running command is stopped once it has said what it says at start.
-      if (o.untilStderr?.test(stderr)) child.kill('SIGINT');
+      // At once (serve listens for it before it prints the line), and once: a second SIGINT
+      // during shutdown would find no handler left and kill outright.
+      if (!stopped && o.untilStderr?.test(stderr)) {
+        stopped = true;
+        child.kill('SIGINT');
+      }
     });
     const timer = setTimeout(() => child.kill('SIGKILL'), o.timeoutMs ?? 60_000);
     child.on('error', reject);
@@ -104,7 +110,7 @@ describe('a database password is never printed or written', () => {
     expectNoLeak(queried);
     const served = await run(['serve', '--db', withPassword, '--port', '0'], { untilStderr: /dashboard on/ });
     expect(served.out).toMatch(/dashboard on http:\/\/127\.0\.0\.1:\d+\/ over postgres:\/\/tickflow_pw_role:\*\*\*@/);
-    expect(served.code).toBe(0);
+    expect(served.code, served.out).toBe(0);
     expectNoLeak(served);
   });
 
@@ -127,18 +133,20 @@ describe('a database password is never printed or written', () => {
     ['a role the server refuses', (pw: string) => `postgres://tickflow_nobody:${encodeURIComponent(pw)}@127.0.0.1:5432/x`, 'refused the credentials'],
     ['an unparseable URL', (pw: string) => `postgres://${ROLE}:${pw}@[broken/x`, 'not a valid PostgreSQL URL'],
   ])('failing runs: %s → exit 2, the password in neither form', async (_, url, mentions) => {
-    for (const pw of [PASSWORD, ODD_PASSWORD]) {
-      for (const [args, env] of [
+    // Six short-lived processes that only fail: run side by side.
+    const cases = [PASSWORD, ODD_PASSWORD].flatMap((pw) =>
+      ([
         [['run', '--db', url(pw), '--count', '1', '--no-dashboard'], {}],
         [['query', 'trades', '--db', url(pw)], {}],
         [['serve', '--port', '0'], { DATABASE_URL: url(pw) }],
-      ] as const) {
-        const r = await run([...args], { env });
-        expect(r.code, r.out).toBe(2);
-        expect(r.out).toContain(mentions);
-        expectNoLeak(r, [pw]);
-      }
-    }
+      ] as const).map(([args, env]) => ({ pw, args: [...args], env })),
+    );
+    const results = await Promise.all(cases.map((c) => run(c.args, { env: c.env })));
+    results.forEach((r, i) => {
+      expect(r.code, r.out).toBe(2);
+      expect(r.out).toContain(mentions);
+      expectNoLeak(r, [cases[i]!.pw]);
+    });
   });
 });
 
