@@ -1,5 +1,6 @@
 import { Hono, type Context } from 'hono';
 import type { SqlClient } from '../store/store.ts';
+import { isTransientDbError } from '../store/transient-error.ts';
 import { accessControl } from './access.ts';
 import { alertsParams, candlesParams, noParams, parseQuery, tradesParams, type ParseResult } from './api-params.ts';
 import { candleRange, recentAlerts, recentTrades, tickerList } from './api-queries.ts';
@@ -118,6 +119,8 @@ export function createApp(o: AppOptions): Hono {
 
   app.onError((e, c) => {
     log(`tickflow: ${c.req.method} ${c.req.path} failed: ${e.message}`);
+    // A database restarting is not our bug: say so, and that asking again later will work.
+    if (isTransientDbError(e)) return c.json({ error: `database unavailable: ${e.message}` }, 503, { 'Retry-After': '5' });
     return c.json({ error: `internal error: ${e.message}` }, 500);
   });
 
