@@ -7,7 +7,9 @@ import type { OutgoingRecord } from './producer.ts';
  * The bytes are sent exactly as read — a malformed line must reach the consumer, which sends
  * it to the dead-letter topic with its reason; the producer does not judge. For a line that is
  * not a trade the key is the ticker if one can be read at all, and the time is that of the
- * previous trade, so it does not hold the merge back.
+ * previous trade, so it does not hold the merge back. Every line is parsed in full: a quicker
+ * scan for the ticker and time read the first of duplicate keys where the parser keeps the
+ * last, and took times from lines the consumer then rejects.
  */
 export class TradeRecordMaker {
   readonly topic: string;
@@ -18,11 +20,9 @@ export class TradeRecordMaker {
   }
 
   make(line: Buffer): OutgoingRecord {
-    const fast = quickKeyAndTime(line);
-    if (fast !== null) {
-      this.#lastTs = BigInt(Math.min(fast.tsMs, Date.now()));
-      return { topic: this.topic, key: fast.key, value: line, timestamp: this.#lastTs };
-    }
+    // Only a valid trade may set the time: a rejected line dated ahead of its partition's
+    // trades would sit at the head of that partition in the consumer's time-ordered merge and
+    // make the trades behind it late.
     const r = parseTradeBytes(line);
     if (r.ok) {
       // Kafka 4 refuses CreateTimes more than an hour ahead (log.message.timestamp.after.max.ms):
@@ -32,31 +32,6 @@ export class TradeRecordMaker {
     }
     return { topic: this.topic, key: looseTicker(line), value: line, timestamp: this.#lastTs };
   }
-}
-
-/**
- * The ticker and event time of a plainly written trade line, without a full JSON parse (the
- * producer's hot path). Only lines without escapes qualify, so the key is exactly the ticker
- * the consumer's parser will read; anything unusual takes the full parse.
- */
-function quickKeyAndTime(line: Buffer): { key: Buffer; tsMs: number } | null {
-  if (line.length > 4096 || line.includes(92 /* backslash */)) return null;
-  const text = line.toString('latin1');
-  const t = text.indexOf('"ticker":"');
-  if (t < 0) return null;
-  const tEnd = text.indexOf('"', t + 10);
-  const ticker = text.slice(t + 10, tEnd);
-  if (tEnd < 0 || !/^[A-Z0-9.-]{1,10}$/.test(ticker)) return null;
-  let ts = text.indexOf('"trade_timestamp":"');
-  let start = ts + 19;
-  if (ts < 0) {
-    ts = text.indexOf('"timestamp":"');
-    start = ts + 13;
-  }
-  if (ts < 0) return null;
-  const tsMs = Date.parse(text.slice(start, text.indexOf('"', start)));
-  if (Number.isNaN(tsMs)) return null;
-  return { key: Buffer.from(ticker, 'latin1'), tsMs };
 }
 
 function looseTicker(line: Buffer): Buffer | undefined {

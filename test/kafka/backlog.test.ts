@@ -42,4 +42,24 @@ describe('run --source kafka over a dense backlog', () => {
     expect(actual.alerts).toEqual(expected.alerts);
     expect(actual.rejected).toEqual(expected.rejected);
   });
+
+  it('a rejected record dated ahead of its partition does not hold that partition back', async () => {
+    const start = Date.now() - 6 * 3600_000;
+    const lines = [...dirtyFeed({ seed: 99, count: 3_200, startMs: start, stepMs: 50, replays: 0, malformed: 0, outOfOrder: 0 })].map((l) => Buffer.from(l));
+    // Invalid (negative price) but with a ticker and a time of now: its time must not count.
+    lines.splice(200, 0, Buffer.from(`{"trade_id":"bad-1","ticker":"AAPL","price":"-1","volume":5,"trade_timestamp":"${new Date().toISOString()}"}`));
+    const file = join(dir, 'ahead.jsonl');
+    writeLines(file, lines);
+    const topics = await pipelineTopics(dir, 'kahead');
+    const expected = expectedFor(lines, topics);
+    const pg = await freshDatabase('tickflow_kahead');
+    dbs.push(pg);
+    expect((await tickflow(['produce', '--from', `file:${file}`, '--topic', topics.input])).code).toBe(0);
+    const r = await tickflow(['run', '--source', 'kafka', '--spec', topics.specFile, '--group', uniqueName('g'), '--db', pg.url, '--stop-at-end', '--no-dashboard', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ late: 0, dead_letters: 1 });
+    const actual = await readTables(pg.url);
+    expect(actual.candles).toEqual(expected.candles);
+    expect(actual.alerts).toEqual(expected.alerts);
+  });
 });
