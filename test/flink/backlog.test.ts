@@ -37,7 +37,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await cancelQuietly(jobId);
+  await cancelQuietly(jobId, fresh?.name);
   await db?.drop();
 });
 

@@ -51,7 +51,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await cancelQuietly(jobId);
+  await cancelQuietly(jobId, name);
   await dbA?.drop();
   await dbB?.drop();
 });

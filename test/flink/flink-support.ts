@@ -1,5 +1,7 @@
+import { rm } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import postgres from 'postgres';
+import { clusterCheckpointDir, jobCheckpointDir, localPath } from '../../src/flink/checkpoints.ts';
 import { cancelJob, deployPipeline, jdbcTarget } from '../../src/flink/deploy.ts';
 import { FlinkRestClient } from '../../src/flink/flink-rest.ts';
 import type { PipelineSpec } from '../../src/spec/spec.ts';
@@ -50,8 +52,13 @@ export async function deployForTest(spec: PipelineSpec, name: string, dbUrl: str
   return jobId;
 }
 
-export async function cancelQuietly(jobId: string | undefined): Promise<void> {
+/** Cancels the job; with its name, also deletes the checkpoints deploy retained for it (one folder per name). */
+export async function cancelQuietly(jobId: string | undefined, jobName?: string): Promise<void> {
   if (jobId) await cancelJob(rest, jobId).catch(() => {});
+  if (jobName === undefined) return;
+  const clusterDir = clusterCheckpointDir(await rest.clusterConfig().catch(() => ({})));
+  const dir = clusterDir === null ? null : localPath(jobCheckpointDir(clusterDir, jobName));
+  if (dir !== null) await rm(dir, { recursive: true, force: true });
 }
 
 /** The four tables in the oracle's comparable text form, sorted. */

@@ -27,7 +27,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await cancelQuietly(jobId);
+  await cancelQuietly(jobId, name);
   await db?.drop();
 });
 

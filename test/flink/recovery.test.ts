@@ -104,7 +104,7 @@ describe('recovery: the TaskManager is killed mid-stream', () => {
     s = await scenario('tf_rec', 9, Date.UTC(2026, 10, 25, 15, 0, 0), bySize(3_000, 20_000));
   });
   afterAll(async () => {
-    await cancelQuietly(jobId);
+    await cancelQuietly(jobId, s?.name);
     await s?.db.drop();
   });
 
@@ -144,7 +144,7 @@ describe('recovery: the JobManager is killed mid-stream (no HA) and the job resu
   });
   afterAll(async () => {
     await cancelQuietly(resumedId);
-    await cancelQuietly(jobId);
+    await cancelQuietly(jobId, s?.name);
     await s?.db.drop();
   });
 
