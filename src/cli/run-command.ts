@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { Engine } from '../engine/engine.ts';
 import { PipelineRun, type RunSummary } from '../pipeline/run-pipeline.ts';
 import { KafkaPipeline } from '../kafka/kafka-pipeline.ts';
-import { FileSource } from '../source/file-source.ts';
+import { FileSource, unreadableInput } from '../source/file-source.ts';
 import { SimulatorSource } from '../source/simulator-source.ts';
 import type { Source } from '../source/source.ts';
 import { DEFAULT_DB, openStore } from '../store/open-store.ts';
@@ -167,6 +167,8 @@ function buildSource(flags: RunFlags, file: ConfigFile): Source {
   if (source.startsWith('file:')) {
     const path = source.slice('file:'.length);
     if (path.length === 0) throw new UsageError('--source: file: needs a path, e.g. file:trades.jsonl (or file:- for stdin)');
+    const problem = unreadableInput(path);
+    if (problem !== null) throw new UsageError(`--source: cannot read ${problem}`);
     return new FileSource(path);
   }
   throw new UsageError(`--source: "${source}" is not a source; use sim, file:PATH or kafka`);

@@ -1,4 +1,4 @@
-import { MAX_TRADE_ID_LENGTH, MAX_VOLUME } from '../trade/trade.ts';
+import { MAX_EVENT_TIME_MS, MAX_TRADE_ID_LENGTH, MAX_VOLUME } from '../trade/trade.ts';
 import type { RejectCode } from '../trade/parse.ts';
 
 /**
@@ -52,7 +52,8 @@ const TIME = '[Tt ](?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:[.,][0-9]{1,9})?
 const ZONE = '(?:[Zz]|[+-](?:0[0-9]|1[0-8])(?::?[0-5][0-9])?)';
 const ISO = `^(?:${YEAR}-${MONTH_DAY}|${LEAP_DAY})${TIME}${ZONE}\\z`;
 
-const MAX_EPOCH_MS = 253_402_300_799_999;
+// The parser's bound (the last candle window must end inside year 9999, which PostgreSQL stores).
+const MAX_EPOCH_MS = MAX_EVENT_TIME_MS;
 
 // trade_timestamp, or the seed's `timestamp` when trade_timestamp is absent or null.
 const TS_WRAPPED = `COALESCE(${wrapped('trade_timestamp')}, ${wrapped('timestamp')})`;

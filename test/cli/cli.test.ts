@@ -126,6 +126,15 @@ describe('tickflow CLI', () => {
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
   });
 
+  it.each([
+    ['/nonexistent/trades.jsonl', '--source: cannot read /nonexistent/trades.jsonl: no such file'],
+    [tmpdir(), `--source: cannot read ${tmpdir()} is a directory`],
+  ])('run --source file:%s → one line, exit 2, before the database is opened', async (path, mentions) => {
+    const r = await tickflow(['run', '--source', `file:${path}`, '--db', 'postgres://postgres@127.0.0.1:1/x', '--no-dashboard']);
+    expectUsageError(r, mentions);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
   it('names the bad key of a config file', async () => {
     const cfg = join(dir, 'bad.json');
     writeFileSync(cfg, JSON.stringify({ db: 'memory', spec: { rules: { largeTrade: { threshold: 'big' } } } }));
