@@ -68,4 +68,25 @@ describe('PostgreSQL stopped mid-stream, then started again', () => {
     expect(peak).toBeLessThan(RSS_BOUND_MB);
     console.log(`postgres outage ${OUTAGE_MS / 1000} s: ${summary.db_retries} retries, peak RSS ${peak} MB, ${COUNT} lines`);
   });
+
+  it('serve stays up: 503 with Retry-After while the database is away, answers again after', async () => {
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const serve = startTickflow(['serve', '--db', pg.url, '--port', String(port)]);
+    try {
+      await waitFor('serve to answer', async () => (await fetch(`${base}/api/tickers`).catch(() => null))?.status === 200, 60_000, serve.stderr);
+      await pg.stopServer('fast');
+      const away = await fetch(`${base}/api/tickers`);
+      expect(away.status).toBe(503);
+      expect(away.headers.get('retry-after')).toBe('5');
+      expect(((await away.json()) as { error: string }).error).toMatch(/^database unavailable: /);
+      expect((await fetch(`${base}/healthz`)).status).toBe(503);
+      await pg.startServer();
+      await waitFor('serve to answer again', async () => (await fetch(`${base}/api/tickers`)).status === 200, 60_000, serve.stderr);
+      expect(serve.child.exitCode).toBeNull();
+    } finally {
+      serve.child.kill('SIGINT');
+      await serve.done;
+    }
+  });
 });
