@@ -15,7 +15,7 @@ import { ACTUAL_QUERIES, oracle } from '../support/oracle.ts';
 import { uniqueName } from '../support/stack.ts';
 import { tickflow } from '../support/cli.ts';
 
-export const BROKERS = process.env.KAFKA_BROKERS || '127.0.0.1:9092';
+export const BROKERS = process.env.KAFKA_BROKERS || `127.0.0.1:${process.env.TICKFLOW_KAFKA_PORT || 9092}`;
 
 export interface Topics {
   input: string;
