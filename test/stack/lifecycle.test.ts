@@ -16,12 +16,20 @@ import { stackSettings } from '../../src/stack/settings.ts';
 import { currentStackInfo, stackDown, startTaskManager, stopComponent } from '../../src/stack/stack.ts';
 import { runCli } from '../support/stack.ts';
 
+/**
+ * A free port below Linux's ephemeral range (32768+): a port the OS hands out for listen(0)
+ * can be given again to some outgoing connection or to a JVM's own port-0 socket before the
+ * stack binds it (it happened: "Could not start rest endpoint on any port in port range …").
+ */
 async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const server = await listen(port).catch(() => null);
+    if (server !== null) {
+      await new Promise((resolve) => server.close(resolve));
+      return port;
+    }
+  }
 }
 
 function listen(port: number): Promise<Server> {
