@@ -19,24 +19,31 @@ export class KafkaTopicMissingError extends KafkaUnavailableError {
  * user can act on, so it is surfaced first.
  */
 export function describeKafkaError(e: unknown): string {
-  const seen = new Set<unknown>();
   const leaves: string[] = [];
+  eachNestedError(e, (err, isLeaf) => {
+    if (!isLeaf) return;
+    const code = typeof err.code === 'string' && !err.code.startsWith('PLT_KFK_') ? `${err.code}: ` : '';
+    const text = `${code}${err.message ?? String(err)}`.trim();
+    if (text !== '' && !leaves.includes(text)) leaves.push(text);
+  });
+  if (leaves.length === 0) return e instanceof Error ? e.message : String(e);
+  return leaves.slice(0, 2).join('; ');
+}
+
+type NestedError = { message?: string; code?: unknown; canRetry?: unknown; errors?: unknown[]; cause?: unknown };
+
+/** Visits an error and its causes (MultipleErrors → errors[] → cause), each once, 6 levels deep at most. */
+function eachNestedError(e: unknown, visit: (err: NestedError, isLeaf: boolean) => void): void {
+  const seen = new Set<unknown>();
   const walk = (x: unknown, depth: number): void => {
     if (x === null || x === undefined || seen.has(x) || depth > 6) return;
     seen.add(x);
-    const err = x as { message?: string; code?: string; errors?: unknown[]; cause?: unknown; apiName?: string };
+    const err = x as NestedError;
     const kids = [...(Array.isArray(err.errors) ? err.errors : []), ...(err.cause !== undefined ? [err.cause] : [])];
-    if (kids.length === 0) {
-      const code = err.code && !err.code.startsWith('PLT_KFK_') ? `${err.code}: ` : '';
-      const text = `${code}${err.message ?? String(x)}`.trim();
-      if (text !== '' && !leaves.includes(text)) leaves.push(text);
-      return;
-    }
+    visit(err, kids.length === 0);
     for (const k of kids) walk(k, depth + 1);
   };
   walk(e, 0);
-  if (leaves.length === 0) return e instanceof Error ? e.message : String(e);
-  return leaves.slice(0, 2).join('; ');
 }
 
 export function unavailable(settings: KafkaSettings, what: string, cause: unknown): KafkaUnavailableError {
@@ -55,18 +62,11 @@ export function unavailable(settings: KafkaSettings, what: string, cause: unknow
 export function isKafkaOutage(e: unknown): boolean {
   let retriable = false;
   let fatal = false;
-  const seen = new Set<unknown>();
-  const walk = (x: unknown, depth: number): void => {
-    if (x === null || typeof x !== 'object' || seen.has(x) || depth > 6) return;
-    seen.add(x);
-    const err = x as { code?: unknown; canRetry?: unknown; errors?: unknown[]; cause?: unknown };
+  eachNestedError(e, (err) => {
     if (err.canRetry === false) fatal = true;
     if (err.canRetry === true) retriable = true;
     if (typeof err.code === 'string' && SOCKET_CODES.has(err.code)) retriable = true;
-    for (const k of Array.isArray(err.errors) ? err.errors : []) walk(k, depth + 1);
-    walk(err.cause, depth + 1);
-  };
-  walk(e, 0);
+  });
   return retriable && !fatal;
 }
 

@@ -1,5 +1,6 @@
 import { Consumer, type Message, type MessagesStream } from '@platformatic/kafka';
 import type { RawRecord } from '../engine/records.ts';
+import { withRetry } from '../pipeline/retry.ts';
 import type { Source } from '../source/source.ts';
 import { clientOptions, type KafkaSettings } from './config.ts';
 import { closeQuietly, ensureReachable } from './connect.ts';
@@ -172,20 +173,16 @@ export class KafkaSource implements Source {
     const since = Date.now();
     this.#o.onWarning?.(`Kafka consumer lost the broker (${describeKafkaError(cause)}); reconnecting for up to ${Math.round(this.#o.maxOutageMs / 1000)} s`);
     await this.#dropClient();
-    let delay = 500;
-    while (!this.#closed) {
-      try {
-        await this.#connect(false);
-        this.#o.onWarning?.(`Kafka consumer reconnected after ${((Date.now() - since) / 1000).toFixed(1)} s`);
-        break;
-      } catch (e) {
-        if (Date.now() - since + delay > this.#o.maxOutageMs) {
-          this.#failure ??= e;
-          break;
-        }
-        await new Promise((r) => setTimeout(r, delay));
-        delay = Math.min(delay * 2, 4_000);
-      }
+    try {
+      await withRetry(() => (this.#closed ? Promise.reject(new Error('closed')) : this.#connect(false)), {
+        maxElapsedMs: this.#o.maxOutageMs,
+        retriable: () => !this.#closed,
+        firstDelayMs: 500,
+        maxDelayMs: 4_000,
+      });
+      this.#o.onWarning?.(`Kafka consumer reconnected after ${((Date.now() - since) / 1000).toFixed(1)} s`);
+    } catch (e) {
+      if (!this.#closed) this.#failure ??= e;
     }
     this.#recovering = false;
     this.#notify();

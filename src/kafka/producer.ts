@@ -1,8 +1,8 @@
 import { compatibilityPartitioner, type CompressionAlgorithmValue, type MessageToProduce, Producer, stringSerializer } from '@platformatic/kafka';
+import { withRetry } from '../pipeline/retry.ts';
 import { clientOptions, type KafkaSettings } from './config.ts';
 import { closeQuietly, ensureReachable } from './connect.ts';
 import { describeKafkaError, isKafkaOutage } from './errors.ts';
-import { setTimeout as sleep } from 'node:timers/promises';
 
 export type Compression = CompressionAlgorithmValue;
 export const COMPRESSIONS: readonly Compression[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
@@ -182,20 +182,18 @@ export class BatchingProducer {
    */
   async #sendRetrying(messages: Message[]): Promise<void> {
     let since: number | null = null;
-    let delay = 250;
-    for (;;) {
-      try {
-        await this.#producer.send({ messages, compression: this.#compression });
-        if (since !== null) this.#onOutage(`Kafka is back after ${((Date.now() - since) / 1000).toFixed(1)} s; sending resumed`);
-        return;
-      } catch (e) {
-        since ??= Date.now();
-        if (!isKafkaOutage(e) || Date.now() - since + delay > this.#maxOutageMs) throw e;
-        if (delay === 250) this.#onOutage(`Kafka unavailable (${describeKafkaError(e)}); retrying for up to ${Math.round(this.#maxOutageMs / 1000)} s`);
-        await sleep(delay);
-        delay = Math.min(delay * 2, 4_000);
-      }
-    }
+    await withRetry(() => this.#producer.send({ messages, compression: this.#compression }), {
+      maxElapsedMs: this.#maxOutageMs,
+      retriable: isKafkaOutage,
+      firstDelayMs: 250,
+      maxDelayMs: 4_000,
+      onRetry: (attempt, _delayMs, e) => {
+        if (attempt > 1) return;
+        since = Date.now();
+        this.#onOutage(`Kafka unavailable (${describeKafkaError(e)}); retrying for up to ${Math.round(this.#maxOutageMs / 1000)} s`);
+      },
+    });
+    if (since !== null) this.#onOutage(`Kafka is back after ${((Date.now() - since) / 1000).toFixed(1)} s; sending resumed`);
   }
 
   #throwIfFailed(): void {

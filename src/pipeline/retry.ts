@@ -6,20 +6,27 @@ export interface RetryOptions {
   maxElapsedMs: number;
   onRetry?: (attempt: number, delayMs: number, error: unknown) => void;
   signal?: AbortSignal;
+  /** Which errors are worth waiting out (default: a database going away). */
+  retriable?: (e: unknown) => boolean;
+  /** First wait, doubled after each failure up to maxDelayMs (defaults 100 ms and 5 s). */
+  firstDelayMs?: number;
+  maxDelayMs?: number;
 }
 
-/** Exponential backoff (100 ms doubling to 5 s) on transient errors; anything else fails at once. */
+/** Exponential backoff on retriable errors; anything else fails at once. */
 export async function withRetry<T>(fn: () => Promise<T>, o: RetryOptions): Promise<T> {
   const started = Date.now();
-  let delay = 100;
+  const retriable = o.retriable ?? isTransientDbError;
+  const maxDelay = o.maxDelayMs ?? 5_000;
+  let delay = o.firstDelayMs ?? 100;
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn();
     } catch (e) {
-      if (!isTransientDbError(e) || Date.now() - started + delay > o.maxElapsedMs || o.signal?.aborted) throw e;
+      if (!retriable(e) || Date.now() - started + delay > o.maxElapsedMs || o.signal?.aborted) throw e;
       o.onRetry?.(attempt, delay, e);
       await sleep(delay);
-      delay = Math.min(delay * 2, 5_000);
+      delay = Math.min(delay * 2, maxDelay);
     }
   }
 }
