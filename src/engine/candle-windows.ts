@@ -1,6 +1,7 @@
 import { divideHalfUp } from '../trade/decimal.ts';
 import type { Trade } from '../trade/trade.ts';
 import { ExactSum } from './exact-sum.ts';
+import type { CandleState } from './engine-state.ts';
 import type { Candle } from './records.ts';
 
 interface CandleAccumulator {
@@ -83,6 +84,58 @@ export class CandleWindows {
   *forming(): Iterable<Candle> {
     for (const start of this.#starts) {
       for (const [ticker, acc] of this.#open.get(start)!) yield toCandle(ticker, start, start + this.#intervalMs, acc);
+    }
+  }
+
+  /** Open windows per ticker, for a checkpoint. */
+  exportTo(state: (ticker: string) => { candles: CandleState[] }): void {
+    for (const start of this.#starts) {
+      for (const [ticker, a] of this.#open.get(start)!) {
+        state(ticker).candles.push({
+          windowStartMs: start,
+          openE4: a.openE4,
+          highE4: a.highE4,
+          lowE4: a.lowE4,
+          closeE4: a.closeE4,
+          volume: a.volume,
+          notionalE4: a.notionalE4.toBigInt().toString(),
+          tradeCount: a.tradeCount,
+        });
+      }
+    }
+  }
+
+  /** A ticker's open windows from a checkpoint (replacing any the ticker has here). */
+  restore(ticker: string, candles: readonly CandleState[]): void {
+    for (const c of candles) {
+      let byTicker = this.#open.get(c.windowStartMs);
+      if (byTicker === undefined) {
+        byTicker = new Map();
+        this.#open.set(c.windowStartMs, byTicker);
+        this.#insertStart(c.windowStartMs);
+      }
+      byTicker.set(ticker, {
+        openE4: c.openE4,
+        highE4: c.highE4,
+        lowE4: c.lowE4,
+        closeE4: c.closeE4,
+        volume: c.volume,
+        notionalE4: ExactSum.of(BigInt(c.notionalE4)),
+        tradeCount: c.tradeCount,
+      });
+    }
+  }
+
+  /** Drop these tickers' open windows (their partition moved to another consumer). */
+  forget(tickers: ReadonlySet<string>): void {
+    for (let i = this.#starts.length - 1; i >= 0; i--) {
+      const start = this.#starts[i]!;
+      const byTicker = this.#open.get(start)!;
+      for (const t of tickers) byTicker.delete(t);
+      if (byTicker.size === 0) {
+        this.#open.delete(start);
+        this.#starts.splice(i, 1);
+      }
     }
   }
 

@@ -2,6 +2,7 @@ import type { PipelineSpec } from '../spec/spec.ts';
 import { parseTradeBytes, parseTradeText, type RejectCode } from '../trade/parse.ts';
 import type { Trade } from '../trade/trade.ts';
 import { CandleWindows } from './candle-windows.ts';
+import { emptyTickerState, type EngineState, type TickerState } from './engine-state.ts';
 import { EventTimeQueue } from './event-time-queue.ts';
 import { LargeTradeDetector } from './large-trade-detector.ts';
 import { emptyOutput, type AlertKind, type Candle, type EngineOutput, type RawRecord } from './records.ts';
@@ -47,8 +48,10 @@ export class Engine {
   readonly #candles: CandleWindows;
   readonly #large: LargeTradeDetector | null;
   readonly #spike: VolumeSpikeDetector | null;
-  readonly #spikeQueue = new EventTimeQueue();
+  readonly #spikeQueue: EventTimeQueue;
   readonly #maxRecordBytes: number;
+  /** With `checkpoints`: the partition each ticker's trades come from (key = ticker on Kafka). */
+  readonly #partitionOf: Map<string, number> | null;
   readonly #now: () => number;
   #out: EngineOutput = emptyOutput();
   readonly #releaseToSpike = (t: Trade): void => {
@@ -60,9 +63,12 @@ export class Engine {
     }
   };
 
-  constructor(spec: PipelineSpec, options: { now?: () => number } = {}) {
+  /** `checkpoints`: keep what state() needs (arrival order of tied trades, each ticker's partition). */
+  constructor(spec: PipelineSpec, options: { now?: () => number; checkpoints?: boolean } = {}) {
     this.spec = spec;
     this.#now = options.now ?? Date.now;
+    this.#spikeQueue = new EventTimeQueue({ trackArrival: options.checkpoints === true });
+    this.#partitionOf = options.checkpoints === true ? new Map() : null;
     this.#watermark = new Watermark(spec.input.outOfOrdernessMs);
     this.#deduper = new TradeIdDeduper(spec.dedupe.horizonMs);
     this.#candles = new CandleWindows(spec.candles.intervalMs);
@@ -93,6 +99,7 @@ export class Engine {
       });
       return;
     }
+    this.#partitionOf?.set(r.trade.ticker, record.partition);
     this.processTrade(r.trade);
   }
 
@@ -154,6 +161,55 @@ export class Engine {
   /** Candles of windows still open: shown live, never stored. */
   formingCandles(): Iterable<Candle> {
     return this.#candles.forming();
+  }
+
+  /** The partition a ticker's trades came from (engines built with `checkpoints`). */
+  partitionOf(ticker: string): number | undefined {
+    return this.#partitionOf?.get(ticker);
+  }
+
+  /**
+   * Everything a restarted engine needs to go on exactly from here, per ticker (see
+   * engine-state.ts). Taken right after a drain, it matches what that drain's transaction stored.
+   */
+  state(): EngineState {
+    const tickers: Record<string, TickerState> = Object.create(null) as Record<string, TickerState>;
+    const of = (ticker: string): TickerState => (tickers[ticker] ??= emptyTickerState());
+    this.#candles.exportTo(of);
+    this.#spike?.exportTo(of);
+    if (this.#spike !== null) this.#spikeQueue.exportTo(of);
+    const max = this.#watermark.maxEventTime;
+    return { maxEventTimeMs: Number.isFinite(max) ? max : null, tickers };
+  }
+
+  /**
+   * Takes over a checkpoint: its tickers' open windows, baselines and waiting trades (`pending`,
+   * read back from stock_trades and put in release order by orderPending), and its event time.
+   * Tickers already here are replaced. The waiting trades count as seen.
+   */
+  restore(state: EngineState, pending: readonly Trade[], partition?: number): void {
+    for (const [ticker, s] of Object.entries(state.tickers)) {
+      this.#candles.restore(ticker, s.candles);
+      if (this.#spike !== null) this.#spike.restore(ticker, s.baseline);
+      if (partition !== undefined) this.#partitionOf?.set(ticker, partition);
+    }
+    if (this.#spike !== null) for (const t of pending) this.#spikeQueue.push(t);
+    for (const t of pending) this.#deduper.admit(t.tradeId);
+    if (state.maxEventTimeMs !== null) this.#watermark.observe(state.maxEventTimeMs);
+    this.#advance();
+  }
+
+  /** Drops the state of these tickers (their partition now belongs to another consumer). */
+  forget(tickers: ReadonlySet<string>): void {
+    this.#candles.forget(tickers);
+    this.#spike?.forget(tickers);
+    this.#spikeQueue.forget(tickers);
+    for (const t of tickers) this.#partitionOf?.delete(t);
+  }
+
+  /** Trade ids stored before a restore: a record carrying one of them is a duplicate. */
+  rememberTradeIds(ids: Iterable<string>): void {
+    for (const id of ids) this.#deduper.admit(id);
   }
 
   #advance(): void {

@@ -9,8 +9,24 @@ export class EventTimeQueue {
   #seq: number[] = [];
   #trades: Trade[] = [];
   #nextSeq = 0;
+  /**
+   * With `trackArrival`: trade ids waiting per (ticker, event time), in arrival order — the one
+   * thing about the queue a checkpoint cannot read back from stock_trades.
+   */
+  readonly #byTickerTime: Map<string, string[]> | null;
+
+  constructor(o: { trackArrival?: boolean } = {}) {
+    this.#byTickerTime = o.trackArrival ? new Map() : null;
+  }
 
   push(t: Trade): void {
+    const groups = this.#byTickerTime;
+    if (groups !== null) {
+      const key = `${t.ticker}\n${t.tsMs}`;
+      const g = groups.get(key);
+      if (g === undefined) groups.set(key, [t.tradeId]);
+      else g.push(t.tradeId);
+    }
     const ts = this.#ts;
     const seq = this.#seq;
     const trades = this.#trades;
@@ -34,7 +50,44 @@ export class EventTimeQueue {
 
   /** Hand every trade with event time ≤ watermark to `release`, oldest first. */
   releaseUpTo(watermarkMs: number, release: (t: Trade) => void): void {
-    while (this.#ts.length > 0 && this.#ts[0]! <= watermarkMs) release(this.#pop());
+    const groups = this.#byTickerTime;
+    while (this.#ts.length > 0 && this.#ts[0]! <= watermarkMs) {
+      const t = this.#pop();
+      if (groups !== null) {
+        // Ties leave in arrival order, so the released trade is its group's first.
+        const key = `${t.ticker}\n${t.tsMs}`;
+        const g = groups.get(key)!;
+        if (g.length === 1) groups.delete(key);
+        else g.shift();
+      }
+      release(t);
+    }
+  }
+
+  /** Per ticker: how many trades wait, and the arrival order of those sharing an event time (needs trackArrival). */
+  exportTo(state: (ticker: string) => { pending: number; ties: string[][] }): void {
+    if (this.#byTickerTime === null) throw new Error('EventTimeQueue: exportTo needs trackArrival');
+    for (const [key, ids] of this.#byTickerTime) {
+      const s = state(key.slice(0, key.indexOf('\n')));
+      s.pending += ids.length;
+      if (ids.length > 1) s.ties.push([...ids]);
+    }
+  }
+
+  /** Drop these tickers' waiting trades (their partition moved to another consumer). */
+  forget(tickers: ReadonlySet<string>): void {
+    const kept: { ts: number; seq: number; t: Trade }[] = [];
+    for (let i = 0; i < this.#ts.length; i++) {
+      const t = this.#trades[i]!;
+      if (!tickers.has(t.ticker)) kept.push({ ts: this.#ts[i]!, seq: this.#seq[i]!, t });
+    }
+    // A sorted array is a valid heap.
+    kept.sort((a, b) => a.ts - b.ts || a.seq - b.seq);
+    this.#ts = kept.map((k) => k.ts);
+    this.#seq = kept.map((k) => k.seq);
+    this.#trades = kept.map((k) => k.t);
+    const groups = this.#byTickerTime;
+    if (groups !== null) for (const key of [...groups.keys()]) if (tickers.has(key.slice(0, key.indexOf('\n')))) groups.delete(key);
   }
 
   get size(): number {

@@ -22,4 +22,12 @@ export class ExactSum {
   toBigInt(): bigint {
     return this.#big ?? BigInt(this.#small);
   }
+
+  /** A sum restored from a checkpoint. */
+  static of(total: bigint): ExactSum {
+    const s = new ExactSum();
+    if (total <= BigInt(Number.MAX_SAFE_INTEGER) && total >= BigInt(Number.MIN_SAFE_INTEGER)) s.#small = Number(total);
+    else s.#big = total;
+    return s;
+  }
 }

@@ -54,4 +54,27 @@ export class VolumeSpikeDetector {
     if (h.count < this.lookback) h.count++;
     return alert;
   }
+
+  /** Each ticker's baseline, oldest volume first, for a checkpoint. */
+  exportTo(state: (ticker: string) => { baseline: number[] }): void {
+    for (const [ticker, h] of this.#history) {
+      const out = state(ticker).baseline;
+      // While filling, the ring starts at 0; once full, the oldest volume is at `next`.
+      const from = h.count < this.lookback ? 0 : h.next;
+      for (let i = 0; i < h.count; i++) out.push(h.volumes[(from + i) % this.lookback]!);
+    }
+  }
+
+  /** A ticker's baseline from a checkpoint (its last `lookback` volumes, oldest first). */
+  restore(ticker: string, baseline: readonly number[]): void {
+    const recent = baseline.slice(-this.lookback);
+    const volumes = new Array<number>(this.lookback).fill(0);
+    recent.forEach((v, i) => (volumes[i] = v));
+    const sum = recent.reduce((s, v) => s + v, 0);
+    this.#history.set(ticker, { volumes, next: recent.length % this.lookback, count: recent.length, sum });
+  }
+
+  forget(tickers: ReadonlySet<string>): void {
+    for (const t of tickers) this.#history.delete(t);
+  }
 }

@@ -1,0 +1,62 @@
+import type { Trade } from '../trade/trade.ts';
+
+/**
+ * The engine's state as plain JSON, split by ticker: what a checkpoint stores so a restarted
+ * consumer goes on exactly where the last committed transaction left it. Split by ticker
+ * because a Kafka partition owns its tickers (key = ticker), so each partition's share of the
+ * state can move to another group member on its own.
+ *
+ * Trades waiting for the watermark are not copied: they are already in stock_trades (every
+ * accepted trade is stored in the transaction that drains it), and they are exactly the
+ * ticker's stored trades with an event time above the watermark — a trade that late would have
+ * been late, never queued. Only the order of those sharing an event time (arrival order) is
+ * not in the table; `ties` keeps it.
+ */
+export interface CandleState {
+  windowStartMs: number;
+  openE4: number;
+  highE4: number;
+  lowE4: number;
+  closeE4: number;
+  volume: number;
+  /** Σ price·volume × 10^4, as a decimal string (it can pass 2^53). */
+  notionalE4: string;
+  tradeCount: number;
+}
+
+export interface TickerState {
+  /** Windows still open for the ticker. */
+  candles: CandleState[];
+  /** Volumes of the ticker's last trades released to the spike detector, oldest first (at most `lookback`). */
+  baseline: number[];
+  /** Trades accepted but not yet released to the spike detector (event time above the watermark). */
+  pending: number;
+  /** Trade ids of pending trades sharing one event time, in arrival order, one list per event time. */
+  ties: string[][];
+}
+
+export interface EngineState {
+  /** Newest event time seen (the watermark is this minus the out-of-orderness); null before any trade. */
+  maxEventTimeMs: number | null;
+  tickers: Record<string, TickerState>;
+}
+
+export function emptyTickerState(): TickerState {
+  return { candles: [], baseline: [], pending: 0, ties: [] };
+}
+
+/**
+ * Pending trades read back from the table, in the order the engine released them: event time,
+ * then arrival order where a ticker has several at one event time. The order across tickers at
+ * one event time does not matter (spike baselines are per ticker); ticker order keeps it stable.
+ */
+export function orderPending(trades: readonly Trade[], ties: readonly (readonly string[])[]): Trade[] {
+  const rank = new Map<string, number>();
+  for (const list of ties) list.forEach((id, i) => rank.set(id, i));
+  return [...trades].sort(
+    (a, b) =>
+      a.tsMs - b.tsMs ||
+      (a.ticker < b.ticker ? -1 : a.ticker > b.ticker ? 1 : 0) ||
+      (rank.get(a.tradeId) ?? 0) - (rank.get(b.tradeId) ?? 0),
+  );
+}
