@@ -95,6 +95,7 @@ async function runPipeline(flags: RunFlags, cmd: Command): Promise<RunSummary> {
     await kafka?.close();
     throw e;
   });
+  kafka?.attach(store);
   const engine = kafka?.engine ?? new Engine(spec);
   // The dashboard's live feed: the engine's forming candles, and what each commit stored.
   const live = flags.dashboard ? new PipelineFeed(engine) : null;
@@ -123,6 +124,7 @@ async function runPipeline(flags: RunFlags, cmd: Command): Promise<RunSummary> {
     store,
     maxBatchTrades: flags.batchSize,
     signal: abort.signal,
+    ...(kafka ? { checkpoint: kafka.checkpoint, beforeBatch: kafka.beforeBatch } : {}),
     onCommitted: async (out, result, writeMs) => {
       await kafka?.onCommitted(out);
       live?.onCommitted(out, result, writeMs);

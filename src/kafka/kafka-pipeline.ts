@@ -1,37 +1,61 @@
+import { orderPending, type EngineState } from '../engine/engine-state.ts';
 import { Engine } from '../engine/engine.ts';
-import type { EngineOutput } from '../engine/records.ts';
+import { emptyOutput, type EngineOutput, type RawRecord } from '../engine/records.ts';
 import type { PipelineSpec } from '../spec/spec.ts';
+import type { SqlStatement, Store } from '../store/store.ts';
+import { parseTradeBytes, parseTradeText } from '../trade/parse.ts';
 import { alertToJson } from './alert-json.ts';
 import type { KafkaSettings } from './config.ts';
 import { closeQuietly, connectAdmin } from './connect.ts';
+import { loadCheckpoints, pendingTrades, saveCheckpoints, specFingerprint, splitByPartition, storedTradeIds } from './consumer-checkpoint.ts';
 import { deadLetterRecord } from './dead-letter-record.ts';
 import { KafkaSource, type Positions } from './kafka-source.ts';
 import { BatchingProducer } from './producer.ts';
 import { ensureTopics, pipelineTopics } from './topics.ts';
 
 /**
- * The engine, marking each drained output with the source positions it covers. Every record
- * handed out before a drain has been processed by then (the pipeline processes a whole batch
- * before it flushes), so once that output's transaction commits, those positions may be
- * committed to Kafka.
+ * The engine with what checkpoints need: each ticker's partition, and at the end of a finite
+ * run the state from before finish() flushed every open window — a later run on the same group
+ * goes on from the stream's real state, not from one where everything was closed early.
  */
-class PositionMarkingEngine extends Engine {
-  readonly #source: KafkaSource;
-  readonly #marks = new WeakMap<EngineOutput, Positions>();
+class CheckpointedEngine extends Engine {
+  #beforeFinish: EngineState | null = null;
+  /**
+   * Per partition, the offset after the last record processed. Not the source's positions:
+   * those run ahead while a batch waits to be processed (beforeBatch is async), and a
+   * checkpoint naming a record the state does not hold would skip it after a restart.
+   */
+  readonly #next = new Map<number, number>();
 
-  constructor(spec: PipelineSpec, source: KafkaSource) {
-    super(spec);
-    this.#source = source;
+  constructor(spec: PipelineSpec) {
+    super(spec, { checkpoints: true });
   }
 
-  override drain(): EngineOutput {
-    const out = super.drain();
-    this.#marks.set(out, this.#source.positions());
-    return out;
+  override process(record: RawRecord): void {
+    super.process(record);
+    this.#next.set(record.partition, record.offset + 1);
   }
 
-  positionsOf(out: EngineOutput): Positions | undefined {
-    return this.#marks.get(out);
+  nextOffset(partition: number): number | undefined {
+    return this.#next.get(partition);
+  }
+
+  /** A restored partition reads on from here. */
+  resumeAt(partition: number, next: number): void {
+    this.#next.set(partition, next);
+  }
+
+  forgetPartition(partition: number): void {
+    this.#next.delete(partition);
+  }
+
+  override finish(): void {
+    this.#beforeFinish = this.state();
+    super.finish();
+  }
+
+  checkpointState(): EngineState {
+    return this.#beforeFinish ?? this.state();
   }
 }
 
@@ -45,27 +69,49 @@ export interface KafkaPipelineOptions {
 
 /**
  * `run --source kafka`: a consumer-group member feeding the embedded engine, with alerts and
- * dead letters published to their topics. Order per stored batch (at-least-once end to end):
- *   1. the database transaction commits (PipelineRun);
- *   2. its alerts and dead letters are produced and acknowledged (acks=all);
- *   3. the input offsets are committed.
- * A crash anywhere replays from the last committed offsets: the database ignores rows it has,
- * and alerts carry a stable alert_id for consumers to dedupe.
+ * dead letters published to their topics. Per stored batch, in one database transaction that
+ * commits strictly after the previous batch's:
+ *   1. the batch's rows (trades, alerts, candles, dead letters);
+ *   2. its alerts and dead letters produced and acknowledged (acks=all);
+ *   3. the checkpoint: per partition, the next offset and the engine state of its tickers.
+ * Then the input offsets are committed to Kafka (for tools that watch lag; the checkpoint is
+ * what a restart trusts). A crash anywhere leaves the database at the end of a batch with the
+ * state that goes with it: a restarted member takes it over and reads on from the offsets it
+ * names, so candles and spike baselines come out as if nothing had happened. Alerts were
+ * published before the commit, so none is lost; a replayed batch may publish one again (same
+ * alert_id).
  */
 export class KafkaPipeline {
   readonly source: KafkaSource;
   readonly engine: Engine;
-  readonly #engine: PositionMarkingEngine;
+  readonly #engine: CheckpointedEngine;
   readonly #producer: BatchingProducer;
   readonly #spec: PipelineSpec;
+  readonly #group: string;
+  readonly #fingerprint: string;
+  readonly #warn: (line: string) => void;
+  readonly #positions = new WeakMap<EngineOutput, Positions>();
+  /** Partitions whose state this member holds (and checkpoints). */
+  readonly #owned = new Set<number>();
+  #store: Store | null = null;
+  /**
+   * After a restore, until the watermark reaches this: a record whose trade_id is already stored
+   * was seen before the checkpoint, so it is a duplicate (the restored engine does not carry the
+   * ids it had seen; the table does). Past it, an uninterrupted engine would have forgotten them.
+   */
+  #checkStoredUntil = Number.NEGATIVE_INFINITY;
   readonly published = { alerts: 0, deadLetters: 0 };
+  readonly restored = { partitions: 0, pendingTrades: 0 };
 
-  private constructor(source: KafkaSource, engine: PositionMarkingEngine, producer: BatchingProducer, spec: PipelineSpec) {
+  private constructor(source: KafkaSource, engine: CheckpointedEngine, producer: BatchingProducer, o: KafkaPipelineOptions) {
     this.source = source;
     this.engine = engine;
     this.#engine = engine;
     this.#producer = producer;
-    this.#spec = spec;
+    this.#spec = o.spec;
+    this.#group = o.groupId;
+    this.#fingerprint = specFingerprint(o.spec);
+    this.#warn = o.onWarning ?? (() => {});
   }
 
   static async open(o: KafkaPipelineOptions): Promise<KafkaPipeline> {
@@ -79,6 +125,7 @@ export class KafkaPipeline {
     } finally {
       await closeQuietly(admin);
     }
+    let pipeline: KafkaPipeline | null = null;
     const source = new KafkaSource({
       settings,
       topic: spec.input.topic,
@@ -87,6 +134,7 @@ export class KafkaPipeline {
       alignIdleMs: Math.min(500, spec.input.idleTimeoutMs || 500),
       idleTimeoutMs: spec.input.idleTimeoutMs || 10_000,
       ...(o.onWarning ? { onWarning: o.onWarning } : {}),
+      onAssignment: (gained, lost) => pipeline!.#onAssignment(gained, lost),
     });
     const producer = await BatchingProducer.connect(settings, {
       role: 'outputs',
@@ -99,11 +147,64 @@ export class KafkaPipeline {
       await producer.abort();
       throw e;
     }
-    return new KafkaPipeline(source, new PositionMarkingEngine(spec, source), producer, spec);
+    pipeline = new KafkaPipeline(source, new CheckpointedEngine(spec), producer, o);
+    return pipeline;
   }
 
-  /** PipelineRun's onCommitted: publish, then commit offsets (see the class comment). */
+  /** The database holding the data and the checkpoints; before the run starts. */
+  attach(store: Store): void {
+    this.#store = store;
+  }
+
+  /**
+   * PipelineRun's `checkpoint`: taken right after a drain, so the positions and the state are
+   * those the drained output leaves behind. Publishing happens in the transaction, after the
+   * previous batch committed, so alerts leave in order and before their checkpoint commits.
+   */
+  readonly checkpoint = (out: EngineOutput): (() => Promise<readonly SqlStatement[]>) => {
+    const topic = this.#spec.input.topic;
+    const offsets = new Map<number, bigint>();
+    const positions: Positions = new Map();
+    for (const p of this.#owned) {
+      const next = this.#engine.nextOffset(p);
+      if (next === undefined) continue;
+      offsets.set(p, BigInt(next));
+      positions.set(`${topic}:${p}`, { topic, partition: p, offset: BigInt(next), leaderEpoch: -1 });
+    }
+    this.#positions.set(out, positions);
+    const rows = splitByPartition(this.#engine.checkpointState(), (t) => this.#engine.partitionOf(t), offsets);
+    const statements = rows.length > 0 ? [saveCheckpoints(this.#group, topic, this.#fingerprint, rows)] : [];
+    let published = false;
+    return async () => {
+      // A retried transaction does not publish again.
+      if (!published) {
+        await this.#publish(out);
+        published = true;
+      }
+      return statements;
+    };
+  };
+
+  /** PipelineRun's `beforeBatch`: after a restore, stored trade ids count as seen. */
+  readonly beforeBatch = async (records: RawRecord[]): Promise<void> => {
+    if (this.#engine.watermarkMs >= this.#checkStoredUntil) return;
+    const max = this.#spec.input.maxRecordBytes;
+    const ids: string[] = [];
+    for (const r of records) {
+      const p = typeof r.value === 'string' ? parseTradeText(r.value, max) : parseTradeBytes(r.value, max);
+      if (p.ok) ids.push(p.trade.tradeId);
+    }
+    this.#engine.rememberTradeIds(await storedTradeIds(this.#needStore(), ids));
+  };
+
+  /** PipelineRun's onCommitted: the batch and its checkpoint are stored; tell Kafka too. */
   readonly onCommitted = async (out: EngineOutput): Promise<void> => {
+    const positions = this.#positions.get(out);
+    if (positions !== undefined) await this.source.commit(positions);
+  };
+
+  async #publish(out: EngineOutput): Promise<void> {
+    if (out.alerts.length === 0 && out.deadLetters.length === 0) return;
     const { alerts: alertsTopic, deadLetters: dlqTopic } = this.#spec.topics;
     for (const a of out.alerts) {
       await this.#producer.send({
@@ -116,17 +217,70 @@ export class KafkaPipeline {
     await this.#producer.flush();
     this.published.alerts += out.alerts.length;
     this.published.deadLetters += out.deadLetters.length;
-    const positions = this.#engine.positionsOf(out);
-    if (positions !== undefined) await this.source.commit(positions);
-  };
+  }
 
   /**
-   * After a clean end of the run (every batch stored): commit the position of everything read,
-   * including records that produced no output (duplicates), so a restart does not re-read them.
+   * The group gave us partitions or took some away. Lost ones: their tickers' state goes (the
+   * new owner restores it from the checkpoint). Gained ones: their checkpoint, if any, is taken
+   * over and reading resumes at its offset.
+   */
+  async #onAssignment(gained: number[], lost: number[]): Promise<ReadonlyMap<number, bigint>> {
+    if (lost.length > 0) {
+      const gone = new Set(lost);
+      const tickers = new Set(Object.keys(this.#engine.state().tickers).filter((t) => gone.has(this.#engine.partitionOf(t) ?? -1)));
+      this.#engine.forget(tickers);
+      for (const p of lost) {
+        this.#owned.delete(p);
+        this.#engine.forgetPartition(p);
+      }
+    }
+    for (const p of gained) this.#owned.add(p);
+    const resume = new Map<number, bigint>();
+    if (gained.length === 0) return resume;
+    const store = this.#needStore();
+    const topic = this.#spec.input.topic;
+    const ooo = this.#spec.input.outOfOrdernessMs;
+    for (const row of await loadCheckpoints(store, this.#group, topic, gained)) {
+      if (row.spec !== this.#fingerprint) {
+        this.#warn(`checkpoint of ${topic}:${row.partition} (group ${this.#group}) was written with other candle/spike/out-of-orderness settings; its candles and spike baselines start afresh, reading resumes at the group's committed offset`);
+        continue;
+      }
+      const waiting = Object.entries(row.state.tickers).filter(([, t]) => t.pending > 0);
+      const after = row.state.maxEventTimeMs === null ? null : row.state.maxEventTimeMs - ooo;
+      const trades = await pendingTrades(store, waiting.map(([t]) => t), after);
+      const expected = waiting.reduce((n, [, t]) => n + t.pending, 0);
+      if (trades.length !== expected) {
+        this.#warn(`checkpoint of ${topic}:${row.partition}: ${expected} trades were waiting for the watermark, stock_trades holds ${trades.length} such trades (written by another pipeline?); spike alerts around the restart may differ`);
+      }
+      this.#engine.restore(row.state, orderPending(trades, waiting.flatMap(([, t]) => t.ties)), row.partition);
+      if (after !== null) this.#checkStoredUntil = Math.max(this.#checkStoredUntil, after + 2 * this.#spec.dedupe.horizonMs);
+      resume.set(row.partition, row.nextOffset);
+      this.#engine.resumeAt(row.partition, Number(row.nextOffset));
+      this.restored.partitions++;
+      this.restored.pendingTrades += trades.length;
+    }
+    if (resume.size > 0) {
+      this.#warn(`resuming from checkpoint: ${[...resume].map(([p, o]) => `${topic}:${p}@${o}`).join(', ')} (group ${this.#group})`);
+    }
+    return resume;
+  }
+
+  #needStore(): Store {
+    if (this.#store === null) throw new Error('KafkaPipeline: attach(store) before the run');
+    return this.#store;
+  }
+
+  /**
+   * After a clean end of the run (every batch stored): checkpoint and commit the position of
+   * everything read, including records that produced no output (duplicates: they still move
+   * event time), so a restart neither re-reads them nor resumes from an older state.
    */
   async finish(): Promise<void> {
     await this.#producer.flush();
-    await this.source.commit(this.source.positions());
+    const out = emptyOutput();
+    const epilogue = this.checkpoint(out);
+    for (const s of await epilogue()) await this.#needStore().query(s.sql, [...s.params]);
+    await this.onCommitted(out);
   }
 
   async close(): Promise<void> {

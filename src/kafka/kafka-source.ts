@@ -24,6 +24,12 @@ export interface KafkaSourceOptions {
   /** After the first connect, how long a lost broker is waited for before the source fails. */
   maxOutageMs?: number;
   onWarning?: (line: string) => void;
+  /**
+   * The partitions assigned to us changed (the first assignment too). Awaited before any
+   * record of a gained partition is handed out; resolves to the offsets to resume gained
+   * partitions at, where they differ from the group's committed offsets (a checkpoint).
+   */
+  onAssignment?: (gained: number[], lost: number[]) => Promise<ReadonlyMap<number, bigint>>;
 }
 
 /** Next offset to read, per "topic:partition": what a commit stores. */
@@ -39,7 +45,9 @@ type Msg = Message<Buffer, Buffer, Buffer, Buffer>;
  */
 export class KafkaSource implements Source {
   readonly description: string;
-  readonly #o: Required<Omit<KafkaSourceOptions, 'onWarning'>> & Pick<KafkaSourceOptions, 'onWarning'>;
+  readonly #o: Required<Omit<KafkaSourceOptions, 'onWarning' | 'onAssignment'>> & Pick<KafkaSourceOptions, 'onWarning' | 'onAssignment'>;
+  /** The partitions the last onAssignment call was told about. */
+  #owned = new Set<number>();
   #consumer: Consumer<Buffer, Buffer, Buffer, Buffer> | null = null;
   #stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | null = null;
   /** Positions of everything handed to the engine so far. */
@@ -205,6 +213,7 @@ export class KafkaSource implements Source {
       let idleSince = performance.now();
       while (!signal.aborted) {
         if (this.#failure !== null) throw new Error(`kafka consumer failed: ${describeKafkaError(this.#failure)}`);
+        await this.#followAssignment();
         const now = performance.now();
         const atEnd = this.#o.exitAtEnd && this.#caughtUp();
         const msgs = this.#merge.take(this.#o.maxBatchRecords, now, this.#mayPass);
@@ -231,6 +240,26 @@ export class KafkaSource implements Source {
       }
     } finally {
       signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** Tells onAssignment about a changed assignment, and resumes gained partitions where it says. */
+  async #followAssignment(): Promise<void> {
+    const hook = this.#o.onAssignment;
+    const assigned = this.#assigned();
+    if (hook === undefined || assigned === null) return;
+    const now = new Set(assigned);
+    const gained = assigned.filter((p) => !this.#owned.has(p));
+    const lost = [...this.#owned].filter((p) => !now.has(p));
+    if (gained.length === 0 && lost.length === 0) return;
+    this.#owned = now;
+    for (const p of lost) this.#handedOut.delete(`${this.#o.topic}:${p}`);
+    const resume = await hook(gained, lost);
+    for (const [p, offset] of resume) {
+      const lane = `${this.#o.topic}:${p}`;
+      // Records below the resume offset were stored before; #toRecords drops them.
+      this.#handedOut.set(lane, { topic: this.#o.topic, partition: p, offset, leaderEpoch: -1 });
+      if ((this.#fetchedUpTo.get(lane) ?? -1n) < offset) this.#fetchedUpTo.set(lane, offset);
     }
   }
 
@@ -264,13 +293,15 @@ export class KafkaSource implements Source {
   }
 
   #toRecords(msgs: Msg[]): RawRecord[] {
-    const out: RawRecord[] = new Array(msgs.length);
-    for (let i = 0; i < msgs.length; i++) {
-      const m = msgs[i]!;
-      out[i] = { value: m.value ?? Buffer.alloc(0), source: m.topic, partition: m.partition, offset: Number(m.offset) };
-      this.#handedOut.set(`${m.topic}:${m.partition}`, { topic: m.topic, partition: m.partition, offset: m.offset + 1n, leaderEpoch: m.leaderEpoch });
+    const out: RawRecord[] = [];
+    for (const m of msgs) {
+      const lane = `${m.topic}:${m.partition}`;
+      // Fetched before a checkpoint said where to resume: already stored.
+      if (m.offset < (this.#handedOut.get(lane)?.offset ?? -1n)) continue;
+      out.push({ value: m.value ?? Buffer.alloc(0), source: m.topic, partition: m.partition, offset: Number(m.offset) });
+      this.#handedOut.set(lane, { topic: m.topic, partition: m.partition, offset: m.offset + 1n, leaderEpoch: m.leaderEpoch });
     }
-    this.#read += msgs.length;
+    this.#read += out.length;
     return out;
   }
 

@@ -1,7 +1,7 @@
 import type { Engine } from '../engine/engine.ts';
-import type { EngineOutput } from '../engine/records.ts';
+import type { EngineOutput, RawRecord } from '../engine/records.ts';
 import type { Source } from '../source/source.ts';
-import { isEmptyOutput, type Store, type WriteResult } from '../store/store.ts';
+import { isEmptyOutput, type CommitStep, type SqlStatement, type Store, type WriteResult } from '../store/store.ts';
 import { withRetry } from './retry.ts';
 
 export interface RunOptions {
@@ -17,6 +17,14 @@ export interface RunOptions {
   /** Transactions in flight at once (PostgreSQL works on one while the next is sent). */
   maxInflight?: number;
   signal?: AbortSignal;
+  /**
+   * Called right after each drain that has output, with the engine in the state that output
+   * leaves it in; returns what its transaction runs last (a checkpoint). With it, transactions
+   * commit strictly in batch order.
+   */
+  checkpoint?: (out: EngineOutput) => () => Promise<readonly SqlStatement[]>;
+  /** Awaited before each batch of records reaches the engine. */
+  beforeBatch?: (records: RawRecord[]) => Promise<void>;
   /** Called after each committed transaction, in order (a Kafka source commits offsets here). */
   onCommitted?: (out: EngineOutput, result: WriteResult, writeMs: number) => void | Promise<void>;
   onRetry?: (attempt: number, delayMs: number, error: unknown) => void;
@@ -64,6 +72,8 @@ export class PipelineRun {
   /** Flushes run one at a time, so batches are handed to the database in the order they were drained. */
   #flushing: Promise<void> = Promise.resolve();
   #lastFlush = 0;
+  /** The latest batch's write, which the next one waits for when commits must be in order. */
+  #lastWrite: Promise<unknown> = Promise.resolve();
   #idleError: unknown = null;
   #started = 0;
 
@@ -86,6 +96,7 @@ export class PipelineRun {
     idle.unref();
     try {
       for await (const records of source.batches(signal)) {
+        if (this.#o.beforeBatch !== undefined && records.length > 0) await this.#o.beforeBatch(records);
         for (const r of records) engine.process(r);
         if (this.#idleError !== null) throw this.#idleError;
         if (engine.pendingTrades >= this.#o.maxBatchTrades || performance.now() - this.#lastFlush >= this.#o.maxBatchDelayMs) {
@@ -132,8 +143,10 @@ export class PipelineRun {
     this.#lastFlush = performance.now();
     const out = this.#o.engine.drain();
     if (isEmptyOutput(out)) return;
+    const epilogue = this.#o.checkpoint?.(out);
     while (this.#inflight.length >= this.#o.maxInflight) await this.#inflight.shift();
-    const written = this.#write(out);
+    const written = this.#write(out, epilogue && { after: this.#lastWrite, epilogue });
+    this.#lastWrite = written;
     const reported = Promise.all([written, this.#reported]).then(([w]) => this.#committed(out, w.result, w.ms));
     this.#reported = reported;
     // A failure surfaces when this batch is awaited, not as an unhandled rejection.
@@ -141,9 +154,9 @@ export class PipelineRun {
     this.#inflight.push(reported);
   }
 
-  async #write(out: EngineOutput): Promise<{ result: WriteResult; ms: number }> {
+  async #write(out: EngineOutput, step: CommitStep | undefined): Promise<{ result: WriteResult; ms: number }> {
     const t0 = performance.now();
-    const result = await withRetry(() => this.#o.store.write(out), {
+    const result = await withRetry(() => this.#o.store.write(out, step), {
       maxElapsedMs: this.#o.maxOutageMs,
       onRetry: (attempt, delayMs, error) => {
         this.totals.retries++;

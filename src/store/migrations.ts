@@ -66,6 +66,23 @@ CREATE TABLE IF NOT EXISTS dead_letters (
   CONSTRAINT dead_letters_position UNIQUE (source, source_partition, source_offset)
 );`,
   },
+  {
+    version: 3,
+    name: 'consumer checkpoints',
+    // One row per consumer group and input partition: the next offset to read and the engine
+    // state of that partition's tickers, written in the transaction that stored their effects.
+    sql: `
+CREATE TABLE IF NOT EXISTS tickflow_checkpoints (
+  group_id VARCHAR(255) NOT NULL,
+  topic VARCHAR(255) NOT NULL,
+  partition INT NOT NULL,
+  spec VARCHAR(64) NOT NULL,
+  next_offset BIGINT NOT NULL,
+  state JSONB NOT NULL,
+  updated_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+  PRIMARY KEY (group_id, topic, partition)
+);`,
+  },
 ];
 
 export const MIGRATIONS_TABLE = `

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import type { EngineOutput } from '../engine/records.ts';
 import { applyMigrations } from './migrate.ts';
-import type { Store, WriteResult } from './store.ts';
+import { predecessorCommitted, type CommitStep, type Store, type WriteResult } from './store.ts';
 import { OutputWriter, isUniqueViolation, type WriteTx } from './write-output.ts';
 
 /**
@@ -64,8 +64,15 @@ export class PGliteStore implements Store {
     });
   }
 
-  async write(out: EngineOutput): Promise<WriteResult> {
-    return this.#db.transaction((tx) => this.#writer.write(txOps(tx), out));
+  async write(out: EngineOutput, step?: CommitStep): Promise<WriteResult> {
+    // One connection runs one transaction at a time: wait for the previous batch outside ours,
+    // or a retry of it would queue behind us for ever.
+    if (step !== undefined) await predecessorCommitted(step.after);
+    return this.#db.transaction(async (tx) => {
+      const result = await this.#writer.write(txOps(tx), out);
+      if (step !== undefined) for (const s of await step.epilogue()) await tx.query(s.sql, [...s.params]);
+      return result;
+    });
   }
 
   async close(): Promise<void> {

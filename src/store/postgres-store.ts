@@ -2,7 +2,7 @@ import postgres from 'postgres';
 import type { EngineOutput } from '../engine/records.ts';
 import { noDelaySocket } from './no-delay-socket.ts';
 import { applyMigrations } from './migrate.ts';
-import type { Store, WriteResult } from './store.ts';
+import { predecessorCommitted, type CommitStep, type Store, type WriteResult } from './store.ts';
 import { OutputWriter, isUniqueViolation, type WriteTx } from './write-output.ts';
 
 /** The COPY failed for a reason postgres.js did not pass on; the staging path will surface it if it is real. */
@@ -43,8 +43,17 @@ export class PostgresStore implements Store {
     );
   }
 
-  async write(out: EngineOutput): Promise<WriteResult> {
-    return (await this.#sql.begin((tx) => this.#writer.write(txOps(tx), out))) as WriteResult;
+  async write(out: EngineOutput, step?: CommitStep): Promise<WriteResult> {
+    return (await this.#sql.begin(async (tx) => {
+      const result = await this.#writer.write(txOps(tx), out);
+      if (step !== undefined) {
+        // Data first, then wait: the previous transaction and this one touch different rows
+        // until the checkpoint, so neither can wait on the other's locks.
+        await predecessorCommitted(step.after);
+        for (const s of await step.epilogue()) await tx.unsafe(s.sql, s.params as never[]);
+      }
+      return result;
+    })) as WriteResult;
   }
 
   async close(): Promise<void> {

@@ -13,13 +13,41 @@ export interface SqlClient {
   query<T extends Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
 }
 
+export interface SqlStatement {
+  readonly sql: string;
+  readonly params: readonly unknown[];
+}
+
+/**
+ * The end of a write that must commit in order after the previous one (a checkpoint names a
+ * position in the input: committing it before the batches it covers would skip them after a
+ * crash).
+ */
+export interface CommitStep {
+  /** Settles once the previous batch committed; this one does not commit before. */
+  readonly after: Promise<unknown>;
+  /** Run inside the transaction once `after` resolved; its statements run last (the checkpoint). */
+  readonly epilogue: () => Promise<readonly SqlStatement[]>;
+}
+
+/** The previous batch failed for good: this one must not commit past it. */
+export class PredecessorFailedError extends Error {
+  override readonly name = 'PredecessorFailedError';
+}
+
+export async function predecessorCommitted(after: Promise<unknown>): Promise<void> {
+  await after.catch((e: unknown) => {
+    throw new PredecessorFailedError(`an earlier batch failed: ${(e as Error).message}`);
+  });
+}
+
 export interface Store extends SqlClient {
   readonly kind: 'pglite' | 'postgres';
   /** Where the data lives, without credentials. */
   readonly location: string;
   migrate(): Promise<void>;
-  /** One transaction: everything in `out` is stored, or nothing is. */
-  write(out: EngineOutput): Promise<WriteResult>;
+  /** One transaction: everything in `out` (and `step`'s statements) is stored, or nothing is. */
+  write(out: EngineOutput, step?: CommitStep): Promise<WriteResult>;
   close(): Promise<void>;
 }
 
