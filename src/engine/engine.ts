@@ -129,6 +129,10 @@ export class Engine {
     this.#candles.add(t);
     if (this.#spike !== null) this.#spikeQueue.push(t);
     if (wm.observe(t.tsMs)) this.#advance();
+    // A trade exactly at the watermark is on time yet already due: release it now, so every
+    // waiting trade is above the watermark — which is how a checkpoint finds them again.
+    // (Nothing earlier can still arrive, so the release order is the same as at the next advance.)
+    else if (this.#spike !== null && t.tsMs <= wm.current) this.#spikeQueue.releaseUpTo(wm.current, this.#releaseToSpike);
   }
 
   /** End of a finite input: release every pending trade and emit every open window. */

@@ -42,7 +42,9 @@ function feed(seed: number, count: number): RawRecord[] {
       continue;
     }
     clock += rng.int(3) * 250;
-    const ts = rng.next() < 0.1 ? clock - rng.int(1_500) : clock;
+    // Some behind by less than the bound, some by exactly the bound (on time, at the watermark).
+    const behind = rng.next();
+    const ts = behind < 0.1 ? clock - rng.int(1_500) : behind < 0.15 ? clock - 2_000 : clock;
     const volume = 1 + rng.int(1_000) * (rng.next() < 0.05 ? 60 : 1);
     const price = formatPriceE4(1_000_000 + rng.int(50_000));
     lines.push(JSON.stringify({ trade_id: `t${i}`, ticker: tickers[rng.int(3)], price, volume, trade_timestamp: new Date(ts).toISOString() }));
