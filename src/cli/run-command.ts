@@ -61,7 +61,7 @@ export function runCommand(): Command {
     .option('--json', 'print the final summary as one JSON object')
     .option('--config <file>', 'JSON config file (default ./tickflow.config.json if present)')
     .addOption(new Option('--group <id>', 'with --source kafka: consumer group (default tickflow; processes in one group share partitions)').env('TICKFLOW_GROUP'))
-    .option('--stop-at-end', 'with --source kafka: stop once caught up with the end the topic had at start');
+    .option('--stop-at-end', 'with --source kafka: stop once caught up with the end the topic had at start, and close every open window (the topic is read as a finite input)');
   kafkaOptions(cmd);
   specOptions(cmd);
   dashboardOptions(cmd);
@@ -73,6 +73,10 @@ Examples:
   tickflow run --source file:trades.jsonl --json replay a file, print a JSON summary, exit
   tickflow run --rate max --count 1000000        a million trades as fast as possible
   tickflow run --db postgres://postgres@127.0.0.1:5432/tickflow
+
+With --source kafka, every stored batch carries a checkpoint (table tickflow_checkpoints): a
+consumer restarted after a crash or a stop goes on from its group's state exactly — open candles,
+spike baselines, offsets. Ctrl-C pauses; --stop-at-end ends the input.
 
 Precedence: flags > environment (TICKFLOW_*, DATABASE_URL) > config file > defaults.
 Exit codes: 0 done, 1 failed while running, 2 bad flags or configuration.`,
@@ -95,7 +99,6 @@ async function runPipeline(flags: RunFlags, cmd: Command): Promise<RunSummary> {
     await kafka?.close();
     throw e;
   });
-  kafka?.attach(store);
   const engine = kafka?.engine ?? new Engine(spec);
   // The dashboard's live feed: the engine's forming candles, and what each commit stored.
   const live = flags.dashboard ? new PipelineFeed(engine) : null;
@@ -113,7 +116,11 @@ async function runPipeline(flags: RunFlags, cmd: Command): Promise<RunSummary> {
   const onSignal = (): void => {
     interrupts++;
     if (interrupts > 1) process.exit(130);
-    process.stderr.write('\ntickflow: stopping — flushing what was read (Ctrl-C again to quit at once)\n');
+    process.stderr.write(
+      kafka
+        ? '\ntickflow: stopping — storing what was read with a checkpoint; open candles and pending spike checks go on at the next start (Ctrl-C again to quit at once)\n'
+        : '\ntickflow: stopping — flushing what was read (Ctrl-C again to quit at once)\n',
+    );
     abort.abort();
   };
   process.on('SIGINT', onSignal);
@@ -124,7 +131,7 @@ async function runPipeline(flags: RunFlags, cmd: Command): Promise<RunSummary> {
     store,
     maxBatchTrades: flags.batchSize,
     signal: abort.signal,
-    ...(kafka ? { checkpoint: kafka.checkpoint, beforeBatch: kafka.beforeBatch } : {}),
+    ...(kafka ? { checkpoint: kafka.checkpoint, beforeBatch: kafka.beforeBatch, finishOnStop: false } : {}),
     onCommitted: async (out, result, writeMs) => {
       await kafka?.onCommitted(out);
       live?.onCommitted(out, result, writeMs);
@@ -134,6 +141,7 @@ async function runPipeline(flags: RunFlags, cmd: Command): Promise<RunSummary> {
     onRecovered: (ms) => process.stderr.write(`tickflow: database available again after ${(ms / 1000).toFixed(1)} s\n`),
   });
   live?.attach(run);
+  kafka?.attach(store, () => run.settle());
   if (!flags.json) process.stderr.write(`tickflow: ${source.description} → ${store.location}\n`);
   if (dashboard && !flags.json) process.stderr.write(`tickflow: dashboard on ${dashboard.url}${flags.token ? ' (open it once as /?token=<token>)' : ''}\n`);
   const status = flags.json ? null : new StatusLine(() => ({ summary: run.summary(), watermarkMs: engine.watermarkMs }));

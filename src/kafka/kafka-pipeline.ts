@@ -2,6 +2,7 @@ import { orderPending, type EngineState } from '../engine/engine-state.ts';
 import { Engine } from '../engine/engine.ts';
 import { emptyOutput, type EngineOutput, type RawRecord } from '../engine/records.ts';
 import type { PipelineSpec } from '../spec/spec.ts';
+import { withRetry } from '../pipeline/retry.ts';
 import type { SqlStatement, Store } from '../store/store.ts';
 import { parseTradeBytes, parseTradeText } from '../trade/parse.ts';
 import { alertToJson } from './alert-json.ts';
@@ -94,6 +95,7 @@ export class KafkaPipeline {
   /** Partitions whose state this member holds (and checkpoints). */
   readonly #owned = new Set<number>();
   #store: Store | null = null;
+  #settle: () => Promise<void> = async () => {};
   /**
    * After a restore, until the watermark reaches this: a record whose trade_id is already stored
    * was seen before the checkpoint, so it is a duplicate (the restored engine does not carry the
@@ -151,9 +153,13 @@ export class KafkaPipeline {
     return pipeline;
   }
 
-  /** The database holding the data and the checkpoints; before the run starts. */
-  attach(store: Store): void {
+  /**
+   * Before the run starts: the database holding the data and the checkpoints, and how to get
+   * everything read so far committed (PipelineRun.settle) before a partition is handed over.
+   */
+  attach(store: Store, settle: () => Promise<void>): void {
     this.#store = store;
+    this.#settle = settle;
   }
 
   /**
@@ -194,7 +200,8 @@ export class KafkaPipeline {
       const p = typeof r.value === 'string' ? parseTradeText(r.value, max) : parseTradeBytes(r.value, max);
       if (p.ok) ids.push(p.trade.tradeId);
     }
-    this.#engine.rememberTradeIds(await storedTradeIds(this.#needStore(), ids));
+    const store = this.#needStore();
+    this.#engine.rememberTradeIds(await retryDb(() => storedTradeIds(store, ids)));
   };
 
   /** PipelineRun's onCommitted: the batch and its checkpoint are stored; tell Kafka too. */
@@ -225,32 +232,48 @@ export class KafkaPipeline {
    * over and reading resumes at its offset.
    */
   async #onAssignment(gained: number[], lost: number[]): Promise<ReadonlyMap<number, bigint>> {
+    const claims = this.#needStore().claims;
+    const scope = `${this.#spec.input.topic}/${this.#group}`;
     if (lost.length > 0) {
+      // Hand over cleanly: what we read from these partitions is committed with their
+      // checkpoints, and only then may the new owner (waiting on the claim) load them.
+      await this.#settle();
       const gone = new Set(lost);
       const tickers = new Set(Object.keys(this.#engine.state().tickers).filter((t) => gone.has(this.#engine.partitionOf(t) ?? -1)));
       this.#engine.forget(tickers);
       for (const p of lost) {
         this.#owned.delete(p);
         this.#engine.forgetPartition(p);
+        await claims?.release(scope, p);
       }
     }
-    for (const p of gained) this.#owned.add(p);
+    for (const p of gained) {
+      // The previous owner releases after its last commit (or dies, and its session with it).
+      await retryDb(async () => claims?.claim(scope, p));
+      this.#owned.add(p);
+    }
     const resume = new Map<number, bigint>();
     if (gained.length === 0) return resume;
     const store = this.#needStore();
     const topic = this.#spec.input.topic;
     const ooo = this.#spec.input.outOfOrdernessMs;
-    for (const row of await loadCheckpoints(store, this.#group, topic, gained)) {
+    for (const row of await retryDb(() => loadCheckpoints(store, this.#group, topic, gained))) {
       if (row.spec !== this.#fingerprint) {
         this.#warn(`checkpoint of ${topic}:${row.partition} (group ${this.#group}) was written with other candle/spike/out-of-orderness settings; its candles and spike baselines start afresh, reading resumes at the group's committed offset`);
         continue;
       }
       const waiting = Object.entries(row.state.tickers).filter(([, t]) => t.pending > 0);
       const after = row.state.maxEventTimeMs === null ? null : row.state.maxEventTimeMs - ooo;
-      const trades = await pendingTrades(store, waiting.map(([t]) => t), after);
+      const trades = await retryDb(() => pendingTrades(store, waiting.map(([t]) => t), after));
       const expected = waiting.reduce((n, [, t]) => n + t.pending, 0);
       if (trades.length !== expected) {
         this.#warn(`checkpoint of ${topic}:${row.partition}: ${expected} trades were waiting for the watermark, stock_trades holds ${trades.length} such trades (written by another pipeline?); spike alerts around the restart may differ`);
+      }
+      const ahead = row.state.maxEventTimeMs === null ? 0 : this.#engine.watermarkMs - row.state.maxEventTimeMs;
+      if (ahead > 0) {
+        // One watermark per member: a partition that stood still (its owner died, the session
+        // had to time out) is behind the event time this member reached with its own.
+        this.#warn(`${topic}:${row.partition} is ${(ahead / 1000).toFixed(1)} s of event time behind this member's watermark: its trades until it catches up count as late (stored and large-alerted; left out of candles and spike baselines)`);
       }
       this.#engine.restore(row.state, orderPending(trades, waiting.flatMap(([, t]) => t.ties)), row.partition);
       if (after !== null) this.#checkStoredUntil = Math.max(this.#checkStoredUntil, after + 2 * this.#spec.dedupe.horizonMs);
@@ -279,7 +302,7 @@ export class KafkaPipeline {
     await this.#producer.flush();
     const out = emptyOutput();
     const epilogue = this.checkpoint(out);
-    for (const s of await epilogue()) await this.#needStore().query(s.sql, [...s.params]);
+    for (const s of await epilogue()) await retryDb(() => this.#needStore().query(s.sql, [...s.params]));
     await this.onCommitted(out);
   }
 
@@ -287,4 +310,9 @@ export class KafkaPipeline {
     await this.#producer.close().catch(() => {});
     await this.source.close();
   }
+}
+
+/** The database calls around the batches wait out an outage as the batch writes do (5 min). */
+function retryDb<T>(fn: () => Promise<T>): Promise<T> {
+  return withRetry(fn, { maxElapsedMs: 300_000 });
 }

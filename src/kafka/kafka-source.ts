@@ -48,6 +48,8 @@ export class KafkaSource implements Source {
   readonly #o: Required<Omit<KafkaSourceOptions, 'onWarning' | 'onAssignment'>> & Pick<KafkaSourceOptions, 'onWarning' | 'onAssignment'>;
   /** The partitions the last onAssignment call was told about. */
   #owned = new Set<number>();
+  /** Lanes of the partitions assigned now (null before the first assignment). */
+  #lanes: Set<string> | null = null;
   #consumer: Consumer<Buffer, Buffer, Buffer, Buffer> | null = null;
   #stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | null = null;
   /** Positions of everything handed to the engine so far. */
@@ -146,6 +148,9 @@ export class KafkaSource implements Source {
     this.#syncLanes();
     stream.on('data', (m: Msg) => {
       const lane = `${m.topic}:${m.partition}`;
+      // A fetch answered after its partition was revoked: the partition's new owner reads it.
+      // (Taken in, it would rebuild state for tickers that are no longer ours.)
+      if (this.#lanes !== null && !this.#lanes.has(lane)) return;
       // After a reconnect the group resumes from the last commit: records already buffered or
       // handed to the engine come again, and are dropped here rather than counted twice.
       if (m.offset < (this.#fetchedUpTo.get(lane) ?? this.#handedOut.get(lane)?.offset ?? -1n)) return;
@@ -317,6 +322,7 @@ export class KafkaSource implements Source {
       this.#merge.ensureLane(lane, now);
     }
     this.#merge.retain(lanes);
+    this.#lanes = lanes;
     // What a revoked partition had buffered is gone: if it comes back, fetch it again.
     for (const lane of this.#fetchedUpTo.keys()) if (!lanes.has(lane)) this.#fetchedUpTo.delete(lane);
   }

@@ -23,6 +23,12 @@ export interface RunOptions {
    * commit strictly in batch order.
    */
   checkpoint?: (out: EngineOutput) => () => Promise<readonly SqlStatement[]>;
+  /**
+   * Whether a stop (the signal) closes every open window and releases every waiting trade, as
+   * the end of a finite input does (default true). False for a checkpointed stream: stopping it
+   * is a pause, and the next run goes on from the live state.
+   */
+  finishOnStop?: boolean;
   /** Awaited before each batch of records reaches the engine. */
   beforeBatch?: (records: RawRecord[]) => Promise<void>;
   /** Called after each committed transaction, in order (a Kafka source commits offsets here). */
@@ -107,12 +113,23 @@ export class PipelineRun {
     } finally {
       clearInterval(idle);
     }
-    // A finite input has ended (or we were asked to stop): what is pending becomes final.
-    engine.finish();
+    // A finite input has ended (or we were asked to stop): what is pending becomes final —
+    // unless a stop is only a pause (a checkpointed stream goes on from its state next time).
+    if (!signal.aborted || this.#o.finishOnStop !== false) engine.finish();
     await this.#flush();
     while (this.#inflight.length > 0) await this.#inflight.shift();
     if (this.#idleError !== null) throw this.#idleError;
     return this.summary();
+  }
+
+  /**
+   * Drains what the engine holds and resolves once it and every batch before it are committed
+   * and reported. For a source that must hand work over mid-run (a Kafka rebalance).
+   */
+  async settle(): Promise<void> {
+    await this.#flush();
+    while (this.#inflight.length > 0) await this.#inflight.shift();
+    await this.#reported;
   }
 
   summary(): RunSummary {

@@ -15,6 +15,7 @@ import { OutputWriter, isUniqueViolation, type WriteTx } from './write-output.ts
 export class PGliteStore implements Store {
   readonly kind = 'pglite' as const;
   readonly location: string;
+  readonly claims = null;
   readonly #db: PGlite;
   readonly #writer = new OutputWriter();
   readonly #lock: string | null;

@@ -2,7 +2,7 @@ import postgres from 'postgres';
 import type { EngineOutput } from '../engine/records.ts';
 import { noDelaySocket } from './no-delay-socket.ts';
 import { applyMigrations } from './migrate.ts';
-import { predecessorCommitted, type CommitStep, type Store, type WriteResult } from './store.ts';
+import { predecessorCommitted, type Claims, type CommitStep, type Store, type WriteResult } from './store.ts';
 import { OutputWriter, isUniqueViolation, type WriteTx } from './write-output.ts';
 
 /** The COPY failed for a reason postgres.js did not pass on; the staging path will surface it if it is real. */
@@ -17,17 +17,20 @@ export class PostgresStore implements Store {
   readonly location: string;
   readonly #sql: Sql;
   readonly #writer = new OutputWriter();
+  readonly claims: Claims;
 
   constructor(url: string, options: { max?: number; connectTimeoutS?: number } = {}) {
     this.location = redactUrl(url);
     const settings: postgres.Options<Record<string, never>> & { socket: typeof noDelaySocket } = {
-      max: options.max ?? 4,
+      // Two transactions in flight, a claim session, and room for queries beside them.
+      max: options.max ?? 6,
       connect_timeout: options.connectTimeoutS ?? 10,
       onnotice: () => {},
       transform: { undefined: null },
       socket: noDelaySocket,
     };
     this.#sql = postgres(url, settings) as unknown as Sql;
+    this.claims = new AdvisoryLocks(this.#sql);
   }
 
   async query<T extends Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
@@ -57,7 +60,54 @@ export class PostgresStore implements Store {
   }
 
   async close(): Promise<void> {
+    await (this.claims as AdvisoryLocks).close();
     await this.#sql.end({ timeout: 5 });
+  }
+}
+
+/**
+ * Claims as session-level advisory locks on one reserved connection: they last until released
+ * or until the session ends — a process killed with -9 loses its socket, and PostgreSQL frees
+ * its locks at once. Keyed by (hashtext(scope), n).
+ */
+class AdvisoryLocks implements Claims {
+  readonly #sql: Sql;
+  #session: Promise<postgres.ReservedSql<Record<string, never>>> | null = null;
+
+  constructor(sql: Sql) {
+    this.#sql = sql;
+  }
+
+  async claim(scope: string, n: number): Promise<void> {
+    await this.#onSession('SELECT pg_advisory_lock(hashtext($1), $2)', [scope, n]);
+  }
+
+  async release(scope: string, n: number): Promise<void> {
+    if (this.#session !== null) await this.#onSession('SELECT pg_advisory_unlock(hashtext($1), $2)', [scope, n]);
+  }
+
+  async #onSession(query: string, params: unknown[]): Promise<void> {
+    try {
+      await (await this.#reserved()).unsafe(query, params as never[]);
+    } catch (e) {
+      // A lost session took its locks with it: the next claim starts a new one.
+      this.#session = null;
+      throw e;
+    }
+  }
+
+  async close(): Promise<void> {
+    const s = this.#session;
+    this.#session = null;
+    const session = s === null ? null : await s.catch(() => null);
+    if (session === null) return;
+    await session.unsafe('SELECT pg_advisory_unlock_all()').catch(() => {});
+    session.release();
+  }
+
+  #reserved(): Promise<postgres.ReservedSql<Record<string, never>>> {
+    this.#session ??= this.#sql.reserve();
+    return this.#session;
   }
 }
 

@@ -46,9 +46,21 @@ export interface Store extends SqlClient {
   /** Where the data lives, without credentials. */
   readonly location: string;
   migrate(): Promise<void>;
+  /**
+   * Exclusive claims on named things across processes sharing this database (PostgreSQL
+   * advisory locks held by one session; gone if the process dies). Null where a database
+   * belongs to one process anyway (PGlite).
+   */
+  readonly claims: Claims | null;
   /** One transaction: everything in `out` (and `step`'s statements) is stored, or nothing is. */
   write(out: EngineOutput, step?: CommitStep): Promise<WriteResult>;
   close(): Promise<void>;
+}
+
+export interface Claims {
+  /** Waits until no other process holds (scope, n), then holds it. */
+  claim(scope: string, n: number): Promise<void>;
+  release(scope: string, n: number): Promise<void>;
 }
 
 export function isEmptyOutput(out: EngineOutput): boolean {

@@ -31,7 +31,7 @@ export async function pipelineTopics(dir: string, prefix: string, partitions = 3
   const t = { input, alerts: `${input}.alerts`, dlq: `${input}.dlq` };
   const r = await tickflow(['topics', 'create', '--topic', t.input, '--partitions', String(partitions), '--alerts-topic', t.alerts, '--dlq-topic', t.dlq]);
   if (r.code !== 0) throw new Error(`topics create failed: ${r.stderr}`);
-  const full = { ...spec, input: { topic: t.input }, topics: { alerts: t.alerts, deadLetters: t.dlq } };
+  const full = { ...spec, input: { ...(spec as { input?: object }).input, topic: t.input }, topics: { alerts: t.alerts, deadLetters: t.dlq } };
   const specFile = join(dir, `${input}.spec.json`);
   writeFileSync(specFile, JSON.stringify(full));
   return { ...t, specFile, spec: specWith(full) };
