@@ -257,9 +257,18 @@ export class KafkaPipeline {
     const store = this.#needStore();
     const topic = this.#spec.input.topic;
     const ooo = this.#spec.input.outOfOrdernessMs;
-    for (const row of await retryDb(() => loadCheckpoints(store, this.#group, topic, gained))) {
+    const rows = await retryDb(() => loadCheckpoints(store, this.#group, topic, gained));
+    const committed = rows.length === 0 ? new Map<number, bigint>() : await this.source.committedOffsets(rows.map((r) => r.partition));
+    for (const row of rows) {
       if (row.spec !== this.#fingerprint) {
         this.#warn(`checkpoint of ${topic}:${row.partition} (group ${this.#group}) was written with other candle/spike/out-of-orderness settings; its candles and spike baselines start afresh, reading resumes at the group's committed offset`);
+        continue;
+      }
+      // We commit offsets only after their checkpoint, so a group offset ahead of it was set by
+      // hand (a reset to skip ahead): honour it, without the state that belongs elsewhere.
+      const groupAt = committed.get(row.partition) ?? -1n;
+      if (groupAt > row.nextOffset) {
+        this.#warn(`${topic}:${row.partition}: the group's committed offset ${groupAt} is ahead of its checkpoint (${row.nextOffset}) — offsets were moved by hand? Reading resumes at ${groupAt}, the partition's candles and spike baselines start afresh`);
         continue;
       }
       const waiting = Object.entries(row.state.tickers).filter(([, t]) => t.pending > 0);

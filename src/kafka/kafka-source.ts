@@ -268,6 +268,16 @@ export class KafkaSource implements Source {
     }
   }
 
+  /** The group's committed offsets of these partitions (-1 where none). */
+  async committedOffsets(partitions: number[]): Promise<Map<number, bigint>> {
+    const out = new Map<number, bigint>();
+    const consumer = this.#consumer;
+    if (consumer === null || partitions.length === 0) return out;
+    const committed = (await consumer.listCommittedOffsets({ topics: [{ topic: this.#o.topic, partitions }] })).get(this.#o.topic) ?? [];
+    for (const p of partitions) out.set(p, committed[p] ?? -1n);
+    return out;
+  }
+
   /** Positions of every record handed out so far (a copy). */
   positions(): Positions {
     return new Map([...this.#handedOut].map(([k, v]) => [k, { ...v }]));

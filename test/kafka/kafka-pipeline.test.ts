@@ -1,11 +1,12 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Admin, Consumer } from '@platformatic/kafka';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tickflow } from '../support/cli.ts';
 import { freshDatabase } from '../support/postgres.ts';
 import { consumeLines, uniqueName } from '../support/stack.ts';
-import { alertRows, dirtyLines, expectedFor, pipelineTopics, readTables, readTopic, writeLines, type Topics } from './kafka-support.ts';
+import { BROKERS, alertRows, dirtyLines, expectedFor, pipelineTopics, readTables, readTopic, writeLines, type Topics } from './kafka-support.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tickflow-kafka-'));
 const file = join(dir, 'trades.jsonl');
@@ -96,5 +97,39 @@ describe('produce → run --source kafka → PostgreSQL, alerts and dead-letter 
     const actual = await readTables(pg.url);
     expect(actual.trades).toEqual(expected.trades);
     expect(actual.rejected).toEqual(expected.rejected);
+  });
+
+  it('a group resumes from its checkpoint when its offsets go back, and honours offsets moved ahead of it', async () => {
+    const group = uniqueName('g');
+    const run = async () => {
+      const r = await tickflow(['run', '--source', 'kafka', '--spec', topics.specFile, '--group', group, '--db', pg.url, '--stop-at-end', '--no-dashboard', '--json'], { timeoutMs: 300_000 });
+      expect(r.code, r.stderr).toBe(0);
+      return { ...(JSON.parse(r.stdout) as { read: number }), stderr: r.stderr };
+    };
+    const setOffsets = async (to: 'earliest' | 'latest') => {
+      const reader = new Consumer({ clientId: 'tickflow-test-offsets', bootstrapBrokers: [BROKERS], groupId: uniqueName('o') });
+      const ends = await reader.listOffsets({ topics: [topics.input] }).finally(() => reader.close());
+      const admin = new Admin({ clientId: 'tickflow-test-admin', bootstrapBrokers: [BROKERS] });
+      try {
+        const partitionOffsets = (ends.get(topics.input) ?? []).map((end, partition) => ({ partition, offset: to === 'latest' ? end : 0n }));
+        await admin.alterConsumerGroupOffsets({ groupId: group, topics: [{ name: topics.input, partitionOffsets }] });
+      } finally {
+        await admin.close();
+      }
+    };
+    expect((await run()).read).toBe(lines.length);
+    // Offsets reset to the start: the checkpoint says everything is stored; nothing is read again.
+    await setOffsets('earliest');
+    const again = await run();
+    expect(again.stderr).toMatch(/resuming from checkpoint: /);
+    expect(again.read).toBe(0);
+    // Offsets moved past records the group never read (to skip them): honoured, and said.
+    const more = join(dir, 'more.jsonl');
+    writeLines(more, dirtyLines(50, 99));
+    expect((await tickflow(['produce', '--from', `file:${more}`, '--topic', topics.input])).code).toBe(0);
+    await setOffsets('latest');
+    const skipped = await run();
+    expect(skipped.stderr).toMatch(/the group's committed offset \d+ is ahead of its checkpoint/);
+    expect(skipped.read).toBe(0);
   });
 });
