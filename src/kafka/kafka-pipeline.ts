@@ -136,7 +136,7 @@ export class KafkaPipeline {
       alignIdleMs: Math.min(500, spec.input.idleTimeoutMs || 500),
       idleTimeoutMs: spec.input.idleTimeoutMs || 10_000,
       ...(o.onWarning ? { onWarning: o.onWarning } : {}),
-      onAssignment: (gained, lost) => pipeline!.#onAssignment(gained, lost),
+      onAssignment: (gained, lost, signal) => pipeline!.#onAssignment(gained, lost, signal),
     });
     const producer = await BatchingProducer.connect(settings, {
       role: 'outputs',
@@ -231,7 +231,7 @@ export class KafkaPipeline {
    * new owner restores it from the checkpoint). Gained ones: their checkpoint, if any, is taken
    * over and reading resumes at its offset.
    */
-  async #onAssignment(gained: number[], lost: number[]): Promise<ReadonlyMap<number, bigint>> {
+  async #onAssignment(gained: number[], lost: number[], signal: AbortSignal): Promise<ReadonlyMap<number, bigint>> {
     const claims = this.#needStore().claims;
     const scope = `${this.#spec.input.topic}/${this.#group}`;
     if (lost.length > 0) {
@@ -247,12 +247,19 @@ export class KafkaPipeline {
         await claims?.release(scope, p);
       }
     }
+    const resume = new Map<number, bigint>();
+    const claimed: number[] = [];
     for (const p of gained) {
       // The previous owner releases after its last commit (or dies, and its session with it).
-      await retryDb(async () => claims?.claim(scope, p));
-      this.#owned.add(p);
+      const onWaiting = (): void => this.#warn(`waiting for ${this.#spec.input.topic}:${p} to be handed over by its previous owner in group ${this.#group}`);
+      if (claims !== null && !(await retryDb(() => claims.claim(scope, p, { signal, onWaiting })))) {
+        // Stopped while waiting: none of these partitions becomes ours.
+        for (const q of claimed) await claims.release(scope, q);
+        return resume;
+      }
+      claimed.push(p);
     }
-    const resume = new Map<number, bigint>();
+    for (const p of gained) this.#owned.add(p);
     if (gained.length === 0) return resume;
     const store = this.#needStore();
     const topic = this.#spec.input.topic;

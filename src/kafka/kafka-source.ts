@@ -29,7 +29,7 @@ export interface KafkaSourceOptions {
    * record of a gained partition is handed out; resolves to the offsets to resume gained
    * partitions at, where they differ from the group's committed offsets (a checkpoint).
    */
-  onAssignment?: (gained: number[], lost: number[]) => Promise<ReadonlyMap<number, bigint>>;
+  onAssignment?: (gained: number[], lost: number[], signal: AbortSignal) => Promise<ReadonlyMap<number, bigint>>;
 }
 
 /** Next offset to read, per "topic:partition": what a commit stores. */
@@ -218,7 +218,9 @@ export class KafkaSource implements Source {
       let idleSince = performance.now();
       while (!signal.aborted) {
         if (this.#failure !== null) throw new Error(`kafka consumer failed: ${describeKafkaError(this.#failure)}`);
-        await this.#followAssignment();
+        await this.#followAssignment(signal);
+        // Stopped while waiting for a partition's previous owner: hand nothing more out.
+        if (signal.aborted) break;
         const now = performance.now();
         const atEnd = this.#o.exitAtEnd && this.#caughtUp();
         const msgs = this.#merge.take(this.#o.maxBatchRecords, now, this.#mayPass);
@@ -249,7 +251,7 @@ export class KafkaSource implements Source {
   }
 
   /** Tells onAssignment about a changed assignment, and resumes gained partitions where it says. */
-  async #followAssignment(): Promise<void> {
+  async #followAssignment(signal: AbortSignal): Promise<void> {
     const hook = this.#o.onAssignment;
     const assigned = this.#assigned();
     if (hook === undefined || assigned === null) return;
@@ -259,7 +261,7 @@ export class KafkaSource implements Source {
     if (gained.length === 0 && lost.length === 0) return;
     this.#owned = now;
     for (const p of lost) this.#handedOut.delete(`${this.#o.topic}:${p}`);
-    const resume = await hook(gained, lost);
+    const resume = await hook(gained, lost, signal);
     for (const [p, offset] of resume) {
       const lane = `${this.#o.topic}:${p}`;
       // Records below the resume offset were stored before; #toRecords drops them.

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import postgres from 'postgres';
 import type { EngineOutput } from '../engine/records.ts';
 import { noDelaySocket } from './no-delay-socket.ts';
@@ -78,17 +79,24 @@ class AdvisoryLocks implements Claims {
     this.#sql = sql;
   }
 
-  async claim(scope: string, n: number): Promise<void> {
-    await this.#onSession('SELECT pg_advisory_lock(hashtext($1), $2)', [scope, n]);
+  async claim(scope: string, n: number, o: { signal?: AbortSignal; onWaiting?: () => void } = {}): Promise<boolean> {
+    // Polled rather than blocking, so a stop is not stuck behind another member's hand-over.
+    for (let wait = 25; ; wait = Math.min(2 * wait, 500)) {
+      const [row] = await this.#onSession('SELECT pg_try_advisory_lock(hashtext($1), $2) AS held', [scope, n]);
+      if (row?.held === true) return true;
+      if (o.signal?.aborted) return false;
+      if (wait === 25) o.onWaiting?.();
+      await sleep(wait);
+    }
   }
 
   async release(scope: string, n: number): Promise<void> {
     if (this.#session !== null) await this.#onSession('SELECT pg_advisory_unlock(hashtext($1), $2)', [scope, n]);
   }
 
-  async #onSession(query: string, params: unknown[]): Promise<void> {
+  async #onSession(query: string, params: unknown[]): Promise<Record<string, unknown>[]> {
     try {
-      await (await this.#reserved()).unsafe(query, params as never[]);
+      return (await (await this.#reserved()).unsafe(query, params as never[])) as unknown as Record<string, unknown>[];
     } catch (e) {
       // A lost session took its locks with it: the next claim starts a new one.
       this.#session = null;

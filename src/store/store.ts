@@ -58,8 +58,11 @@ export interface Store extends SqlClient {
 }
 
 export interface Claims {
-  /** Waits until no other process holds (scope, n), then holds it. */
-  claim(scope: string, n: number): Promise<void>;
+  /**
+   * Waits until no other process holds (scope, n), then holds it; false if `signal` stopped the
+   * wait. `onWaiting` is told once when the claim is not free at the first try.
+   */
+  claim(scope: string, n: number, o?: { signal?: AbortSignal; onWaiting?: () => void }): Promise<boolean>;
   release(scope: string, n: number): Promise<void>;
 }
 

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import postgres from 'postgres';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { tickflow } from '../support/cli.ts';
 import { freshDatabase } from '../support/postgres.ts';
@@ -26,7 +27,7 @@ function startConsumer(args: string[]) {
   const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) =>
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })),
   );
-  return { child, done };
+  return { child, done, stderr: () => stderr };
 }
 
 
@@ -137,6 +138,45 @@ describe('consumer groups', () => {
     expect(actual.rejected).toEqual(expected.rejected);
     expect(actual.alerts).toEqual(expected.alerts);
     expect(actual.candles).toEqual(expected.candles);
+  });
+});
+
+describe('partition hand-over', () => {
+  it('a member waits for the previous owner to release a partition, and can be stopped while it waits', async () => {
+    const lines = dirtyLines(3_000, 77);
+    const file = join(dir, 'claims.jsonl');
+    writeLines(file, lines);
+    const topics = await pipelineTopics(dir, 'kclaim', 1);
+    expect((await tickflow(['produce', '--from', `file:${file}`, '--topic', topics.input])).code).toBe(0);
+    const expected = expectedFor(lines, topics);
+    const pg = await freshDatabase('tickflow_kclaim');
+    dbs.push(pg);
+    const group = uniqueName('g');
+    // Stand in for a previous owner still committing: hold the partition's claim.
+    const owner = postgres(pg.url, { max: 1, onnotice: () => {} });
+    const held = await owner.reserve();
+    try {
+      await held`SELECT pg_advisory_lock(hashtext(${`${topics.input}/${group}`}), 0)`;
+      const stopped = startConsumer(['--spec', topics.specFile, '--group', group, '--db', pg.url]);
+      await waitFor('the member to wait', async () => /waiting for .+:0 to be handed over/.test(stopped.stderr()));
+      await sleep(1_000);
+      expect(await countTrades(pg.url)).toBe(0);
+      stopped.child.kill('SIGTERM');
+      const r = await stopped.done;
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout).read).toBe(0);
+
+      const waiting = startConsumer(['--spec', topics.specFile, '--group', group, '--db', pg.url, '--stop-at-end']);
+      await waitFor('the member to wait', async () => /waiting for .+:0 to be handed over/.test(waiting.stderr()));
+      expect(await countTrades(pg.url)).toBe(0);
+      await held`SELECT pg_advisory_unlock(hashtext(${`${topics.input}/${group}`}), 0)`;
+      const done = await waiting.done;
+      expect(done.code, done.stderr).toBe(0);
+      expect(JSON.parse(done.stdout).stored).toBe(expected.trades.length);
+    } finally {
+      held.release();
+      await owner.end();
+    }
   });
 });
 
