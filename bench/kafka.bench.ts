@@ -12,6 +12,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import postgres from 'postgres';
 import { runKafkaTool } from '../src/stack/kafka-tools.ts';
 import { stackSettings } from '../src/stack/settings.ts';
 import type { Bench, BenchRow } from './bench.ts';
@@ -107,6 +108,19 @@ export const bench: Bench = {
       const s = JSON.parse(run.stdout) as { read: number; stored: number; elapsed_ms: number; trades_per_s: number };
       rows.push({ name: 'consumer engine: topic → PostgreSQL (run --source kafka)', value: s.trades_per_s, unit: 'trades/s', notes: `${s.stored.toLocaleString('en-US')} stored` });
       rows.push({ name: `consumer lag drain: ${N.toLocaleString('en-US')} trades`, value: run.ms / 1000, unit: 's', notes: 'process start to exit, incl. group join' });
+
+      // 4. Checkpoints: their size, and a restart that resumes from them with nothing new to read.
+      const sql = postgres(db.url, { max: 1, onnotice: () => {} });
+      try {
+        const [c] = await sql`SELECT count(*)::int AS n, sum(pg_column_size(state))::int AS bytes FROM tickflow_checkpoints`;
+        rows.push({ name: 'consumer checkpoint: state stored per batch (all partitions, JSONB)', value: (c!.bytes as number) / 1024, unit: 'KiB', notes: `${c!.n as number} rows, rewritten in every transaction` });
+      } finally {
+        await sql.end();
+      }
+      const again = await cli(['run', '--source', 'kafka', '--brokers', brokers, '--spec', spec, '--group', `bench_${id}`, '--db', db.url, '--stop-at-end', '--no-dashboard', '--json']);
+      check(again, 'tickflow run --source kafka (restart)');
+      const restored = /resuming from checkpoint: .*?(\d+) waiting trades read back, (\d+) ms/.exec(again.stderr);
+      rows.push({ name: 'consumer restart from checkpoint, nothing new to read', value: again.ms / 1000, unit: 's', notes: restored ? `restore ${restored[2]} ms, ${restored[1]} waiting trades read back; process start to exit` : 'no resume line' });
     } finally {
       await db.drop().catch(() => {});
       rmSync(dir, { recursive: true, force: true });

@@ -264,6 +264,7 @@ export class KafkaPipeline {
     const store = this.#needStore();
     const topic = this.#spec.input.topic;
     const ooo = this.#spec.input.outOfOrdernessMs;
+    const started = performance.now();
     const rows = await retryDb(() => loadCheckpoints(store, this.#group, topic, gained));
     const committed = rows.length === 0 ? new Map<number, bigint>() : await this.source.committedOffsets(rows.map((r) => r.partition));
     for (const row of rows) {
@@ -299,7 +300,8 @@ export class KafkaPipeline {
       this.restored.pendingTrades += trades.length;
     }
     if (resume.size > 0) {
-      this.#warn(`resuming from checkpoint: ${[...resume].map(([p, o]) => `${topic}:${p}@${o}`).join(', ')} (group ${this.#group})`);
+      const ms = Math.round(performance.now() - started);
+      this.#warn(`resuming from checkpoint: ${[...resume].map(([p, o]) => `${topic}:${p}@${o}`).join(', ')} (group ${this.#group}; ${this.restored.pendingTrades} waiting trades read back, ${ms} ms)`);
     }
     return resume;
   }
