@@ -72,9 +72,10 @@ export interface KafkaPipelineOptions {
  * `run --source kafka`: a consumer-group member feeding the embedded engine, with alerts and
  * dead letters published to their topics. Per stored batch, in one database transaction that
  * commits strictly after the previous batch's:
- *   1. the batch's rows (trades, alerts, candles, dead letters);
- *   2. its alerts and dead letters produced and acknowledged (acks=all);
- *   3. the checkpoint: per partition, the next offset and the engine state of its tickers.
+ *   1. the batch's rows (trades, alerts, candles, dead letters), while its alerts and dead
+ *      letters are produced (batch after batch, in order);
+ *   2. once those are acknowledged (acks=all) and the previous batch committed: the
+ *      checkpoint — per partition, the next offset and the engine state of its tickers.
  * Then the input offsets are committed to Kafka (for tools that watch lag; the checkpoint is
  * what a restart trusts). A crash anywhere leaves the database at the end of a batch with the
  * state that goes with it: a restarted member takes it over and reads on from the offsets it
@@ -95,6 +96,8 @@ export class KafkaPipeline {
   /** Partitions whose state this member holds (and checkpoints). */
   readonly #owned = new Set<number>();
   #store: Store | null = null;
+  /** Settles when the latest drained batch's alerts and dead letters are acknowledged. */
+  #publishing: Promise<void> = Promise.resolve();
   #settle: () => Promise<void> = async () => {};
   /**
    * After a restore, until the watermark reaches this: a record whose trade_id is already stored
@@ -164,8 +167,7 @@ export class KafkaPipeline {
 
   /**
    * PipelineRun's `checkpoint`: taken right after a drain, so the positions and the state are
-   * those the drained output leaves behind. Publishing happens in the transaction, after the
-   * previous batch committed, so alerts leave in order and before their checkpoint commits.
+   * those the drained output leaves behind.
    */
   readonly checkpoint = (out: EngineOutput): (() => Promise<readonly SqlStatement[]>) => {
     const topic = this.#spec.input.topic;
@@ -180,13 +182,13 @@ export class KafkaPipeline {
     this.#positions.set(out, positions);
     const rows = splitByPartition(this.#engine.checkpointState(), (t) => this.#engine.partitionOf(t), offsets);
     const statements = rows.length > 0 ? [saveCheckpoints(this.#group, topic, this.#fingerprint, rows)] : [];
-    let published = false;
+    // Alerts go out now, while the batch is written — in batch order, one batch after the
+    // other — and the transaction commits only once they are acknowledged. A retried
+    // transaction waits for the same publish instead of sending again.
+    const published = (this.#publishing = this.#publishing.then(() => this.#publish(out)));
+    published.catch(() => {});
     return async () => {
-      // A retried transaction does not publish again.
-      if (!published) {
-        await this.#publish(out);
-        published = true;
-      }
+      await published;
       return statements;
     };
   };
