@@ -1,17 +1,17 @@
 import { Command, Option } from 'commander';
 import { DEFAULT_DB, openStore } from '../store/open-store.ts';
 import { loadConfigFile } from './config-file.ts';
-import { listAlerts, listCandles, listDeadLetters, listTrades } from '../store/queries.ts';
+import { listAlerts, listCandles, listCheckpoints, listDeadLetters, listTrades } from '../store/queries.ts';
 import { intFlag, tickersFlag } from './parse-flags.ts';
 import { renderTable } from './render-table.ts';
 
-const WHAT = { trades: listTrades, alerts: listAlerts, candles: listCandles, 'dead-letters': listDeadLetters } as const;
+const WHAT = { trades: listTrades, alerts: listAlerts, candles: listCandles, 'dead-letters': listDeadLetters, checkpoints: listCheckpoints } as const;
 
 export function queryCommand(): Command {
   return new Command('query')
-    .description('show stored trades, alerts, candles or dead letters, newest first')
+    .description('show stored trades, alerts, candles or dead letters, newest first; or the Kafka consumer checkpoints')
     .addArgument(
-      new Command().createArgument('<what>', 'trades | alerts | candles | dead-letters').choices(Object.keys(WHAT)),
+      new Command().createArgument('<what>', 'trades | alerts | candles | dead-letters | checkpoints').choices(Object.keys(WHAT)),
     )
     .addOption(new Option('--ticker <symbol>', 'only this ticker').argParser((v) => tickersFlag(v)[0]!))
     .addOption(new Option('--limit <n>', 'at most n rows').argParser(intFlag('--limit', 1, 100_000)).default(20))

@@ -42,3 +42,22 @@ export async function listDeadLetters(db: SqlClient, f: ListFilter): Promise<Rec
     [f.limit],
   );
 }
+
+/**
+ * The Kafka consumer's checkpoints, one row per group and partition: where it resumes and how
+ * much state it carries (tickers, trades waiting for the watermark). --ticker finds the
+ * partition that holds a ticker's state.
+ */
+export async function listCheckpoints(db: SqlClient, f: ListFilter): Promise<Record<string, unknown>[]> {
+  return db.query(
+    `SELECT group_id, topic, partition, next_offset::text AS next_offset,
+            (SELECT count(*) FROM jsonb_object_keys(state->'tickers'))::int AS tickers,
+            (SELECT coalesce(sum((t.v->>'pending')::int), 0) FROM jsonb_each(state->'tickers') AS t(k, v))::int AS waiting,
+            to_char(('epoch'::timestamptz + (state->>'maxEventTimeMs')::bigint * interval '1 millisecond') AT TIME ZONE 'UTC',
+                    'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS max_event_time,
+            to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS updated_at
+       FROM tickflow_checkpoints WHERE ($1::text IS NULL OR state->'tickers' ? $1)
+      ORDER BY group_id, topic, partition LIMIT $2`,
+    [f.ticker ?? null, f.limit],
+  );
+}

@@ -118,6 +118,14 @@ describe('produce → run --source kafka → PostgreSQL, alerts and dead-letter 
       }
     };
     expect((await run()).read).toBe(lines.length);
+    // The checkpoints say where each partition resumes: together, after every record.
+    const q = await tickflow(['query', 'checkpoints', '--db', pg.url, '--json']);
+    expect(q.code, q.stderr).toBe(0);
+    const rows = q.stdout.trim().split('\n').map((l) => JSON.parse(l) as { group_id: string; next_offset: string; tickers: number });
+    const ours = rows.filter((r) => r.group_id === group);
+    expect(ours.length).toBe(3);
+    expect(ours.reduce((n, r) => n + Number(r.next_offset), 0)).toBe(lines.length);
+    expect(ours.every((r) => r.tickers > 0)).toBe(true);
     // Offsets reset to the start: the checkpoint says everything is stored; nothing is read again.
     await setOffsets('earliest');
     const again = await run();
