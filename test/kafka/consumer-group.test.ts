@@ -65,11 +65,7 @@ describe('consumer groups', () => {
     expect((await tickflow(['produce', '--from', `file:${file}`, '--topic', topics.input, '--rate', '4000'])).code).toBe(0);
     await waitFor('every trade stored', async () => (await countTrades(pg.url)) >= expected.trades.length);
     await sleep(1_000);
-    a.child.kill('SIGTERM');
-    b.child.kill('SIGTERM');
-    const [ra, rb] = await Promise.all([a.done, b.done]);
-    expect(ra.code, ra.stderr).toBe(0);
-    expect(rb.code, rb.stderr).toBe(0);
+    const [ra, rb] = await stopAll(a, b);
     const sa = JSON.parse(ra.stdout);
     const sb = JSON.parse(rb.stdout);
     expect(sa.read).toBeGreaterThan(0);
@@ -123,11 +119,7 @@ describe('consumer groups', () => {
     expect(await produced).toBe(0);
     await waitFor('every trade stored', async () => (await countTrades(pg.url)) >= expected.trades.length);
     await sleep(1_000);
-    b.child.kill('SIGTERM');
-    c.child.kill('SIGTERM');
-    const [rb, rc] = await Promise.all([b.done, c.done]);
-    expect(rb.code, rb.stderr).toBe(0);
-    expect(rc.code, rc.stderr).toBe(0);
+    const [rb, rc] = await stopAll(b, c);
     expect(rb.stderr).toMatch(/resuming from checkpoint: /);
     expect(rc.stderr).toMatch(/resuming from checkpoint: /);
     expect(JSON.parse(rc.stdout).read).toBeGreaterThan(0);
@@ -179,6 +171,17 @@ describe('partition hand-over', () => {
     }
   });
 });
+
+type Member = ReturnType<typeof startConsumer>;
+
+/** SIGTERM to both members at once; each must exit 0. */
+async function stopAll(a: Member, b: Member): Promise<[Awaited<Member['done']>, Awaited<Member['done']>]> {
+  a.child.kill('SIGTERM');
+  b.child.kill('SIGTERM');
+  const results = await Promise.all([a.done, b.done]);
+  for (const r of results) expect(r.code, r.stderr).toBe(0);
+  return results;
+}
 
 /** `run --stop-at-end` on the group: takes every checkpoint over, reads what is left, closes the open windows. */
 async function closeOut(specFile: string, group: string, db: string): Promise<{ read: number }> {
