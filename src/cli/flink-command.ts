@@ -55,7 +55,7 @@ export function flinkCommand(): Command {
         .addOption(new Option('--brokers <list>', 'Kafka bootstrap servers as Flink reaches them (default 127.0.0.1:9092; env KAFKA_BROKERS)'))
         .addOption(new Option('--db <url>', `PostgreSQL the job writes to (default ${DEFAULT_DB}; env DATABASE_URL)`).env('TICKFLOW_DB'))
         .addOption(new Option('--parallelism <n>', 'job parallelism (default: the input partitions; fewer makes candles and spikes unreliable while the job catches up, see docs/flink.md)').argParser(intFlag('--parallelism', 1, 256)))
-        .addOption(new Option('--group <id>', 'Kafka consumer group of the job (default: the job name)'))
+        .addOption(new Option('--group <id>', 'Kafka consumer group of the job (default: the job name + "-flink")'))
         .option('--exactly-once', 'alerts topic exactly-once (Kafka transactions; alerts visible after each checkpoint)')
         .option('--config <file>', 'JSON config file (default ./tickflow.config.json if present)'),
     );
@@ -206,7 +206,9 @@ function targetFor(f: FlinkFlags, spec: PipelineSpec, o: { redact: boolean }): F
     ...jdbc,
     jdbcPassword: o.redact && jdbc.jdbcPassword !== 'unused-with-trust-auth' ? '********' : jdbc.jdbcPassword,
     jobName: f.job,
-    groupId: f.group ?? f.job,
+    // Not the TS consumer's default group ("tickflow"): Flink commits its offsets there at
+    // each checkpoint, which would move that group past its own checkpoints.
+    groupId: f.group ?? `${f.job}-flink`,
     // One partition per source subtask: see sourceParallelismWarning.
     parallelism: f.parallelism ?? spec.input.partitions,
     transactionalIdPrefix: `${f.job}-alerts`,

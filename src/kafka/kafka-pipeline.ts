@@ -10,7 +10,7 @@ import type { KafkaSettings } from './config.ts';
 import { closeQuietly, connectAdmin } from './connect.ts';
 import { loadCheckpoints, pendingTrades, saveCheckpoints, specFingerprint, splitByPartition, storedTradeIds } from './consumer-checkpoint.ts';
 import { deadLetterRecord } from './dead-letter-record.ts';
-import { KafkaSource, type Positions } from './kafka-source.ts';
+import { KafkaSource, type AssignmentTaken, type Positions } from './kafka-source.ts';
 import { BatchingProducer } from './producer.ts';
 import { ensureTopics, pipelineTopics } from './topics.ts';
 
@@ -139,7 +139,7 @@ export class KafkaPipeline {
       alignIdleMs: Math.min(500, spec.input.idleTimeoutMs || 500),
       idleTimeoutMs: spec.input.idleTimeoutMs || 10_000,
       ...(o.onWarning ? { onWarning: o.onWarning } : {}),
-      onAssignment: (gained, lost, signal) => pipeline!.#onAssignment(gained, lost, signal),
+      onAssignment: (gained, lost, signal, assigned) => pipeline!.#onAssignment(gained, lost, signal, assigned),
     });
     const producer = await BatchingProducer.connect(settings, {
       role: 'outputs',
@@ -233,7 +233,7 @@ export class KafkaPipeline {
    * new owner restores it from the checkpoint). Gained ones: their checkpoint, if any, is taken
    * over and reading resumes at its offset.
    */
-  async #onAssignment(gained: number[], lost: number[], signal: AbortSignal): Promise<ReadonlyMap<number, bigint>> {
+  async #onAssignment(gained: number[], lost: number[], signal: AbortSignal, assigned: (p: number) => boolean): Promise<AssignmentTaken> {
     const claims = this.#needStore().claims;
     const scope = `${this.#spec.input.topic}/${this.#group}`;
     if (lost.length > 0) {
@@ -243,26 +243,30 @@ export class KafkaPipeline {
       const gone = new Set(lost);
       const tickers = new Set(Object.keys(this.#engine.state().tickers).filter((t) => gone.has(this.#engine.partitionOf(t) ?? -1)));
       this.#engine.forget(tickers);
+      // All at once, before the next await: a flush meanwhile must not checkpoint them empty.
       for (const p of lost) {
         this.#owned.delete(p);
         this.#engine.forgetPartition(p);
-        await claims?.release(scope, p);
       }
+      for (const p of lost) await retryDb(async () => claims?.release(scope, p));
     }
     const resume = new Map<number, bigint>();
     const claimed: number[] = [];
     for (const p of gained) {
       // The previous owner releases after its last commit (or dies, and its session with it).
       const onWaiting = (): void => this.#warn(`waiting for ${this.#spec.input.topic}:${p} to be handed over by its previous owner in group ${this.#group}`);
-      if (claims !== null && !(await retryDb(() => claims.claim(scope, p, { signal, onWaiting })))) {
-        // Stopped while waiting: none of these partitions becomes ours.
-        for (const q of claimed) await claims.release(scope, q);
-        return resume;
+      // Stop waiting when we are stopping, or when a later rebalance gave the partition to
+      // someone else (its owner may be waiting for ours).
+      const wanted = (): boolean => !signal.aborted && assigned(p);
+      if (claims !== null && !(await retryDb(() => claims.claim(scope, p, { wanted, onWaiting })))) {
+        // None of these partitions becomes ours now; the source offers what is still assigned again.
+        for (const q of claimed) await retryDb(async () => claims.release(scope, q));
+        return { taken: [], resume };
       }
       claimed.push(p);
     }
     for (const p of gained) this.#owned.add(p);
-    if (gained.length === 0) return resume;
+    if (gained.length === 0) return { taken: [], resume };
     const store = this.#needStore();
     const topic = this.#spec.input.topic;
     const ooo = this.#spec.input.outOfOrdernessMs;
@@ -305,7 +309,7 @@ export class KafkaPipeline {
       const ms = Math.round(performance.now() - started);
       this.#warn(`resuming from checkpoint: ${[...resume].map(([p, o]) => `${topic}:${p}@${o}`).join(', ')} (group ${this.#group}; ${this.restored.pendingTrades} waiting trades read back, ${ms} ms)`);
     }
-    return resume;
+    return { taken: gained, resume };
   }
 
   #needStore(): Store {

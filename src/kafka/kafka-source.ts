@@ -26,10 +26,17 @@ export interface KafkaSourceOptions {
   onWarning?: (line: string) => void;
   /**
    * The partitions assigned to us changed (the first assignment too). Awaited before any
-   * record of a gained partition is handed out; resolves to the offsets to resume gained
-   * partitions at, where they differ from the group's committed offsets (a checkpoint).
+   * record of a gained partition is handed out; resolves to the gained partitions it took
+   * (one it could not take yet — it moved on meanwhile, or we are stopping — is offered again
+   * while it stays assigned) and the offsets to resume them at where those differ from the
+   * group's committed offsets (a checkpoint). `assigned` tells whether a partition is still ours.
    */
-  onAssignment?: (gained: number[], lost: number[], signal: AbortSignal) => Promise<ReadonlyMap<number, bigint>>;
+  onAssignment?: (gained: number[], lost: number[], signal: AbortSignal, assigned: (p: number) => boolean) => Promise<AssignmentTaken>;
+}
+
+export interface AssignmentTaken {
+  readonly taken: readonly number[];
+  readonly resume: ReadonlyMap<number, bigint>;
 }
 
 /** Next offset to read, per "topic:partition": what a commit stores. */
@@ -250,23 +257,33 @@ export class KafkaSource implements Source {
     }
   }
 
-  /** Tells onAssignment about a changed assignment, and resumes gained partitions where it says. */
+  /**
+   * Tells onAssignment about a changed assignment, and resumes gained partitions where it says
+   * — again and again until the assignment holds still, so that no record of a partition is
+   * handed out before the hook took it (a rebalance can land while the hook waits).
+   */
   async #followAssignment(signal: AbortSignal): Promise<void> {
     const hook = this.#o.onAssignment;
-    const assigned = this.#assigned();
-    if (hook === undefined || assigned === null) return;
-    const now = new Set(assigned);
-    const gained = assigned.filter((p) => !this.#owned.has(p));
-    const lost = [...this.#owned].filter((p) => !now.has(p));
-    if (gained.length === 0 && lost.length === 0) return;
-    this.#owned = now;
-    for (const p of lost) this.#handedOut.delete(`${this.#o.topic}:${p}`);
-    const resume = await hook(gained, lost, signal);
-    for (const [p, offset] of resume) {
-      const lane = `${this.#o.topic}:${p}`;
-      // Records below the resume offset were stored before; #toRecords drops them.
-      this.#handedOut.set(lane, { topic: this.#o.topic, partition: p, offset, leaderEpoch: -1 });
-      if ((this.#fetchedUpTo.get(lane) ?? -1n) < offset) this.#fetchedUpTo.set(lane, offset);
+    if (hook === undefined) return;
+    for (;;) {
+      const assigned = this.#assigned();
+      if (assigned === null || signal.aborted) return;
+      const now = new Set(assigned);
+      const gained = assigned.filter((p) => !this.#owned.has(p));
+      const lost = [...this.#owned].filter((p) => !now.has(p));
+      if (gained.length === 0 && lost.length === 0) return;
+      for (const p of lost) {
+        this.#owned.delete(p);
+        this.#handedOut.delete(`${this.#o.topic}:${p}`);
+      }
+      const { taken, resume } = await hook(gained, lost, signal, (p) => this.#assigned()?.includes(p) === true);
+      for (const p of taken) this.#owned.add(p);
+      for (const [p, offset] of resume) {
+        const lane = `${this.#o.topic}:${p}`;
+        // Records below the resume offset were stored before; #toRecords drops them.
+        this.#handedOut.set(lane, { topic: this.#o.topic, partition: p, offset, leaderEpoch: -1 });
+        if ((this.#fetchedUpTo.get(lane) ?? -1n) < offset) this.#fetchedUpTo.set(lane, offset);
+      }
     }
   }
 

@@ -23,7 +23,7 @@ export class PostgresStore implements Store {
   constructor(url: string, options: { max?: number; connectTimeoutS?: number } = {}) {
     this.location = redactUrl(url);
     const settings: postgres.Options<Record<string, never>> & { socket: typeof noDelaySocket } = {
-      // Two transactions in flight, a claim session, and room for queries beside them.
+      // Two transactions in flight, and room for queries beside them.
       max: options.max ?? 6,
       connect_timeout: options.connectTimeoutS ?? 10,
       onnotice: () => {},
@@ -31,7 +31,7 @@ export class PostgresStore implements Store {
       socket: noDelaySocket,
     };
     this.#sql = postgres(url, settings) as unknown as Sql;
-    this.claims = new AdvisoryLocks(this.#sql);
+    this.claims = new AdvisoryLocks(url);
   }
 
   async query<T extends Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
@@ -67,56 +67,89 @@ export class PostgresStore implements Store {
 }
 
 /**
- * Claims as session-level advisory locks on one reserved connection: they last until released
- * or until the session ends — a process killed with -9 loses its socket, and PostgreSQL frees
- * its locks at once. Keyed by (hashtext(scope), n).
+ * Claims as session-level advisory locks on a connection of their own: they last until
+ * released or until the session ends — a process killed with -9 loses its socket, and
+ * PostgreSQL frees its locks at once; a host that vanishes is noticed through TCP keepalives
+ * within about 25 s. Keyed by (hashtext(scope), n).
+ *
+ * A session lost to a database restart takes the locks with it. Each use notices a new session
+ * (another backend pid) and takes the held locks again; one that another process took meanwhile
+ * cannot be ours any more, and that is an error: the caller must stop, and a restart resumes
+ * from the checkpoints.
  */
 class AdvisoryLocks implements Claims {
-  readonly #sql: Sql;
-  #session: Promise<postgres.ReservedSql<Record<string, never>>> | null = null;
+  readonly #url: string;
+  #sql: Sql | null = null;
+  readonly #held = new Map<string, { scope: string; n: number }>();
+  #pid: number | null = null;
 
-  constructor(sql: Sql) {
-    this.#sql = sql;
+  constructor(url: string) {
+    this.#url = url;
   }
 
-  async claim(scope: string, n: number, o: { signal?: AbortSignal; onWaiting?: () => void } = {}): Promise<boolean> {
-    // Polled rather than blocking, so a stop is not stuck behind another member's hand-over.
+  async claim(scope: string, n: number, o: { wanted?: () => boolean; onWaiting?: () => void } = {}): Promise<boolean> {
+    // Polled rather than blocking, so the wait can end when the claim is no longer wanted.
     for (let wait = 25; ; wait = Math.min(2 * wait, 500)) {
-      const [row] = await this.#onSession('SELECT pg_try_advisory_lock(hashtext($1), $2) AS held', [scope, n]);
-      if (row?.held === true) return true;
-      if (o.signal?.aborted) return false;
+      if (await this.#try(scope, n)) {
+        this.#held.set(`${n}/${scope}`, { scope, n });
+        return true;
+      }
+      if (o.wanted?.() === false) return false;
       if (wait === 25) o.onWaiting?.();
       await sleep(wait);
+      if (o.wanted?.() === false) return false;
     }
   }
 
   async release(scope: string, n: number): Promise<void> {
-    if (this.#session !== null) await this.#onSession('SELECT pg_advisory_unlock(hashtext($1), $2)', [scope, n]);
-  }
-
-  async #onSession(query: string, params: unknown[]): Promise<Record<string, unknown>[]> {
-    try {
-      return (await (await this.#reserved()).unsafe(query, params as never[])) as unknown as Record<string, unknown>[];
-    } catch (e) {
-      // A lost session took its locks with it: the next claim starts a new one.
-      this.#session = null;
-      throw e;
-    }
+    if (!this.#held.delete(`${n}/${scope}`) || this.#sql === null) return;
+    const [row] = await this.#sql.unsafe('SELECT pg_advisory_unlock(hashtext($1), $2) AS released, pg_backend_pid() AS pid', [scope, n]);
+    await this.#sameSession(Number(row!.pid));
   }
 
   async close(): Promise<void> {
-    const s = this.#session;
-    this.#session = null;
-    const session = s === null ? null : await s.catch(() => null);
-    if (session === null) return;
-    await session.unsafe('SELECT pg_advisory_unlock_all()').catch(() => {});
-    session.release();
+    const sql = this.#sql;
+    this.#sql = null;
+    if (sql === null) return;
+    await sql.unsafe('SELECT pg_advisory_unlock_all()').catch(() => {});
+    await sql.end({ timeout: 5 });
   }
 
-  #reserved(): Promise<postgres.ReservedSql<Record<string, never>>> {
-    this.#session ??= this.#sql.reserve();
-    return this.#session;
+  async #try(scope: string, n: number): Promise<boolean> {
+    const [row] = await this.#client().unsafe('SELECT pg_try_advisory_lock(hashtext($1), $2) AS held, pg_backend_pid() AS pid', [scope, n]);
+    await this.#sameSession(Number(row!.pid));
+    return row!.held === true;
   }
+
+  /** The session changed (the database restarted): take the held locks again, or fail. */
+  async #sameSession(pid: number): Promise<void> {
+    if (this.#pid === pid) return;
+    const lost = this.#pid !== null;
+    this.#pid = pid;
+    if (!lost) return;
+    for (const { scope, n } of this.#held.values()) {
+      const [row] = await this.#client().unsafe('SELECT pg_try_advisory_lock(hashtext($1), $2) AS held, pg_backend_pid() AS pid', [scope, n]);
+      if (row!.held !== true || Number(row!.pid) !== pid) {
+        throw new ClaimLostError(`lost the database session holding the claim on ${scope} #${n}, and could not take it again (another process has it); stopping — a restart resumes from the checkpoints`);
+      }
+    }
+  }
+
+  #client(): Sql {
+    this.#sql ??= postgres(this.#url, {
+      max: 1,
+      onnotice: () => {},
+      socket: noDelaySocket,
+      // The server notices a vanished client (power loss, network cut) in ~25 s, not 2 h.
+      connection: { application_name: 'tickflow claims', tcp_keepalives_idle: 10, tcp_keepalives_interval: 5, tcp_keepalives_count: 3 },
+    } as postgres.Options<Record<string, never>>) as unknown as Sql;
+    return this.#sql;
+  }
+}
+
+/** A claim this process held is gone to another process. */
+export class ClaimLostError extends Error {
+  override readonly name = 'ClaimLostError';
 }
 
 function txOps(tx: TxSql): WriteTx {

@@ -59,10 +59,10 @@ export interface Store extends SqlClient {
 
 export interface Claims {
   /**
-   * Waits until no other process holds (scope, n), then holds it; false if `signal` stopped the
-   * wait. `onWaiting` is told once when the claim is not free at the first try.
+   * Waits until no other process holds (scope, n), then holds it; false as soon as `wanted`
+   * says the claim is no longer wanted. `onWaiting` is told once when it is not free at once.
    */
-  claim(scope: string, n: number, o?: { signal?: AbortSignal; onWaiting?: () => void }): Promise<boolean>;
+  claim(scope: string, n: number, o?: { wanted?: () => boolean; onWaiting?: () => void }): Promise<boolean>;
   release(scope: string, n: number): Promise<void>;
 }
 
