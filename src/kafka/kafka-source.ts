@@ -297,11 +297,6 @@ export class KafkaSource implements Source {
     return out;
   }
 
-  /** Positions of every record handed out so far (a copy). */
-  positions(): Positions {
-    return new Map([...this.#handedOut].map(([k, v]) => [k, { ...v }]));
-  }
-
   get recordsRead(): number {
     return this.#read;
   }
