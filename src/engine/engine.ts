@@ -203,6 +203,13 @@ export class Engine {
     this.#advance();
   }
 
+  /** The tickers whose trades came from these partitions (engines built with `checkpoints`). */
+  tickersOf(partitions: ReadonlySet<number>): Set<string> {
+    const out = new Set<string>();
+    for (const [ticker, p] of this.#partitionOf ?? []) if (partitions.has(p)) out.add(ticker);
+    return out;
+  }
+
   /** Drops the state of these tickers (their partition now belongs to another consumer). */
   forget(tickers: ReadonlySet<string>): void {
     this.#candles.forget(tickers);

@@ -46,8 +46,10 @@ class CheckpointedEngine extends Engine {
     this.#next.set(partition, next);
   }
 
-  forgetPartition(partition: number): void {
-    this.#next.delete(partition);
+  /** These partitions now belong to another consumer: their tickers' state and positions go. */
+  forgetPartitions(partitions: ReadonlySet<number>): void {
+    this.forget(this.tickersOf(partitions));
+    for (const p of partitions) this.#next.delete(p);
   }
 
   override finish(): void {
@@ -106,7 +108,6 @@ export class KafkaPipeline {
    */
   #checkStoredUntil = Number.NEGATIVE_INFINITY;
   readonly published = { alerts: 0, deadLetters: 0 };
-  readonly restored = { partitions: 0, pendingTrades: 0 };
 
   private constructor(source: KafkaSource, engine: CheckpointedEngine, producer: BatchingProducer, o: KafkaPipelineOptions) {
     this.source = source;
@@ -240,14 +241,9 @@ export class KafkaPipeline {
       // Hand over cleanly: what we read from these partitions is committed with their
       // checkpoints, and only then may the new owner (waiting on the claim) load them.
       await this.#settle();
-      const gone = new Set(lost);
-      const tickers = new Set(Object.keys(this.#engine.state().tickers).filter((t) => gone.has(this.#engine.partitionOf(t) ?? -1)));
-      this.#engine.forget(tickers);
       // All at once, before the next await: a flush meanwhile must not checkpoint them empty.
-      for (const p of lost) {
-        this.#owned.delete(p);
-        this.#engine.forgetPartition(p);
-      }
+      this.#engine.forgetPartitions(new Set(lost));
+      for (const p of lost) this.#owned.delete(p);
       for (const p of lost) await retryDb(async () => claims?.release(scope, p));
     }
     const resume = new Map<number, bigint>();
@@ -271,6 +267,7 @@ export class KafkaPipeline {
     const topic = this.#spec.input.topic;
     const ooo = this.#spec.input.outOfOrdernessMs;
     const started = performance.now();
+    let readBack = 0;
     const rows = await retryDb(() => loadCheckpoints(store, this.#group, topic, gained));
     const committed = rows.length === 0 ? new Map<number, bigint>() : await this.source.committedOffsets(rows.map((r) => r.partition));
     for (const row of rows) {
@@ -302,12 +299,11 @@ export class KafkaPipeline {
       if (after !== null) this.#checkStoredUntil = Math.max(this.#checkStoredUntil, after + 2 * this.#spec.dedupe.horizonMs);
       resume.set(row.partition, row.nextOffset);
       this.#engine.resumeAt(row.partition, Number(row.nextOffset));
-      this.restored.partitions++;
-      this.restored.pendingTrades += trades.length;
+      readBack += trades.length;
     }
     if (resume.size > 0) {
       const ms = Math.round(performance.now() - started);
-      this.#warn(`resuming from checkpoint: ${[...resume].map(([p, o]) => `${topic}:${p}@${o}`).join(', ')} (group ${this.#group}; ${this.restored.pendingTrades} waiting trades read back, ${ms} ms)`);
+      this.#warn(`resuming from checkpoint: ${[...resume].map(([p, o]) => `${topic}:${p}@${o}`).join(', ')} (group ${this.#group}; ${readBack} waiting trades read back, ${ms} ms)`);
     }
     return { taken: gained, resume };
   }

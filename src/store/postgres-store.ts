@@ -77,6 +77,8 @@ export class PostgresStore implements Store {
  * cannot be ours any more, and that is an error: the caller must stop, and a restart resumes
  * from the checkpoints.
  */
+const TRY_LOCK_SQL = 'SELECT pg_try_advisory_lock(hashtext($1), $2) AS held, pg_backend_pid() AS pid';
+
 class AdvisoryLocks implements Claims {
   readonly #url: string;
   #sql: Sql | null = null;
@@ -116,7 +118,7 @@ class AdvisoryLocks implements Claims {
   }
 
   async #try(scope: string, n: number): Promise<boolean> {
-    const [row] = await this.#client().unsafe('SELECT pg_try_advisory_lock(hashtext($1), $2) AS held, pg_backend_pid() AS pid', [scope, n]);
+    const [row] = await this.#client().unsafe(TRY_LOCK_SQL, [scope, n]);
     await this.#sameSession(Number(row!.pid));
     return row!.held === true;
   }
@@ -128,7 +130,7 @@ class AdvisoryLocks implements Claims {
     this.#pid = pid;
     if (!lost) return;
     for (const { scope, n } of this.#held.values()) {
-      const [row] = await this.#client().unsafe('SELECT pg_try_advisory_lock(hashtext($1), $2) AS held, pg_backend_pid() AS pid', [scope, n]);
+      const [row] = await this.#client().unsafe(TRY_LOCK_SQL, [scope, n]);
       if (row!.held !== true || Number(row!.pid) !== pid) {
         throw new ClaimLostError(`lost the database session holding the claim on ${scope} #${n}, and could not take it again (another process has it); stopping — a restart resumes from the checkpoints`);
       }
