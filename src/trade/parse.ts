@@ -24,16 +24,37 @@ const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
 
 const CONTROL_CHARS_ALL = /[\u0000-\u001f\u007f]/g;
 
+/** Nothing but JSON's four whitespace characters. */
+const JSON_BLANK = /^[ \t\n\r]*$/;
+
 /**
- * Reasons quote the record (a ticker, JSON.parse's excerpt of the text), and they end up in a
- * PostgreSQL text column, a Kafka header and a terminal: none of those may receive NUL or
- * control characters, so they are written as escapes.
+ * Reasons quote the record (a ticker, a price, a timestamp), and they end up in a PostgreSQL
+ * text column, a Kafka header and a terminal: none of those may receive NUL or control
+ * characters, so they are written as escapes; a lone surrogate (from a `\\uD800` escape, or a
+ * clip through a pair) has no UTF-8 form, so it becomes U+FFFD. The reason text is part of the
+ * contract: the Flink function (stack/udf) writes the same text for the same record.
  */
 function reject(code: RejectCode, reason: string): ParseResult {
   const printable = CONTROL_CHARS.test(reason)
     ? reason.replace(CONTROL_CHARS_ALL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
     : reason;
-  return { ok: false, code, reason: printable };
+  return { ok: false, code, reason: printable.toWellFormed() };
+}
+
+/** Unicode characters (code points), as PostgreSQL counts a VARCHAR(n) — not UTF-16 units. */
+function codePointLength(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length - 1; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        n--;
+        i++;
+      }
+    }
+  }
+  return n;
 }
 
 /** Bytes from Kafka or a file: size and UTF-8 are checked before JSON. */
@@ -55,9 +76,11 @@ export function parseTradeText(text: string, maxBytes = DEFAULT_MAX_RECORD_BYTES
   let value: unknown;
   try {
     value = JSON.parse(text);
-  } catch (e) {
-    if (text.trim().length === 0) return reject('invalid_json', 'record is empty');
-    return reject('invalid_json', `record is not JSON (${(e as Error).message})`);
+  } catch {
+    // No excerpt of JSON.parse's message: its wording changes between V8 versions, and every
+    // engine must give the same reason for the same record.
+    if (JSON_BLANK.test(text)) return reject('invalid_json', 'record is empty');
+    return reject('invalid_json', 'record is not valid JSON');
   }
   return validateTrade(value);
 }
@@ -70,11 +93,18 @@ export function validateTrade(value: unknown): ParseResult {
 
   const tradeId = o.trade_id;
   if (tradeId === undefined || tradeId === null) return reject('missing_field', 'trade_id is missing');
-  if (typeof tradeId !== 'string' || tradeId.length === 0 || tradeId.length > MAX_TRADE_ID_LENGTH) {
+  // Characters as stock_trades.trade_id VARCHAR(255) counts them: a string of 255 astral-plane
+  // characters (510 UTF-16 units) fits; the cheap length tests decide all but that middle band.
+  if (
+    typeof tradeId !== 'string' || tradeId.length === 0 ||
+    (tradeId.length > MAX_TRADE_ID_LENGTH && (tradeId.length > 2 * MAX_TRADE_ID_LENGTH || codePointLength(tradeId) > MAX_TRADE_ID_LENGTH))
+  ) {
     return reject('invalid_trade_id', `trade_id must be a string of 1..${MAX_TRADE_ID_LENGTH} characters`);
   }
   // PostgreSQL text cannot hold NUL, and control characters in a key are never intended.
   if (CONTROL_CHARS.test(tradeId)) return reject('invalid_trade_id', 'trade_id contains control characters');
+  // A lone surrogate (a `\\uD800` escape) has no UTF-8 form: each database driver would store a different replacement.
+  if (!tradeId.isWellFormed()) return reject('invalid_trade_id', 'trade_id contains a lone surrogate');
 
   const ticker = o.ticker;
   if (ticker === undefined || ticker === null) return reject('missing_field', 'ticker is missing');

@@ -46,6 +46,13 @@ describe('parseTradeText accepts the contract', () => {
     expect(r.ok && r.trade.tsMs).toBe(ms);
   });
 
+  it('counts trade_id in characters, as the VARCHAR(255) column does (not UTF-16 units)', () => {
+    for (const id of ['\u{1F600}'.repeat(255), `${'\u{10FFFF}'.repeat(150)}${'é'.repeat(105)}`, `a${'\u{1D11E}'.repeat(254)}`]) {
+      const r = parseTradeText(line({ ...valid, trade_id: id }));
+      expect(r.ok && r.trade.tradeId).toBe(id);
+    }
+  });
+
   it('accepts the largest volume and a 10-character ticker with . and -', () => {
     const r = parseTradeText(line({ ...valid, volume: 2_147_483_647, ticker: 'BRK.B-2026' }));
     expect(r.ok).toBe(true);
@@ -71,6 +78,9 @@ describe('parseTradeText rejects with a reason', () => {
     ['numeric trade_id', line({ ...valid, trade_id: 7 }), 'invalid_trade_id'],
     ['trade_id too long', line({ ...valid, trade_id: 'x'.repeat(256) }), 'invalid_trade_id'],
     ['trade_id with NUL', line({ ...valid, trade_id: 'a\u0000b' }), 'invalid_trade_id'],
+    ['trade_id of 256 astral-plane characters', line({ ...valid, trade_id: '\u{1F600}'.repeat(256) }), 'invalid_trade_id'],
+    ['trade_id of 255 characters, one astral past the limit', line({ ...valid, trade_id: `${'x'.repeat(255)}\u{1F600}` }), 'invalid_trade_id'],
+    ['trade_id with a lone surrogate escape', '{"trade_id":"a\\ud800b","ticker":"A","price":"1","volume":1,"trade_timestamp":"2026-11-25T00:00:00Z"}', 'invalid_trade_id'],
     ['lower-case ticker', line({ ...valid, ticker: 'aapl' }), 'invalid_ticker'],
     ['ticker too long', line({ ...valid, ticker: 'ABCDEFGHIJK' }), 'invalid_ticker'],
     ['ticker with HTML', line({ ...valid, ticker: '<b>X</b>' }), 'invalid_ticker'],
@@ -322,5 +332,14 @@ describe('parser properties', () => {
       }),
       { numRuns: 20_000 },
     );
+  });
+});
+
+describe('reasons are engine-neutral text', () => {
+  it('names bad JSON without quoting the JavaScript engine, and never carries a lone surrogate', () => {
+    expect(parseTradeText('{} x')).toEqual({ ok: false, code: 'invalid_json', reason: 'record is not valid JSON' });
+    expect(parseTradeText(' \t\r\n')).toEqual({ ok: false, code: 'invalid_json', reason: 'record is empty' });
+    const r = parseTradeText('{"trade_id":"x","ticker":"A\\ud800","price":"1","volume":1,"trade_timestamp":"2026-11-25T00:00:00Z"}');
+    expect(r).toEqual({ ok: false, code: 'invalid_ticker', reason: 'ticker "A\ufffd" must be 1-10 of A-Z 0-9 . -' });
   });
 });
