@@ -5,6 +5,9 @@ import { cancelJob, deployPipeline, jdbcTarget, JobAlreadyRunningError } from '.
 import { FlinkError } from '../flink/flink-error.ts';
 import { FlinkRestClient, type JobStatus } from '../flink/flink-rest.ts';
 import type { PipelineSpec } from '../spec/spec.ts';
+import { stackLayout } from '../stack/layout.ts';
+import { stackSettings } from '../stack/settings.ts';
+import { udfJarPath } from '../stack/udf.ts';
 import { openStore } from '../store/open-store.ts';
 import { loadConfigFile } from './config-file.ts';
 import { intFlag } from './parse-flags.ts';
@@ -64,7 +67,9 @@ export function flinkCommand(): Command {
     pipeline(endpoints(new Command('sql').description('print the Flink SQL of the pipeline (SET statements, tables, one EXECUTE STATEMENT SET)'))).action(
       (f: FlinkFlags, c: Command) => {
         const spec = specFor(f, c);
-        process.stdout.write(pipelineSqlScript(compileSpec(spec, targetFor(f, spec, { redact: true }))));
+        // Where `tickflow stack up` builds the parser function's jar (TICKFLOW_STACK_DIR honoured).
+        const jar = udfJarPath(stackLayout(stackSettings({}, process.env).dir));
+        process.stdout.write(pipelineSqlScript(compileSpec(spec, targetFor(f, spec, { redact: true })), jar));
       },
     ),
   );

@@ -80,7 +80,7 @@ export async function deployPipeline(o: DeployOptions): Promise<DeployResult> {
   const session = await gateway.openSession(`tickflow-deploy-${Date.now()}`, Object.fromEntries(compiled.settings));
   let jobId: string | null = null;
   try {
-    for (const statement of compiled.ddl) await session.execute(statement, { timeoutMs: 60_000 });
+    for (const statement of [...compiled.functions, ...compiled.ddl]) await session.execute(statement, { timeoutMs: 60_000 });
     const r = await session.execute(compiled.statementSet, { timeoutMs: 120_000 });
     jobId = r.jobId;
   } finally {

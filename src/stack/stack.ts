@@ -14,6 +14,7 @@ import { type Component, type StackLayout, components, logFile, outFile, stackLa
 import { findStackProcesses, identityFlags, type Launch, launch, runningPid, stopComponentProcess, tailLines, terminate } from './processes.ts';
 import { isPortFree, portOwner } from './ports.ts';
 import { isResolved, resolveStack } from './resolve.ts';
+import { ensureUdfJar, isUdfBuilt, udfJarPath } from './udf.ts';
 import { withUpLock } from './up-lock.ts';
 import type { StackPorts, StackSettings } from './settings.ts';
 import { StackError } from './stack-error.ts';
@@ -77,10 +78,11 @@ export function stackInfo(settings: StackSettings, pids: Record<Component, numbe
     kafkaBootstrap: `${host}:${ports.kafka}`,
     flinkRestUrl: `http://${host}:${ports.flink}`,
     gatewayUrl: `http://${host}:${ports.gateway}`,
+    // The parser function rides on the Flink classpaths (src/stack/udf.ts says why not ADD JAR).
     classpath: {
       kafka: `${layout.lib.kafka}/*`,
-      flink: `${layout.lib.flink}/*`,
-      gateway: `${layout.lib.flink}/*:${layout.lib.gateway}/*`,
+      flink: `${layout.lib.flink}/*:${udfJarPath(layout)}`,
+      gateway: `${layout.lib.flink}/*:${layout.lib.gateway}/*:${udfJarPath(layout)}`,
     },
     pids,
     databaseUrl,
@@ -334,6 +336,15 @@ async function up(requested: StackSettings, layout: StackLayout, report: Report)
   } else {
     resolved = await resolveStack(layout, report);
     if (resolved.resolved) report(`resolved the stack's jars into ${join(layout.root, 'lib')} in ${resolved.seconds} s`);
+  }
+
+  const flinkRunning = components.some((c) => c !== 'kafka' && before[c] !== null);
+  if (flinkRunning && !(await isUdfBuilt(layout))) {
+    // The running JVMs loaded the old classes; a new jar under them would only mislead.
+    report('warning: stack/udf changed since the parser function was built; run `tickflow stack down` then `up` to rebuild it');
+  } else {
+    const udf = await ensureUdfJar(layout, report);
+    if (udf.built) report(`built the parser function into ${udf.jar} in ${udf.seconds} s`);
   }
 
   let databaseUrl: string | null = null;
