@@ -53,6 +53,17 @@ export interface JobStatus {
   lastException: string | null;
 }
 
+/** How hard one vertex (a chain of operators) works, summed over its subtasks, in ms per second. */
+export interface VertexLoad {
+  id: string;
+  name: string;
+  parallelism: number;
+  /** Σ busyTimeMsPerSecond: 1000 = one subtask fully busy. */
+  busyMsPerS: number;
+  /** Σ backPressuredTimeMsPerSecond: time spent waiting for downstream buffers. */
+  backPressuredMsPerS: number;
+}
+
 /** States in which a job holds (or is about to hold) slots: "running" for deploy's purposes. */
 export const ACTIVE_STATES = new Set(['INITIALIZING', 'CREATED', 'RUNNING', 'RESTARTING', 'FAILING', 'CANCELLING', 'RECONCILING']);
 export const TERMINAL_STATES = new Set(['FINISHED', 'CANCELED', 'FAILED', 'SUSPENDED']);
@@ -129,6 +140,19 @@ export class FlinkRestClient {
       },
       lastException: await this.lastException(id),
     };
+  }
+
+  /** Busy and backpressured time of every vertex now (Flink's 1-minute-rate task metrics). */
+  async vertexLoads(id: string): Promise<VertexLoad[]> {
+    const job = await this.job(id);
+    return Promise.all(job.vertices.map(async (v) => {
+      const metrics = await this.#request<Array<{ id: string; sum?: number }>>(
+        'GET',
+        `/jobs/${id}/vertices/${v.id}/subtasks/metrics?get=busyTimeMsPerSecond,backPressuredTimeMsPerSecond&agg=sum`,
+      ).catch(() => []);
+      const sum = (name: string): number => Number(metrics.find((m) => m.id === name)?.sum ?? Number.NaN);
+      return { id: v.id, name: v.name, parallelism: v.parallelism, busyMsPerS: sum('busyTimeMsPerSecond'), backPressuredMsPerS: sum('backPressuredTimeMsPerSecond') };
+    }));
   }
 
   /** The root cause of the job's latest failure, one line; null if it never failed. */
