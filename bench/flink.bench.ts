@@ -10,7 +10,7 @@ import { kafkaToolsLog4j } from '../src/stack/config.ts';
 import { stackLayout } from '../src/stack/layout.ts';
 import { dirtyFeed } from '../src/simulate/dirty-feed.ts';
 import type { VertexLoad } from '../src/flink/flink-rest.ts';
-import { cancelQuietly, countRows, deployForTest, freshSpec, keyedByTicker, migratedDatabase, rest, settings, kafkaBootstrap } from '../test/flink/flink-support.ts';
+import { stopJob, countRows, deployForTest, freshSpec, keyedByTicker, migratedDatabase, rest, settings, kafkaBootstrap } from '../test/flink/flink-support.ts';
 import { produceLines } from '../test/support/stack.ts';
 import type { Bench, BenchRow } from './bench.ts';
 
@@ -36,7 +36,7 @@ type Started = { stop: () => Promise<void>; jobId?: string };
 async function startEngine(engine: EngineName, spec: PipelineSpec, name: string, dbUrl: string, parallelism = 3): Promise<Started> {
   if (engine === 'flink') {
     const jobId = await deployForTest(spec, name, dbUrl, parallelism);
-    return { jobId, stop: () => cancelQuietly(jobId, name) };
+    return { jobId, stop: () => stopJob(jobId, name) };
   }
   const specFile = join(mkdtempSync(join(tmpdir(), 'tickflow-bench-')), 'spec.json');
   writeFileSync(specFile, JSON.stringify(spec));

@@ -5,7 +5,7 @@ import { oracle } from '../support/oracle.ts';
 import { bySize } from '../support/soak.ts';
 import { produceLines } from '../support/stack.ts';
 import {
-  cancelQuietly, countRows, deployForTest, freshSpec, kafkaPartition, keyedByTicker, migratedDatabase, readTables, waitUntil,
+  expectNoJobsLeft, stopJob, countRows, deployForTest, freshSpec, kafkaPartition, keyedByTicker, migratedDatabase, readTables, waitUntil,
 } from './flink-support.ts';
 
 /**
@@ -37,8 +37,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await cancelQuietly(jobId, fresh?.name);
+  await stopJob(jobId, fresh?.name);
   await db?.drop();
+  await expectNoJobsLeft();
 });
 
 describe('a job started on a backlog', () => {

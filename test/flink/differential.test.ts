@@ -1,19 +1,25 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import postgres from 'postgres';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Consumer } from '@platformatic/kafka';
+import { DLQ_HEADERS } from '../../src/kafka/dead-letter-record.ts';
 import { dirtyFeed } from '../../src/simulate/dirty-feed.ts';
+import type { PipelineSpec, PipelineSpecInput } from '../../src/spec/spec.ts';
 import { parseTradeText } from '../../src/trade/parse.ts';
 import { oracle } from '../support/oracle.ts';
-import { produceLines, runCli } from '../support/stack.ts';
+import { produceLines, runCli, uniqueName } from '../support/stack.ts';
 import {
-  cancelQuietly, countRows, deployForTest, freshSpec, kafkaPartition, keyedByTicker, migratedDatabase, readTables, rest, waitUntil,
+  countRows, deployForTest, expectNoJobsLeft, freshSpec, kafkaBootstrap, kafkaPartition, keyedByTicker, migratedDatabase, rest, stopJob, waitUntil,
 } from './flink-support.ts';
 
 /**
- * One generated file through both engines: `tickflow run --source file:` (embedded) into
- * database A, and Kafka → Flink into database B. The tables must be identical (alerts minus
- * detected_at), candles for closed windows, dead letters by reason code.
+ * One generated file through both engines, for several specs: `tickflow run --source file:`
+ * (embedded) into database A, and Kafka → Flink into database B and Flink's two output topics.
+ * Every column both engines write must be equal — all but the `detected_at`/`received_at`
+ * clocks and the dead letters' source position (a file line vs a Kafka offset) — and the
+ * alerts and dead-letter topics must carry exactly the rows of database A.
  *
  * A Kafka stream has no end, so Flink closes a window only when the watermark passes it. The
  * file therefore ends with one "sentinel" trade per partition, an hour later, which moves every
@@ -21,20 +27,83 @@ import {
  * Flink) window is left out of the candle comparison.
  */
 const START = Date.UTC(2026, 10, 25, 14, 0, 0);
-const dir = mkdtempSync(join(tmpdir(), 'tickflow-flink-diff-'));
-const file = join(dir, 'trades.jsonl');
-let lines: string[];
-let sentinelTickers: Set<string>;
-let dbA: { url: string; drop: () => Promise<void> };
-let dbB: { url: string; drop: () => Promise<void> };
-let jobId: string | undefined;
-let spec: Awaited<ReturnType<typeof freshSpec>>['spec'];
-let name: string;
 
-beforeAll(async () => {
-  ({ spec, name } = await freshSpec('tfdiff'));
+const variants: Array<[string, PipelineSpecInput]> = [
+  ['the default spec', {}],
+  [
+    // factor 2.5: a fractional factor in the integer comparison; lookback 32: baseline means
+    // ×10^4 = Σ·10000/32 end in .5 for every odd Σ, so half-up rounding ties are everywhere.
+    'spike factor 2.5, lookback 32, 5-minute candles, exactly-once alerts',
+    { rules: { volumeSpike: { factor: 2.5, lookback: 32 } }, candles: { intervalMs: 300_000 }, delivery: { alerts: 'exactly-once', checkpointIntervalMs: 2_000 } },
+  ],
+  ['spike rule off, threshold 500,000, 10-second candles', { rules: { volumeSpike: { enabled: false }, largeTrade: { threshold: 500_000 } }, candles: { intervalMs: 10_000 } }],
+];
+
+const ISO = (col: string): string => `to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+/** Every column both engines write, as comparable text. */
+const QUERIES = {
+  trades: `SELECT concat_ws('|', trade_id, ticker, price::text, volume, ${ISO('trade_timestamp')}) AS row FROM stock_trades`,
+  alerts: `SELECT concat_ws('|', alert_id, kind, trade_id, ticker, price::text, volume, ${ISO('trade_timestamp')},
+             coalesce(threshold::text, ''), coalesce(baseline_mean::text, ''), coalesce((factor::float8)::text, ''),
+             coalesce(lookback::text, ''), message) AS row FROM trade_alerts`,
+  candles: `SELECT concat_ws('|', ticker, ${ISO('window_start')}, ${ISO('window_end')}, open::text, high::text, low::text, close::text,
+              volume, vwap::text, trade_count) AS row FROM trade_candles`,
+  deadLetters: `SELECT concat_ws('|', reason_code, reason, encode(raw, 'hex')) AS row FROM dead_letters`,
+} as const;
+type Tables = Record<keyof typeof QUERIES, string[]>;
+
+async function readAll(url: string): Promise<Tables> {
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    const out = {} as Tables;
+    for (const [k, q] of Object.entries(QUERIES)) out[k as keyof Tables] = (await sql.unsafe<{ row: string }[]>(q)).map((r) => r.row).sort();
+    return out;
+  } finally {
+    await sql.end({ timeout: 2 });
+  }
+}
+
+/** Committed records of a topic: waits until `count` arrived, then 2 s more for any extra. */
+async function readTopic(topic: string, count: number): Promise<Array<{ value: Buffer; headers: Record<string, string> }>> {
+  // isolationLevel 1 = READ_COMMITTED: exactly-once alerts count only once their transaction commits.
+  const consumer = new Consumer({ clientId: 'tickflow-diff-reader', bootstrapBrokers: [kafkaBootstrap], groupId: uniqueName('diff_reader'), autocommit: false, isolationLevel: 1 });
+  const out: Array<{ value: Buffer; headers: Record<string, string> }> = [];
+  try {
+    const stream = await consumer.consume({ topics: [topic], mode: 'earliest', autocommit: false, maxWaitTime: 200 });
+    let enoughAt: number | null = null;
+    const deadline = Date.now() + 120_000;
+    const done = new Promise<void>((resolve) => {
+      const timer = setInterval(() => {
+        if (out.length >= count && enoughAt === null) enoughAt = Date.now();
+        if ((enoughAt !== null && Date.now() - enoughAt > 2_000) || Date.now() > deadline) {
+          clearInterval(timer);
+          resolve();
+        }
+      }, 100);
+    });
+    stream.on('data', (m) => {
+      const headers: Record<string, string> = {};
+      for (const [k, v] of m.headers) headers[k.toString()] = v.toString();
+      out.push({ value: m.value, headers });
+    });
+    await done;
+    await stream.close();
+    return out;
+  } finally {
+    await consumer.close(true);
+  }
+}
+
+/** An alert from the topic in the database query's text form (factor as float8 prints it). */
+function topicAlertRow(value: Buffer): string {
+  const a = JSON.parse(value.toString('utf8')) as Record<string, string | number | undefined>;
+  const opt = (v: string | number | undefined): string => (v === undefined ? '' : String(v));
+  return [a.alert_id, a.kind, a.trade_id, a.ticker, a.price, a.volume, a.trade_timestamp, opt(a.threshold), opt(a.baseline_mean), opt(a.factor), opt(a.lookback), a.message].join('|');
+}
+
+function inputFor(spec: PipelineSpec): { lines: string[]; sentinelTickers: Set<string> } {
   // Bounded disorder only (late: 0): the differential contract covers input within the bound.
-  lines = [...dirtyFeed({ seed: 5, count: 3_000, startMs: START, stepMs: 97, late: 0, largeFraction: 0.03, outOfOrdernessMs: spec.input.outOfOrdernessMs })];
+  const lines = [...dirtyFeed({ seed: 5, count: 3_000, startMs: START, stepMs: 97, late: 0, largeFraction: 0.03, outOfOrdernessMs: spec.input.outOfOrdernessMs })];
   const lastTs = Math.max(...lines.map((l) => { const r = parseTradeText(l); return r.ok ? r.trade.tsMs : 0; }));
   const partitions = new Map<number, string>();
   for (let i = 0; partitions.size < spec.input.partitions; i++) {
@@ -42,27 +111,43 @@ beforeAll(async () => {
     const p = kafkaPartition(t, spec.input.partitions);
     if (!partitions.has(p)) partitions.set(p, t);
   }
-  sentinelTickers = new Set(partitions.values());
+  const sentinelTickers = new Set(partitions.values());
   [...sentinelTickers].forEach((t, i) =>
     lines.push(JSON.stringify({ trade_id: `sentinel-${t}`, ticker: t, price: '1.0000', volume: 1, trade_timestamp: new Date(lastTs + 3_600_000 + i).toISOString() })),
   );
-  writeFileSync(file, `${lines.join('\n')}\n`);
-  [dbA, dbB] = await Promise.all([migratedDatabase('tf_diff_a'), migratedDatabase('tf_diff_b')]);
-});
+  return { lines, sentinelTickers };
+}
 
 afterAll(async () => {
-  await cancelQuietly(jobId, name);
-  await dbA?.drop();
-  await dbB?.drop();
+  await expectNoJobsLeft();
 });
 
-describe('differential: embedded engine vs Flink on the same input', () => {
-  it('the input exercises every path, and its same-ticker event times are distinct', () => {
+describe.each(variants)('differential: embedded engine vs Flink, %s', (_, overrides) => {
+  let jobId: string | undefined;
+  let name: string | undefined;
+  const dbs: Array<{ drop: () => Promise<void> }> = [];
+
+  afterAll(async () => {
+    await stopJob(jobId, name);
+    for (const db of dbs) await db.drop();
+  });
+
+  it('writes identical rows in every table and on both topics', async () => {
+    const fresh = await freshSpec('tfdiff', overrides);
+    const spec = fresh.spec;
+    name = fresh.name;
+    const { lines, sentinelTickers } = inputFor(spec);
+    const file = join(mkdtempSync(join(tmpdir(), 'tickflow-flink-diff-')), 'trades.jsonl');
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    const [dbA, dbB] = await Promise.all([migratedDatabase('tf_diff_a'), migratedDatabase('tf_diff_b')]);
+    dbs.push(dbA, dbB);
+
+    // The input exercises what this spec can show: dedupe, dead letters, both rules, candles, the alias.
     const expected = oracle(lines.map((l) => Buffer.from(l)), file, spec);
     expect(expected.duplicates).toBeGreaterThan(20);
     expect(expected.deadLetters.length).toBeGreaterThan(20);
-    expect(expected.alerts.some((a) => a.startsWith('spike:'))).toBe(true);
     expect(expected.alerts.some((a) => a.startsWith('large:'))).toBe(true);
+    expect(expected.alerts.some((a) => a.startsWith('spike:'))).toBe(spec.rules.volumeSpike.enabled);
     expect(expected.candles.length).toBeGreaterThan(10);
     expect(lines.some((l) => l.includes('"timestamp"'))).toBe(true);
     // Flink orders an OVER window's equal timestamps by arrival at the operator, which the dedupe
@@ -70,13 +155,14 @@ describe('differential: embedded engine vs Flink on the same input', () => {
     const seen = new Set<string>();
     const ties = expected.trades.filter((row) => { const [, ticker, , , ts] = row.split('|'); const k = `${ticker}|${ts}`; const dup = seen.has(k); seen.add(k); return dup; });
     expect(ties).toEqual([]);
-  });
 
-  it('stores identical trades, alerts, closed candles and dead-letter counts', async () => {
-    const embedded = await runCli(['run', '--source', `file:${file}`, '--db', dbA.url, '--json', '--no-dashboard'], { timeoutMs: 180_000 });
+    const specFile = join(tmpdir(), `${name}.spec.json`);
+    writeFileSync(specFile, JSON.stringify(spec));
+    const embedded = await runCli(['run', '--source', `file:${file}`, '--spec', specFile, '--db', dbA.url, '--json', '--no-dashboard'], { timeoutMs: 180_000 });
     expect(embedded.stderr).toBe('');
     expect(embedded.code).toBe(0);
-    const a = await readTables(dbA.url);
+    const a = await readAll(dbA.url);
+    expect(a.alerts.length).toBe(expected.alerts.length);
 
     jobId = await deployForTest(spec, name, dbB.url, 3);
     await produceLines(spec.input.topic, keyedByTicker(lines), { keyed: true });
@@ -93,13 +179,18 @@ describe('differential: embedded engine vs Flink on the same input', () => {
       const state = await rest.jobState(jobId!);
       return JSON.stringify(have) === JSON.stringify(want) ? null : `have ${JSON.stringify(have)}, want ${JSON.stringify(want)}, job ${state}`;
     });
-    const b = await readTables(dbB.url);
+    const b = await readAll(dbB.url);
     expect(b.trades).toEqual(a.trades);
     expect(b.alerts).toEqual(a.alerts);
     expect(b.candles).toEqual(closedCandles);
-    const byCode = (rows: string[]): Record<string, number> =>
-      rows.reduce<Record<string, number>>((m, r) => { const code = r.split('|').at(-1)!; m[code] = (m[code] ?? 0) + 1; return m; }, {});
-    expect(byCode(b.deadLetters)).toEqual(byCode(a.deadLetters));
+    expect(b.deadLetters).toEqual(a.deadLetters);
+
+    const alertRecords = await readTopic(spec.topics.alerts, a.alerts.length);
+    expect(alertRecords.map((r) => topicAlertRow(r.value)).sort()).toEqual(a.alerts);
+    const dlqRecords = await readTopic(spec.topics.deadLetters, a.deadLetters.length);
+    const dlqRows = dlqRecords.map((r) => [r.headers[DLQ_HEADERS.code], r.headers[DLQ_HEADERS.reason], r.value.toString('hex')].join('|'));
+    expect(dlqRows.sort()).toEqual(a.deadLetters);
+
     expect(await rest.jobState(jobId)).toBe('RUNNING');
   });
 });

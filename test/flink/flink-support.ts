@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import postgres from 'postgres';
 import { clusterCheckpointDir, jobCheckpointDir, localPath } from '../../src/flink/checkpoints.ts';
 import { cancelJob, deployPipeline, jdbcTarget } from '../../src/flink/deploy.ts';
-import { FlinkRestClient } from '../../src/flink/flink-rest.ts';
+import { ACTIVE_STATES, FlinkRestClient } from '../../src/flink/flink-rest.ts';
 import type { PipelineSpec } from '../../src/spec/spec.ts';
 import { specWith, type PipelineSpecInput } from '../../src/spec/spec.ts';
 import { openStore } from '../../src/store/open-store.ts';
@@ -20,9 +20,13 @@ export const endpoints = {
 export const kafkaBootstrap = `${settings.host}:${settings.ports.kafka}`;
 export const rest = new FlinkRestClient(endpoints.flinkUrl);
 
+/** Names of the jobs this test file made (module state: one registry per test file). */
+const jobNames = new Set<string>();
+
 /** A spec whose three topics are new (created here) and a job name no other run uses. */
 export async function freshSpec(prefix: string, overrides: PipelineSpecInput = {}): Promise<{ spec: PipelineSpec; name: string }> {
   const name = uniqueName(prefix);
+  jobNames.add(name);
   const spec = specWith({
     ...overrides,
     input: { topic: `${name}_trades`, ...overrides.input },
@@ -52,13 +56,27 @@ export async function deployForTest(spec: PipelineSpec, name: string, dbUrl: str
   return jobId;
 }
 
-/** Cancels the job; with its name, also deletes the checkpoints deploy retained for it (one folder per name). */
-export async function cancelQuietly(jobId: string | undefined, jobName?: string): Promise<void> {
-  if (jobId) await cancelJob(rest, jobId).catch(() => {});
+/**
+ * Cancels the job unless it already ended, and fails unless it reaches a terminal state (a
+ * leaked job of parallelism 3 would starve every later test file of slots); with its name, also
+ * deletes the checkpoints deploy retained for it (one folder per name).
+ */
+export async function stopJob(jobId: string | undefined, jobName?: string): Promise<void> {
+  if (jobId) {
+    // A JobManager restarted without HA no longer knows the job: it is gone.
+    const state = await rest.jobState(jobId).catch((e: Error) => { if (/\(404\)/.test(e.message)) return 'UNKNOWN'; throw e; });
+    if (ACTIVE_STATES.has(state)) await cancelJob(rest, jobId);
+  }
   if (jobName === undefined) return;
   const clusterDir = clusterCheckpointDir(await rest.clusterConfig().catch(() => ({})));
   const dir = clusterDir === null ? null : localPath(jobCheckpointDir(clusterDir, jobName));
   if (dir !== null) await rm(dir, { recursive: true, force: true });
+}
+
+/** Fails when a job this file made (by name, from freshSpec) is still running: call it last in afterAll. */
+export async function expectNoJobsLeft(): Promise<void> {
+  const left = (await rest.jobs()).filter((j) => jobNames.has(j.name) && ACTIVE_STATES.has(j.state));
+  if (left.length > 0) throw new Error(`Flink jobs of this test file still running: ${left.map((j) => `${j.name} (${j.jid}, ${j.state})`).join(', ')}`);
 }
 
 /** The four tables in the oracle's comparable text form, sorted. */

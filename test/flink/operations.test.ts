@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { produceLines, runCli } from '../support/stack.ts';
-import { cancelQuietly, countRows, endpoints, freshSpec, kafkaBootstrap, migratedDatabase, rest, waitUntil } from './flink-support.ts';
+import { expectNoJobsLeft, stopJob, countRows, endpoints, freshSpec, kafkaBootstrap, migratedDatabase, rest, waitUntil } from './flink-support.ts';
 
 /**
  * The CLI as a user runs it against the real stack: deploy is idempotent by job name, status
@@ -27,8 +27,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await cancelQuietly(jobId, name);
+  await stopJob(jobId, name);
   await db?.drop();
+  await expectNoJobsLeft();
 });
 
 describe('tickflow flink (CLI) against the stack', () => {

@@ -11,7 +11,7 @@ import { oracle } from '../support/oracle.ts';
 import { bySize } from '../support/soak.ts';
 import { produceLines, runCli } from '../support/stack.ts';
 import {
-  cancelQuietly, countRows, deployForTest, endpoints, freshSpec, kafkaBootstrap, kafkaPartition, keyedByTicker, migratedDatabase, readTables, rest, settings, waitUntil,
+  expectNoJobsLeft, stopJob, countRows, deployForTest, endpoints, freshSpec, kafkaBootstrap, kafkaPartition, keyedByTicker, migratedDatabase, readTables, rest, settings, waitUntil,
 } from './flink-support.ts';
 
 /**
@@ -93,6 +93,7 @@ afterAll(async () => {
   await startComponent(settings, 'jobmanager').catch(() => {});
   const overview = await rest.overview().catch(() => null);
   if (overview !== null && overview.taskmanagers === 0) await startTaskManager(settings).catch(() => {});
+  await expectNoJobsLeft();
 });
 
 describe('recovery: the TaskManager is killed mid-stream', () => {
@@ -104,7 +105,7 @@ describe('recovery: the TaskManager is killed mid-stream', () => {
     s = await scenario('tf_rec', 9, Date.UTC(2026, 10, 25, 15, 0, 0), bySize(3_000, 20_000));
   });
   afterAll(async () => {
-    await cancelQuietly(jobId, s?.name);
+    await stopJob(jobId, s?.name);
     await s?.db.drop();
   });
 
@@ -143,8 +144,8 @@ describe('recovery: the JobManager is killed mid-stream (no HA) and the job resu
     s = await scenario('tf_jm', 13, Date.UTC(2026, 10, 25, 17, 0, 0), bySize(2_400, 15_000));
   });
   afterAll(async () => {
-    await cancelQuietly(resumedId);
-    await cancelQuietly(jobId, s?.name);
+    await stopJob(resumedId);
+    await stopJob(jobId, s?.name);
     await s?.db.drop();
   });
 
