@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { parseDecimalE4, parseNumberE4 } from './decimal.ts';
+import { decodeFlatTradeBytes, decodeFlatTradeText } from './flat-trade-decoder.ts';
 import { checkEpochMs, clip, parseIsoTimestamp } from './timestamp.ts';
 import { MAX_TRADE_ID_LENGTH, MAX_VOLUME, TICKER_PATTERN, type Trade } from './trade.ts';
 
@@ -57,20 +58,39 @@ function codePointLength(s: string): number {
   return n;
 }
 
-/** Bytes from Kafka or a file: size and UTF-8 are checked before JSON. */
+/**
+ * Bytes from Kafka or a file → a Trade, or the reason it was refused. The common flat shape is
+ * decoded directly (flat-trade-decoder.ts); everything else, and every refusal, comes from the
+ * reference path below, so the result is always the reference's.
+ */
 export function parseTradeBytes(bytes: Uint8Array, maxBytes = DEFAULT_MAX_RECORD_BYTES): ParseResult {
+  const trade = decodeFlatTradeBytes(bytes, maxBytes);
+  return trade !== null ? { ok: true, trade } : parseTradeBytesReference(bytes, maxBytes);
+}
+
+/** One JSON trade event as text: as parseTradeBytes. Never throws. */
+export function parseTradeText(text: string, maxBytes = DEFAULT_MAX_RECORD_BYTES): ParseResult {
+  const trade = decodeFlatTradeText(text, maxBytes);
+  return trade !== null ? { ok: true, trade } : parseTradeTextReference(text, maxBytes);
+}
+
+/**
+ * The reference parser, the cross-engine contract (the Flink function in stack/udf gives the
+ * same code, reason and fields for every byte sequence). Size and UTF-8 are checked before JSON.
+ */
+export function parseTradeBytesReference(bytes: Uint8Array, maxBytes = DEFAULT_MAX_RECORD_BYTES): ParseResult {
   if (bytes.length > maxBytes) return reject('too_large', `record of ${bytes.length} bytes exceeds ${maxBytes}`);
   // isUtf8 + toString is several times faster than a fatal TextDecoder on short records.
   if (!isUtf8(bytes)) return reject('invalid_utf8', 'record is not valid UTF-8');
   const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
-  return parseTradeText(text, maxBytes);
+  return parseTradeTextReference(text, maxBytes);
 }
 
 /**
- * One JSON trade event → a Trade, or the reason it was refused. Never throws: every input,
- * however broken, must become either a trade or a dead letter.
+ * The reference parser for text: one JSON trade event → a Trade, or the reason it was refused.
+ * Never throws: every input, however broken, must become either a trade or a dead letter.
  */
-export function parseTradeText(text: string, maxBytes = DEFAULT_MAX_RECORD_BYTES): ParseResult {
+export function parseTradeTextReference(text: string, maxBytes = DEFAULT_MAX_RECORD_BYTES): ParseResult {
   // Characters ≤ bytes, so this cheap check is exact only when it passes; the byte check is done by callers with bytes.
   if (text.length > maxBytes) return reject('too_large', `record of ${text.length} characters exceeds ${maxBytes} bytes`);
   let value: unknown;

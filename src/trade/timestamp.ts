@@ -22,11 +22,11 @@ function digits(s: string, at: number, n: number): number {
 
 const DAYS_BEFORE_MONTH = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
 
-function isLeap(y: number): boolean {
+export function isLeap(y: number): boolean {
   return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
 }
 
-function daysFromCivil(y: number, m: number, d: number): number {
+export function daysFromCivil(y: number, m: number, d: number): number {
   // Days since 1970-01-01 for a proleptic Gregorian date, without Date objects.
   const yearsBefore = y - 1;
   const days =
