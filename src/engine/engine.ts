@@ -1,5 +1,6 @@
 import type { PipelineSpec } from '../spec/spec.ts';
-import { parseTradeBytes, parseTradeText, type RejectCode } from '../trade/parse.ts';
+import { decodeFlatTradeBytes, decodeFlatTradeText } from '../trade/flat-trade-decoder.ts';
+import { parseTradeBytesReference, parseTradeTextReference, type RejectCode } from '../trade/parse.ts';
 import type { Trade } from '../trade/trade.ts';
 import { CandleWindows } from './candle-windows.ts';
 import { emptyTickerState, type EngineState, type TickerState } from './engine-state.ts';
@@ -81,10 +82,16 @@ export class Engine {
 
   process(record: RawRecord): void {
     this.counters.read++;
-    const r =
-      typeof record.value === 'string'
-        ? parseTradeText(record.value, this.#maxRecordBytes)
-        : parseTradeBytes(record.value, this.#maxRecordBytes);
+    const v = record.value;
+    const max = this.#maxRecordBytes;
+    // parseTradeBytes/parseTradeText, unrolled: the common record skips the result wrapper.
+    const fast = typeof v === 'string' ? decodeFlatTradeText(v, max) : decodeFlatTradeBytes(v, max);
+    if (fast !== null) {
+      this.#partitionOf?.set(fast.ticker, record.partition);
+      this.processTrade(fast);
+      return;
+    }
+    const r = typeof v === 'string' ? parseTradeTextReference(v, max) : parseTradeBytesReference(v, max);
     if (!r.ok) {
       this.counters.rejected++;
       this.counters.rejectedByCode[r.code] = (this.counters.rejectedByCode[r.code] ?? 0) + 1;

@@ -1,3 +1,5 @@
+import { hashTradeId, TradeIdSet } from './trade-id-set.ts';
+
 /**
  * First trade_id wins. Ids are remembered for at least `horizonMs` of event time (watermark
  * progress) after they were seen: an older replay is late anyway (excluded from candles and
@@ -7,10 +9,11 @@
  * Two generations instead of per-id expiry: each generation spans `horizonMs` of watermark; when
  * it is full the older one is dropped whole. Deleting ids one by one from a large Set cost as
  * much as parsing the JSON; this keeps only adds and lookups, and holds at most 2 × horizon of ids.
+ * The dropped generation's buffers are emptied and reused, so a steady stream allocates nothing.
  */
 export class TradeIdDeduper {
-  #current = new Set<string>();
-  #previous = new Set<string>();
+  #current = new TradeIdSet();
+  #previous = new TradeIdSet();
   #generationStart = Number.NEGATIVE_INFINITY;
   readonly #horizonMs: number;
 
@@ -20,9 +23,8 @@ export class TradeIdDeduper {
 
   /** true if the id is new (and now remembered). */
   admit(tradeId: string): boolean {
-    if (this.#current.has(tradeId) || this.#previous.has(tradeId)) return false;
-    this.#current.add(tradeId);
-    return true;
+    const h = hashTradeId(tradeId);
+    return !this.#previous.has(tradeId, h) && this.#current.add(tradeId, h);
   }
 
   /** The watermark moved: start a new generation once the current one spans the horizon. */
@@ -32,8 +34,10 @@ export class TradeIdDeduper {
       return;
     }
     if (watermarkMs - this.#generationStart < this.#horizonMs) return;
+    const dropped = this.#previous;
+    dropped.clear();
     this.#previous = this.#current;
-    this.#current = new Set();
+    this.#current = dropped;
     this.#generationStart = watermarkMs;
   }
 

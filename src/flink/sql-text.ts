@@ -19,6 +19,7 @@ export function withOptions(options: Record<string, string>): string {
 
 /** An interval literal for a whole number of milliseconds (fractional seconds when needed). */
 export function intervalMs(ms: number): string {
-  if (ms % 1000 === 0) return `INTERVAL '${ms / 1000}' SECOND`;
+  // The leading precision must hold every digit: a bare SECOND allows two (99 s).
+  if (ms % 1000 === 0) return `INTERVAL '${ms / 1000}' SECOND(${Math.max(2, String(ms / 1000).length)})`;
   return `INTERVAL '${(ms / 1000).toFixed(3)}' SECOND(9, 3)`;
 }

@@ -28,7 +28,7 @@ CREATE TEMPORARY TABLE tf_source (
   `source_offset` BIGINT METADATA FROM 'offset' VIRTUAL,
   proc_time AS PROCTIME(),
   event_time AS tickflow_event_time(`raw_value`, 65536),
-  WATERMARK FOR event_time AS event_time - INTERVAL '5' SECOND
+  WATERMARK FOR event_time AS event_time - INTERVAL '5' SECOND(2)
 ) WITH (
   'connector' = 'kafka',
   'topic' = 'trades',
@@ -101,7 +101,7 @@ FROM (
     SUM(CAST(volume AS BIGINT)) AS total_volume,
     SUM(CAST(price * 10000 AS DECIMAL(38, 0)) * volume) AS notional_e4,
     CAST(COUNT(*) AS INT) AS trade_count
-  FROM TABLE(TUMBLE(TABLE tf_on_time, DESCRIPTOR(event_time), INTERVAL '60' SECOND))
+  FROM TABLE(TUMBLE(TABLE tf_on_time, DESCRIPTOR(event_time), INTERVAL '60' SECOND(2)))
   GROUP BY ticker, window_start, window_end
 );
 

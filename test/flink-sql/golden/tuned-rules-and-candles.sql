@@ -100,7 +100,7 @@ FROM (
     SUM(CAST(volume AS BIGINT)) AS total_volume,
     SUM(CAST(price * 10000 AS DECIMAL(38, 0)) * volume) AS notional_e4,
     CAST(COUNT(*) AS INT) AS trade_count
-  FROM TABLE(TUMBLE(TABLE tf_on_time, DESCRIPTOR(event_time), INTERVAL '300' SECOND))
+  FROM TABLE(TUMBLE(TABLE tf_on_time, DESCRIPTOR(event_time), INTERVAL '300' SECOND(3)))
   GROUP BY ticker, window_start, window_end
 );
 
