@@ -2,9 +2,19 @@ import type { Trade } from '../trade/trade.ts';
 
 /**
  * Trades waiting for the watermark, released in event-time order (ties in arrival order), the
- * order in which Flink's OVER window sees them. A binary min-heap: in-order input pushes in O(1).
+ * order in which Flink's OVER window sees them.
+ *
+ * Most trades arrive in event-time order, so they go to a plain FIFO run (append, take from the
+ * front: no sifting); only a trade older than the run's newest goes to a binary min-heap. Release
+ * takes the smaller head of the two by (event time, arrival), which is one total order.
  */
 export class EventTimeQueue {
+  // The in-order run, from #head on: non-decreasing time, increasing arrival.
+  #runTs: number[] = [];
+  #runSeq: number[] = [];
+  #runTrades: Trade[] = [];
+  #head = 0;
+  // The out-of-order trades, a heap on (time, arrival).
   #ts: number[] = [];
   #seq: number[] = [];
   #trades: Trade[] = [];
@@ -31,11 +41,18 @@ export class EventTimeQueue {
       else if (typeof g === 'string') byTime.set(t.tsMs, [g, t.tradeId]);
       else g.push(t.tradeId);
     }
+    const s = this.#nextSeq++;
+    const runLength = this.#runTs.length;
+    if (runLength === this.#head || t.tsMs >= this.#runTs[runLength - 1]!) {
+      this.#runTs.push(t.tsMs);
+      this.#runSeq.push(s);
+      this.#runTrades.push(t);
+      return;
+    }
     const ts = this.#ts;
     const seq = this.#seq;
     const trades = this.#trades;
     let i = ts.length;
-    const s = this.#nextSeq++;
     ts.push(t.tsMs);
     seq.push(s);
     trades.push(t);
@@ -55,8 +72,23 @@ export class EventTimeQueue {
   /** Hand every trade with event time ≤ watermark to `release`, oldest first. */
   releaseUpTo(watermarkMs: number, release: (t: Trade) => void): void {
     const groups = this.#byTickerTime;
-    while (this.#ts.length > 0 && this.#ts[0]! <= watermarkMs) {
-      const t = this.#pop();
+    const runTs = this.#runTs;
+    for (;;) {
+      const fromRun = this.#head < runTs.length;
+      const fromHeap = this.#ts.length > 0;
+      let t: Trade;
+      if (fromRun && (!fromHeap || runTs[this.#head]! < this.#ts[0]! || (runTs[this.#head] === this.#ts[0] && this.#runSeq[this.#head]! < this.#seq[0]!))) {
+        if (runTs[this.#head]! > watermarkMs) break;
+        t = this.#runTrades[this.#head]!;
+        // Let go of the trade now; the array itself is compacted in bulk.
+        (this.#runTrades as (Trade | undefined)[])[this.#head] = undefined;
+        this.#head++;
+      } else if (fromHeap) {
+        if (this.#ts[0]! > watermarkMs) break;
+        t = this.#pop();
+      } else {
+        break;
+      }
       if (groups !== null) {
         // Ties leave in arrival order, so the released trade is its group's first.
         const byTime = groups.get(t.ticker)!;
@@ -66,6 +98,28 @@ export class EventTimeQueue {
         else g.shift();
       }
       release(t);
+    }
+    this.#compactRun();
+  }
+
+  /** Drops the released front of the run once it is most of the array. */
+  #compactRun(): void {
+    const head = this.#head;
+    if (head === 0) return;
+    const n = this.#runTs.length;
+    if (head === n) {
+      this.#runTs.length = 0;
+      this.#runSeq.length = 0;
+      this.#runTrades.length = 0;
+      this.#head = 0;
+    } else if (head >= 1024 && head * 2 >= n) {
+      this.#runTs.copyWithin(0, head);
+      this.#runSeq.copyWithin(0, head);
+      this.#runTrades.copyWithin(0, head);
+      this.#runTs.length = n - head;
+      this.#runSeq.length = n - head;
+      this.#runTrades.length = n - head;
+      this.#head = 0;
     }
   }
 
@@ -92,17 +146,25 @@ export class EventTimeQueue {
       const t = this.#trades[i]!;
       if (!tickers.has(t.ticker)) kept.push({ ts: this.#ts[i]!, seq: this.#seq[i]!, t });
     }
-    // A sorted array is a valid heap.
+    for (let i = this.#head; i < this.#runTs.length; i++) {
+      const t = this.#runTrades[i]!;
+      if (!tickers.has(t.ticker)) kept.push({ ts: this.#runTs[i]!, seq: this.#runSeq[i]!, t });
+    }
+    // What is left, sorted, is one in-order run.
     kept.sort((a, b) => a.ts - b.ts || a.seq - b.seq);
-    this.#ts = kept.map((k) => k.ts);
-    this.#seq = kept.map((k) => k.seq);
-    this.#trades = kept.map((k) => k.t);
+    this.#runTs = kept.map((k) => k.ts);
+    this.#runSeq = kept.map((k) => k.seq);
+    this.#runTrades = kept.map((k) => k.t);
+    this.#head = 0;
+    this.#ts = [];
+    this.#seq = [];
+    this.#trades = [];
     const groups = this.#byTickerTime;
     if (groups !== null) for (const t of tickers) groups.delete(t);
   }
 
   get size(): number {
-    return this.#ts.length;
+    return this.#ts.length + this.#runTs.length - this.#head;
   }
 
   #pop(): Trade {
