@@ -9,11 +9,12 @@ import type { Trade } from '../trade/trade.ts';
  * takes the smaller head of the two by (event time, arrival), which is one total order.
  */
 export class EventTimeQueue {
-  // The in-order run, from #head on: non-decreasing time, increasing arrival.
-  #runTs: number[] = [];
-  #runSeq: number[] = [];
-  #runTrades: Trade[] = [];
+  // The in-order run, a ring (#head, #runSize): non-decreasing time, increasing arrival.
+  #runTs = new Float64Array(1024);
+  #runSeq = new Float64Array(1024);
+  #runTrades: (Trade | undefined)[] = new Array<Trade | undefined>(1024).fill(undefined);
   #head = 0;
+  #runSize = 0;
   // The out-of-order trades, a heap on (time, arrival).
   #ts: number[] = [];
   #seq: number[] = [];
@@ -42,11 +43,14 @@ export class EventTimeQueue {
       else g.push(t.tradeId);
     }
     const s = this.#nextSeq++;
-    const runLength = this.#runTs.length;
-    if (runLength === this.#head || t.tsMs >= this.#runTs[runLength - 1]!) {
-      this.#runTs.push(t.tsMs);
-      this.#runSeq.push(s);
-      this.#runTrades.push(t);
+    const size = this.#runSize;
+    if (size === 0 || t.tsMs >= this.#runTs[(this.#head + size - 1) & (this.#runTs.length - 1)]!) {
+      if (size === this.#runTs.length) this.#growRun();
+      const at = (this.#head + size) & (this.#runTs.length - 1);
+      this.#runTs[at] = t.tsMs;
+      this.#runSeq[at] = s;
+      this.#runTrades[at] = t;
+      this.#runSize = size + 1;
       return;
     }
     const ts = this.#ts;
@@ -73,16 +77,17 @@ export class EventTimeQueue {
   releaseUpTo(watermarkMs: number, release: (t: Trade) => void): void {
     const groups = this.#byTickerTime;
     const runTs = this.#runTs;
+    const mask = runTs.length - 1;
     for (;;) {
-      const fromRun = this.#head < runTs.length;
+      const h = this.#head;
       const fromHeap = this.#ts.length > 0;
       let t: Trade;
-      if (fromRun && (!fromHeap || runTs[this.#head]! < this.#ts[0]! || (runTs[this.#head] === this.#ts[0] && this.#runSeq[this.#head]! < this.#seq[0]!))) {
-        if (runTs[this.#head]! > watermarkMs) break;
-        t = this.#runTrades[this.#head]!;
-        // Let go of the trade now; the array itself is compacted in bulk.
-        (this.#runTrades as (Trade | undefined)[])[this.#head] = undefined;
-        this.#head++;
+      if (this.#runSize > 0 && (!fromHeap || runTs[h]! < this.#ts[0]! || (runTs[h] === this.#ts[0] && this.#runSeq[h]! < this.#seq[0]!))) {
+        if (runTs[h]! > watermarkMs) break;
+        t = this.#runTrades[h]!;
+        this.#runTrades[h] = undefined;
+        this.#head = (h + 1) & mask;
+        this.#runSize--;
       } else if (fromHeap) {
         if (this.#ts[0]! > watermarkMs) break;
         t = this.#pop();
@@ -99,28 +104,36 @@ export class EventTimeQueue {
       }
       release(t);
     }
-    this.#compactRun();
   }
 
-  /** Drops the released front of the run once it is most of the array. */
-  #compactRun(): void {
-    const head = this.#head;
-    if (head === 0) return;
-    const n = this.#runTs.length;
-    if (head === n) {
-      this.#runTs.length = 0;
-      this.#runSeq.length = 0;
-      this.#runTrades.length = 0;
-      this.#head = 0;
-    } else if (head >= 1024 && head * 2 >= n) {
-      this.#runTs.copyWithin(0, head);
-      this.#runSeq.copyWithin(0, head);
-      this.#runTrades.copyWithin(0, head);
-      this.#runTs.length = n - head;
-      this.#runSeq.length = n - head;
-      this.#runTrades.length = n - head;
-      this.#head = 0;
+  #growRun(): void {
+    this.#setRun(this.#runEntries(), this.#runTs.length * 2);
+  }
+
+  #runEntries(): { ts: number; seq: number; t: Trade }[] {
+    const out: { ts: number; seq: number; t: Trade }[] = [];
+    const mask = this.#runTs.length - 1;
+    for (let k = 0; k < this.#runSize; k++) {
+      const at = (this.#head + k) & mask;
+      out.push({ ts: this.#runTs[at]!, seq: this.#runSeq[at]!, t: this.#runTrades[at]! });
     }
+    return out;
+  }
+
+  /** Entries sorted by (time, arrival) become the run. */
+  #setRun(entries: { ts: number; seq: number; t: Trade }[], minCapacity = 1024): void {
+    let capacity = minCapacity;
+    while (capacity < entries.length) capacity *= 2;
+    this.#runTs = new Float64Array(capacity);
+    this.#runSeq = new Float64Array(capacity);
+    this.#runTrades = new Array<Trade | undefined>(capacity).fill(undefined);
+    entries.forEach((e, i) => {
+      this.#runTs[i] = e.ts;
+      this.#runSeq[i] = e.seq;
+      this.#runTrades[i] = e.t;
+    });
+    this.#head = 0;
+    this.#runSize = entries.length;
   }
 
   /** Per ticker: how many trades wait, and the arrival order of those sharing an event time (needs trackArrival). */
@@ -146,16 +159,10 @@ export class EventTimeQueue {
       const t = this.#trades[i]!;
       if (!tickers.has(t.ticker)) kept.push({ ts: this.#ts[i]!, seq: this.#seq[i]!, t });
     }
-    for (let i = this.#head; i < this.#runTs.length; i++) {
-      const t = this.#runTrades[i]!;
-      if (!tickers.has(t.ticker)) kept.push({ ts: this.#runTs[i]!, seq: this.#runSeq[i]!, t });
-    }
+    for (const e of this.#runEntries()) if (!tickers.has(e.t.ticker)) kept.push(e);
     // What is left, sorted, is one in-order run.
     kept.sort((a, b) => a.ts - b.ts || a.seq - b.seq);
-    this.#runTs = kept.map((k) => k.ts);
-    this.#runSeq = kept.map((k) => k.seq);
-    this.#runTrades = kept.map((k) => k.t);
-    this.#head = 0;
+    this.#setRun(kept);
     this.#ts = [];
     this.#seq = [];
     this.#trades = [];
@@ -164,7 +171,7 @@ export class EventTimeQueue {
   }
 
   get size(): number {
-    return this.#ts.length + this.#runTs.length - this.#head;
+    return this.#ts.length + this.#runSize;
   }
 
   #pop(): Trade {

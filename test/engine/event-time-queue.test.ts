@@ -45,4 +45,22 @@ describe('EventTimeQueue', () => {
       { numRuns: 3_000 },
     );
   });
+
+  it('keeps the order through a long in-order run with stragglers (the run grows past its first ring)', () => {
+    const q = new EventTimeQueue();
+    const model: Trade[] = [];
+    const released: string[] = [];
+    let seed = 7;
+    const rand = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    for (let i = 0; i < 20_000; i++) {
+      const ts = i - (rand() < 0.05 ? Math.floor(rand() * 3_000) : 0);
+      const t = trade(i, ts);
+      q.push(t);
+      model.push(t);
+      if (i % 2_500 === 0) q.releaseUpTo(i - 4_000, (x) => released.push(x.tradeId));
+    }
+    q.releaseUpTo(Number.POSITIVE_INFINITY, (x) => released.push(x.tradeId));
+    const sorted = [...model].sort((a, b) => a.tsMs - b.tsMs || Number(a.tradeId.slice(1)) - Number(b.tradeId.slice(1)));
+    expect(released).toEqual(sorted.map((t) => t.tradeId));
+  });
 });
