@@ -32,7 +32,7 @@ export class PGliteStore implements Store {
     const lock = dir === null ? null : takeLock(dir);
     try {
       const fresh = dir === null || !existsSync(join(dir, 'PG_VERSION'));
-      const db = fresh ? await createFromTemplate(dir) : await PGlite.create(dir);
+      const db = fresh ? await createFromTemplate(dir) : await PGlite.create({ dataDir: dir, startParams: START_PARAMS });
       // A template is a dump of a locked data folder: unpacking it wrote its creator's pid
       // over ours, which let the next process take the database while we held it.
       if (lock !== null) writeFileSync(lock, String(process.pid));
@@ -82,6 +82,17 @@ export class PGliteStore implements Store {
   }
 }
 
+/**
+ * PostgreSQL's memory settings inside the WASM heap, which only ever grows. One session and
+ * batches of COPY need far less than a server's defaults (shared_buffers 128MB): the heap stays
+ * at its initial 128 MB instead of growing to ≈ 190 MB over a 500k-row ingest, and COPY was no
+ * slower in the same measurement.
+ */
+const START_PARAMS = [
+  ...((PGlite as unknown as { defaultStartParams?: string[] }).defaultStartParams ?? []),
+  ...['shared_buffers=16MB', 'wal_buffers=1MB', 'work_mem=2MB', 'maintenance_work_mem=16MB', 'temp_buffers=2MB'].flatMap((c) => ['-c', c]),
+];
+
 function txOps(tx: Transaction): WriteTx {
   const ops: WriteTx = {
     async run(q, params = []) {
@@ -117,12 +128,14 @@ async function createFromTemplate(dir: string | null): Promise<PGlite> {
   if (existsSync(template)) {
     try {
       const loadDataDir = new Blob([readFileSync(template)]);
-      return dir === null ? await PGlite.create({ loadDataDir }) : await PGlite.create({ dataDir: dir, loadDataDir });
+      return dir === null
+        ? await PGlite.create({ loadDataDir, startParams: START_PARAMS })
+        : await PGlite.create({ dataDir: dir, loadDataDir, startParams: START_PARAMS });
     } catch {
       // A damaged template is not worth failing for: fall through to a plain initdb.
     }
   }
-  const db = dir === null ? await PGlite.create() : await PGlite.create(dir);
+  const db = dir === null ? await PGlite.create({ startParams: START_PARAMS }) : await PGlite.create({ dataDir: dir, startParams: START_PARAMS });
   try {
     const dump = await db.dumpDataDir('gzip');
     mkdirSync(dirname(template), { recursive: true });
