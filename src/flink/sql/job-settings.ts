@@ -21,6 +21,13 @@ export function jobSettings(spec: PipelineSpec, target: FlinkTarget): Array<[str
     ['table.exec.state.ttl', `${spec.dedupe.horizonMs}ms`],
     // Inputs to the upsert sinks are append-only; no need for the materializer's state.
     ['table.exec.sink.upsert-materialize', 'NONE'],
+    // Views read by several INSERTs (the parsed records, the deduplicated trades) become one
+    // operator each instead of one copy per reader: one parse per record and one Deduplicate
+    // (three before, each with its own shuffle and trade_id state).
+    ['table.optimizer.reuse-optimize-block-with-digest-enabled', 'true'],
+    // Chained operators hand records on without a deep copy at every step; the SQL operators
+    // copy what they keep in state, and the parser function copies the bytes it memoises.
+    ['pipeline.object-reuse', 'true'],
   ];
   if (target.checkpointDir !== undefined) settings.push(['execution.checkpointing.dir', target.checkpointDir]);
   if (target.fromSavepoint !== undefined) settings.push(['execution.state-recovery.path', target.fromSavepoint]);

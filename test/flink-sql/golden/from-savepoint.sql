@@ -12,6 +12,8 @@ SET 'restart-strategy.exponential-delay.max-backoff' = '10s';
 SET 'table.exec.source.idle-timeout' = '10000ms';
 SET 'table.exec.state.ttl' = '600000ms';
 SET 'table.exec.sink.upsert-materialize' = 'NONE';
+SET 'table.optimizer.reuse-optimize-block-with-digest-enabled' = 'true';
+SET 'pipeline.object-reuse' = 'true';
 SET 'execution.checkpointing.dir' = 'file:///var/flink/checkpoints/tickflow';
 SET 'execution.state-recovery.path' = 'file:///var/flink/savepoints/savepoint-3f2a1b-0123456789ab';
 
@@ -62,13 +64,16 @@ SELECT trade_id, ticker, price, volume, event_time, source_offset, is_late FROM 
 
 CREATE TEMPORARY VIEW tf_on_time AS SELECT * FROM tf_trades WHERE NOT is_late;
 
+CREATE TEMPORARY VIEW tf_spikes_in_order AS
+SELECT trade_id, ticker, price, volume, event_time,
+  COUNT(*) OVER (PARTITION BY ticker ORDER BY event_time ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) - 1 AS prev_count
+FROM tf_on_time;
+
 CREATE TEMPORARY VIEW tf_spikes AS
 SELECT trade_id, ticker, price, volume, event_time, prev_sum FROM (
-  SELECT trade_id, ticker, price, volume, event_time,
-    COUNT(*) OVER w - 1 AS prev_count,
-    SUM(CAST(volume AS BIGINT)) OVER w - volume AS prev_sum
-  FROM tf_on_time
-  WINDOW w AS (PARTITION BY ticker ORDER BY event_time ROWS BETWEEN 50 PRECEDING AND CURRENT ROW)
+  SELECT trade_id, ticker, price, volume, event_time, prev_count,
+    SUM(CAST(volume AS BIGINT)) OVER (PARTITION BY ticker ORDER BY event_time ROWS BETWEEN 50 PRECEDING AND CURRENT ROW) - volume AS prev_sum
+  FROM tf_spikes_in_order
 ) WHERE prev_count >= 50 AND CAST(volume AS BIGINT) * 5000 > CAST(1000 AS BIGINT) * prev_sum;
 
 CREATE TEMPORARY VIEW tf_alerts AS

@@ -12,6 +12,8 @@ SET 'restart-strategy.exponential-delay.max-backoff' = '10s';
 SET 'table.exec.source.idle-timeout' = '10000ms';
 SET 'table.exec.state.ttl' = '600000ms';
 SET 'table.exec.sink.upsert-materialize' = 'NONE';
+SET 'table.optimizer.reuse-optimize-block-with-digest-enabled' = 'true';
+SET 'pipeline.object-reuse' = 'true';
 SET 'execution.checkpointing.dir' = 'file:///var/flink/checkpoints/tickflow';
 
 -- The trade parser (stack/udf, the Java twin of src/trade/parse.ts). Its jar is on the classpath of a
