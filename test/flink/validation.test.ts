@@ -1,15 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GatewayClient, type GatewaySession } from '../../src/flink/gateway-client.ts';
-import { FIELD_SQL, eventTimeSql, rejectCodeSql } from '../../src/flink/trade-validation-sql.ts';
+import { parserFunctions } from '../../src/flink/sql/source-and-parse.ts';
 import { parseTradeBytes } from '../../src/trade/parse.ts';
 import { formatPriceE4 } from '../../src/trade/trade.ts';
 import { testStackSettings } from '../support/stack.ts';
 import { corpus } from '../support/trade-edge-cases.ts';
 
 /**
- * The compiled validation (SQL over the raw bytes) against the embedded parser, record by
- * record, on the real Flink: same reject code, same event time, same fields. Batch mode over
- * VALUES: one small job, no Kafka needed.
+ * The parser function as the job calls it (registered by the compiler's own statements, its jar
+ * on the cluster's classpath) against the embedded parser, record by record, on the real Flink:
+ * same reject code and reason, same event time (the rowtime function's too), same fields after
+ * Flink's type conversions. Batch mode over VALUES: one small job, no Kafka needed. The full
+ * corpora run against the parser itself in test/udf/parser-conformance.test.ts.
  */
 let session: GatewaySession;
 
@@ -20,20 +22,22 @@ beforeAll(async () => {
     'table.local-time-zone': 'UTC',
     'parallelism.default': '1',
   });
+  for (const statement of parserFunctions()) await session.execute(statement, { timeoutMs: 60_000 });
 });
 
 afterAll(async () => {
   await session?.closeSession();
 });
 
-describe('compiled trade validation (Flink SQL) = src/trade/parse.ts', () => {
-  it('gives every record the same verdict, event time and fields', async () => {
+const REJECTED_TIME = '1969-12-31 23:59:59.999';
+
+describe('the parser function in Flink = src/trade/parse.ts', () => {
+  it('gives every record the same verdict, reason, event time and fields', async () => {
     const values = corpus.map((b, i) => `(${i}, x'${b.toString('hex')}')`).join(',\n');
     const r = await session.execute(
-      `SELECT i, reason_code, CAST(event_time AS STRING), trade_id, ticker, CAST(price AS STRING), volume FROM (
-         SELECT i, ${rejectCodeSql(65_536)} AS reason_code, ${eventTimeSql(65_536)} AS event_time,
-           ${FIELD_SQL.tradeId} AS trade_id, ${FIELD_SQL.ticker} AS ticker, ${FIELD_SQL.price} AS price, ${FIELD_SQL.volume} AS volume
-         FROM (VALUES ${values}) AS t(i, \`raw_value\`))`,
+      `SELECT i, p.reason_code, p.reason, CAST(tickflow_event_time(\`raw_value\`, 65536) AS STRING), CAST(p.event_time AS STRING),
+         p.trade_id, p.ticker, CAST(p.price AS STRING), p.volume
+       FROM (SELECT i, \`raw_value\`, tickflow_parse(\`raw_value\`, 65536) AS p FROM (VALUES ${values}) AS t(i, \`raw_value\`))`,
       { timeoutMs: 180_000 },
     );
     expect(r.rows.length).toBe(corpus.length);
@@ -41,12 +45,13 @@ describe('compiled trade validation (Flink SQL) = src/trade/parse.ts', () => {
     for (const row of r.rows) {
       const i = row[0] as number;
       const p = parseTradeBytes(corpus[i]!);
+      const time = p.ok ? new Date(p.trade.tsMs).toISOString().replace('T', ' ').replace('Z', '') : null;
       const expected = p.ok
-        ? [null, new Date(p.trade.tsMs).toISOString().replace('T', ' ').replace('Z', ''), p.trade.tradeId, p.trade.ticker, formatPriceE4(p.trade.priceE4), p.trade.volume]
-        : [p.code, '1969-12-31 23:59:59.999'];
-      const actual = p.ok ? row.slice(1) : row.slice(1, 3);
+        ? [null, null, time, time, p.trade.tradeId, p.trade.ticker, formatPriceE4(p.trade.priceE4), p.trade.volume]
+        : [p.code, p.reason, REJECTED_TIME, null, null, null, null, null];
+      const actual = row.slice(1);
       if (JSON.stringify(actual) !== JSON.stringify(expected)) {
-        mismatches.push(`${corpus[i]!.toString('utf8').slice(0, 90)} → flink ${JSON.stringify(actual)} vs embedded ${JSON.stringify(expected)}`);
+        mismatches.push(`${corpus[i]!.toString('utf8').slice(0, 90)} → flink ${JSON.stringify(actual).slice(0, 300)} vs embedded ${JSON.stringify(expected).slice(0, 300)}`);
       }
     }
     expect(mismatches).toEqual([]);

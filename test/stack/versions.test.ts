@@ -36,9 +36,20 @@ describe('stack version set', () => {
     }
     expect(dockerfile).toContain(`ARG FLINK_VERSION=${v.flink}`);
     expect(dockerfile).toContain('-P connectors');
+    // The parser function is built into the image and put on every Flink process's classpath.
+    expect(dockerfile).toContain('COPY stack/udf/ ./');
+    expect(dockerfile).toMatch(/COPY --from=udf \S+ \/opt\/flink\/lib\//);
     // Every version in the compose file is one of ours (no stray pins).
     const imageTags = [...compose.matchAll(/image: (\S+)/g)].map((m) => m[1]);
     expect(imageTags).toEqual([`tickflow/flink:${v.flink}`, `apache/kafka:${v.kafka}`, 'postgres:15', 'tickflow/tickflow:latest']);
+  });
+});
+
+describe('the parser function module (stack/udf)', () => {
+  it('compiles against the stack\'s Flink version', async () => {
+    const pom = await readFile(join(stackSourceDir, 'udf', 'pom.xml'), 'utf8');
+    expect(pom).toContain(`<flink.version>${stackVersions().flink}</flink.version>`);
+    expect(pom).toMatch(/<artifactId>flink-table-common<\/artifactId>\s*<version>\$\{flink.version\}<\/version>\s*<scope>provided<\/scope>/);
   });
 });
 
