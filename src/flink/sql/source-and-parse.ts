@@ -4,6 +4,11 @@ import type { FlinkTarget } from '../compile-spec.ts';
 import { ident, intervalMs, str, withOptions } from '../sql-text.ts';
 import { VIEW, type SqlFragment } from './views.ts';
 
+/** A duration option value ("5000ms"); at least 1 ms (the option refuses zero). */
+function intervalText(ms: number): string {
+  return `${Math.max(1, ms)}ms`;
+}
+
 /** The parser function's registrations, run in the session before any table refers to them. */
 export function parserFunctions(): string[] {
   return Object.entries(UDF_CLASSES).map(([name, cls]) => `CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS ${name} AS ${str(cls)} LANGUAGE JAVA`);
@@ -41,6 +46,13 @@ export function sourceAndParse(spec: PipelineSpec, target: FlinkTarget): SqlFrag
       'scan.startup.mode': 'group-offsets',
       'properties.auto.offset.reset': 'earliest',
       'value.format': 'raw',
+      // Partitions read far apart in event time (a backlog, a subtask with two partitions) make
+      // the spike rule's sorter hold every row above the slowest one's watermark, and it re-reads
+      // all it holds at each watermark: a partition more than the out-of-orderness bound ahead of
+      // the slowest waits. Order of reading only; no result depends on it.
+      'scan.watermark.alignment.group': 'tickflow',
+      'scan.watermark.alignment.max-drift': intervalText(spec.input.outOfOrdernessMs),
+      'scan.watermark.alignment.update-interval': '100ms',
     })}`,
     // `late` is judged here, next to the source, against the watermark the record meets on
     // arrival (docs/flink.md), before any shuffle.

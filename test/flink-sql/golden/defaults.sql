@@ -37,7 +37,10 @@ CREATE TEMPORARY TABLE tf_source (
   'properties.group.id' = 'tickflow-flink',
   'scan.startup.mode' = 'group-offsets',
   'properties.auto.offset.reset' = 'earliest',
-  'value.format' = 'raw'
+  'value.format' = 'raw',
+  'scan.watermark.alignment.group' = 'tickflow',
+  'scan.watermark.alignment.max-drift' = '5000ms',
+  'scan.watermark.alignment.update-interval' = '100ms'
 );
 
 CREATE TEMPORARY VIEW tf_records AS
