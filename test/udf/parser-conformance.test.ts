@@ -8,7 +8,7 @@ import { DEFAULT_MAX_RECORD_BYTES, parseTradeBytes } from '../../src/trade/parse
 import { formatPriceE4, MAX_EVENT_TIME_MS, tradeToJson } from '../../src/trade/trade.ts';
 import { stackLayout } from '../../src/stack/layout.ts';
 import { stackSettings } from '../../src/stack/settings.ts';
-import { ensureUdfJar } from '../../src/stack/udf.ts';
+import { ensureUdfJar, isUdfBuilt } from '../../src/stack/udf.ts';
 import { type ParserOutcome, runJavaParser } from '../support/java-parser.ts';
 import { corpus, valid, withRaw } from '../support/trade-edge-cases.ts';
 
@@ -64,6 +64,15 @@ beforeAll(async () => {
 afterAll(() => {
   const total = compared.reduce((n, c) => n + c.records, 0);
   console.log(`parser conformance (seed ${SEED}): ${total} records compared\n${compared.map((c) => `  ${String(c.records).padStart(7)}  ${c.corpus} (maxBytes ${c.maxBytes}, harness ${c.javaMs} ms)`).join('\n')}`);
+});
+
+describe('the parser function jar in the stack folder', () => {
+  it('is built once per source content: a second ensure finds it current', async () => {
+    const layout = stackLayout(stackSettings({}, process.env).dir);
+    expect(await isUdfBuilt(layout)).toBe(true);
+    const again = await ensureUdfJar(layout);
+    expect(again).toEqual({ jar, built: false, seconds: 0 });
+  });
 });
 
 describe('the Java trade parser (stack/udf) = src/trade/parse.ts', () => {
