@@ -66,7 +66,8 @@ describe('local stack', () => {
     }, 120_000);
 
     afterAll(async () => {
-      if (jobId !== null) await cancelFlinkJob(jobId, settings).catch(() => {});
+      // Checked, not swallowed: a job left running would hold slots every later file needs.
+      if (jobId !== null) await cancelFlinkJob(jobId, settings);
       await session?.close();
       await sql.unsafe(`drop table if exists ${table}`);
       await sql.end();
