@@ -13,6 +13,7 @@ import {
   parseTradeTextReference,
 } from '../../src/trade/parse.ts';
 import { tradeToJson } from '../../src/trade/trade.ts';
+import { editedRecord } from '../support/trade-arbitraries.ts';
 
 /**
  * The fast decoder is an optimisation, never a second opinion: for every input, parseTradeBytes
@@ -199,21 +200,8 @@ describe('fast path ≡ reference path', () => {
   });
 
   it('on valid records with their bytes flipped, cut or spliced', () => {
-    const base = Buffer.from(JSON.stringify(valid));
-    const edit = fc.oneof(
-      fc.tuple(fc.constant('flip'), fc.nat(base.length - 1), fc.integer({ min: 0, max: 255 })),
-      fc.tuple(fc.constant('cut'), fc.nat(base.length - 1), fc.nat(base.length)),
-      fc.tuple(fc.constant('insert'), fc.nat(base.length), fc.integer({ min: 0, max: 255 })),
-    );
     fc.assert(
-      fc.property(fc.array(edit, { minLength: 1, maxLength: 4 }), (edits) => {
-        let b = Buffer.from(base);
-        for (const [kind, at, x] of edits) {
-          const i = Math.min(at, b.length);
-          if (kind === 'flip' && b.length > 0) b[Math.min(i, b.length - 1)] = x;
-          else if (kind === 'cut') b = Buffer.concat([b.subarray(0, i), b.subarray(Math.min(b.length, i + (x % 8)))]);
-          else if (kind === 'insert') b = Buffer.concat([b.subarray(0, i), Buffer.from([x]), b.subarray(i)]);
-        }
+      fc.property(editedRecord(Buffer.from(JSON.stringify(valid)), 4), (b) => {
         bothSameAsReference(b);
       }),
       { numRuns: 30_000 },

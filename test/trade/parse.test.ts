@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseTradeBytes, parseTradeText, type RejectCode } from '../../src/trade/parse.ts';
 import { formatPriceE4, MAX_EVENT_TIME_MS, tradeToJson } from '../../src/trade/trade.ts';
+import { editedRecord } from '../support/trade-arbitraries.ts';
 
 const valid = { trade_id: 't-1', ticker: 'AAPL', price: '187.2300', volume: 1200, trade_timestamp: '2026-11-25T06:01:02.123Z' };
 const line = (o: Record<string, unknown>): string => JSON.stringify(o);
@@ -241,21 +242,8 @@ describe('parser properties', () => {
   });
 
   it('never throws on a valid record with its bytes flipped, cut or spliced', () => {
-    const base = Buffer.from(line(valid));
-    const edit = fc.oneof(
-      fc.tuple(fc.constant('flip'), fc.nat(base.length - 1), fc.integer({ min: 0, max: 255 })),
-      fc.tuple(fc.constant('cut'), fc.nat(base.length - 1), fc.nat(base.length)),
-      fc.tuple(fc.constant('insert'), fc.nat(base.length), fc.integer({ min: 0, max: 255 })),
-    );
     fc.assert(
-      fc.property(fc.array(edit, { minLength: 1, maxLength: 6 }), (edits) => {
-        let b = Buffer.from(base);
-        for (const [kind, at, x] of edits) {
-          const i = Math.min(at, b.length);
-          if (kind === 'flip' && b.length > 0) b[Math.min(i, b.length - 1)] = x;
-          else if (kind === 'cut') b = Buffer.concat([b.subarray(0, i), b.subarray(Math.min(b.length, i + (x % 8)))]);
-          else if (kind === 'insert') b = Buffer.concat([b.subarray(0, i), Buffer.from([x]), b.subarray(i)]);
-        }
+      fc.property(editedRecord(Buffer.from(line(valid)), 6), (b) => {
         const r = parseTradeBytes(b);
         expect(typeof r.ok).toBe('boolean');
         // Whatever is accepted is a valid trade by the contract's own rules.

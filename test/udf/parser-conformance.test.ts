@@ -10,6 +10,7 @@ import { stackLayout } from '../../src/stack/layout.ts';
 import { stackSettings } from '../../src/stack/settings.ts';
 import { ensureUdfJar, isUdfBuilt } from '../../src/stack/udf.ts';
 import { type ParserOutcome, runJavaParser } from '../support/java-parser.ts';
+import { editedRecord } from '../support/trade-arbitraries.ts';
 import { corpus, valid, withRaw } from '../support/trade-edge-cases.ts';
 
 /**
@@ -167,22 +168,7 @@ describe('the Java trade parser (stack/udf) = src/trade/parse.ts', () => {
     const baseMembers = Object.entries(valid).map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`);
 
     it('arbitrary bytes, and a valid record with bytes flipped, cut or inserted', async () => {
-      const base = utf8(JSON.stringify(valid));
-      const edit = fc.oneof(
-        fc.tuple(fc.constant('flip'), fc.nat(base.length - 1), fc.integer({ min: 0, max: 255 })),
-        fc.tuple(fc.constant('cut'), fc.nat(base.length - 1), fc.nat(base.length)),
-        fc.tuple(fc.constant('insert'), fc.nat(base.length), fc.integer({ min: 0, max: 255 })),
-      );
-      const edited = sample(fc.array(edit, { minLength: 1, maxLength: 6 }), 2).map((edits) => {
-        let b = Buffer.from(base);
-        for (const [kind, at, x] of edits) {
-          const i = Math.min(at, b.length);
-          if (kind === 'flip' && b.length > 0) b[Math.min(i, b.length - 1)] = x;
-          else if (kind === 'cut') b = Buffer.concat([b.subarray(0, i), b.subarray(Math.min(b.length, i + (x % 8)))]);
-          else if (kind === 'insert') b = Buffer.concat([b.subarray(0, i), Buffer.from([x]), b.subarray(i)]);
-        }
-        return b;
-      });
+      const edited = sample(editedRecord(utf8(JSON.stringify(valid)), 6), 2);
       await conform('arbitrary bytes', [...sample(fc.uint8Array({ maxLength: 300, size: 'max' }), 1).map((b) => Buffer.from(b)), ...edited]);
     });
 
