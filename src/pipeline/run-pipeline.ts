@@ -2,7 +2,16 @@ import type { Engine } from '../engine/engine.ts';
 import type { EngineOutput, RawRecord } from '../engine/records.ts';
 import type { Source } from '../source/source.ts';
 import { isEmptyOutput, type CommitStep, type SqlStatement, type Store, type WriteResult } from '../store/store.ts';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { withRetry } from './retry.ts';
+
+/**
+ * A source that never waits (the simulator at --rate max) into a store that never does I/O
+ * (PGlite runs in this thread) would keep the event loop in microtasks for the whole run:
+ * Ctrl-C and SIGTERM went unanswered until the end, and no timer fired (idle flush, status line,
+ * dashboard). The loop gets a turn this often.
+ */
+const YIELD_EVERY_MS = 50;
 
 export interface RunOptions {
   source: Source;
@@ -100,6 +109,7 @@ export class PipelineRun {
       }
     }, Math.max(10, Math.floor(this.#o.maxBatchDelayMs / 2)));
     idle.unref();
+    let lastTurn = performance.now();
     try {
       for await (const records of source.batches(signal)) {
         if (this.#o.beforeBatch !== undefined && records.length > 0) await this.#o.beforeBatch(records);
@@ -107,6 +117,10 @@ export class PipelineRun {
         if (this.#idleError !== null) throw this.#idleError;
         if (engine.pendingTrades >= this.#o.maxBatchTrades || performance.now() - this.#lastFlush >= this.#o.maxBatchDelayMs) {
           await this.#flush();
+        }
+        if (performance.now() - lastTurn >= YIELD_EVERY_MS) {
+          await nextTurn();
+          lastTurn = performance.now();
         }
         if (signal.aborted) break;
       }
