@@ -1,6 +1,7 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, normalize, sep } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import type { EngineOutput } from '../engine/records.ts';
@@ -126,6 +127,18 @@ function txOps(tx: Transaction): WriteTx {
 async function createFromTemplate(dir: string | null): Promise<PGlite> {
   const template = templatePath();
   if (existsSync(template)) {
+    if (dir !== null) {
+      // PGlite's own loader gunzips through a stream, joins the chunks, untars into copies and
+      // writes them through its WASM file system: ≈ 120 MB above a plain open at its height, the
+      // highest point of a short run. Written straight to the folder, it is the 38 MB tarball.
+      const written: string[] = [];
+      try {
+        unpackTar(gunzipSync(readFileSync(template)), dir, written);
+        return await PGlite.create({ dataDir: dir, startParams: START_PARAMS });
+      } catch {
+        for (const name of written) rmSync(join(dir, name), { recursive: true, force: true });
+      }
+    }
     try {
       const loadDataDir = new Blob([readFileSync(template)]);
       return dir === null
@@ -146,6 +159,46 @@ async function createFromTemplate(dir: string | null): Promise<PGlite> {
     // The cache is an optimisation only.
   }
   return db;
+}
+
+/**
+ * Writes the files and folders of a (ustar) tarball made by PGlite's dumpDataDir under `dir`,
+ * with their modification times, as PGlite's loader does; `written` collects the top-level
+ * names, so that a failure can be undone. Anything else in it (links, long names) is an error:
+ * the caller then lets PGlite load it.
+ */
+function unpackTar(tar: Buffer, dir: string, written: string[]): void {
+  const top = new Set<string>();
+  for (let at = 0; at + 512 <= tar.length; ) {
+    const header = tar.subarray(at, at + 512);
+    if (header.every((b) => b === 0)) break;
+    const field = (from: number, len: number): string => header.toString('latin1', from, from + len).replace(/\0.*$/s, '');
+    const prefix = field(345, 155);
+    const name = normalize((prefix ? `${prefix}/` : '') + field(0, 100)).replace(/^[/\\]+/, '');
+    const size = parseInt(field(124, 12).trim() || '0', 8);
+    const mtime = parseInt(field(136, 12).trim() || '0', 8);
+    const type = field(156, 1) || '0';
+    if (!Number.isFinite(size) || name === '' || name === '.' || name.split(/[/\\]/).includes('..')) throw new Error(`bad tar entry "${name}"`);
+    const path = join(dir, name);
+    const first = name.split(sep)[0]!;
+    if (!top.has(first) && first !== 'tickflow.lock') {
+      top.add(first);
+      written.push(first);
+    }
+    if (type === '5') {
+      mkdirSync(path, { recursive: true });
+    } else if (type === '0') {
+      // Our lock is already in place; the template's carries its creator's pid.
+      if (name !== 'tickflow.lock') {
+        mkdirSync(dirname(path), { recursive: true });
+        writeFileSync(path, tar.subarray(at + 512, at + 512 + size));
+        if (mtime > 0) utimesSync(path, mtime, mtime);
+      }
+    } else {
+      throw new Error(`tar entry type ${type} not supported`);
+    }
+    at += 512 + Math.ceil(size / 512) * 512;
+  }
 }
 
 function templatePath(): string {
