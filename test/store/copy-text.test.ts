@@ -1,0 +1,33 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { IsoTimestampText, tradesToCopyText } from '../../src/store/rows.ts';
+import { MAX_EVENT_TIME_MS, formatTimestamp } from '../../src/trade/trade.ts';
+
+describe('COPY text timestamps', () => {
+  it('equal toISOString for any time in range, in any order', () => {
+    const text = new IsoTimestampText();
+    const near = fc.tuple(fc.integer({ min: -62_167_219_200_000, max: MAX_EVENT_TIME_MS }), fc.array(fc.integer({ min: -120_000, max: 120_000 }), { maxLength: 50 }));
+    fc.assert(
+      fc.property(near, ([base, steps]) => {
+        let ms = base;
+        for (const step of [0, ...steps]) {
+          ms = Math.min(MAX_EVENT_TIME_MS, Math.max(-62_167_219_200_000, ms + step));
+          expect(text.format(ms)).toBe(formatTimestamp(ms));
+        }
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it('edges: epoch, before it, minute and year boundaries, the last accepted time', () => {
+    const text = new IsoTimestampText();
+    for (const ms of [0, -1, 59_999, 60_000, -60_000, -60_001, 999, 1_000, Date.UTC(2026, 0, 1) - 1, Date.UTC(2026, 0, 1), MAX_EVENT_TIME_MS, 0]) {
+      expect(text.format(ms)).toBe(formatTimestamp(ms));
+    }
+  });
+
+  it('a batch of rows carries the same timestamp text as before', () => {
+    const trades = [0, 1, 61_001, 60_000, 1_764_500_000_123].map((tsMs, i) => ({ tradeId: `t${i}`, ticker: 'AAPL', priceE4: 1_234_500, volume: 10, tsMs }));
+    expect(tradesToCopyText(trades)).toBe(trades.map((t) => `${t.tradeId}\tAAPL\t123.4500\t10\t${formatTimestamp(t.tsMs)}\n`).join(''));
+  });
+});
