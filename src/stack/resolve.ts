@@ -1,10 +1,11 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { appendFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { StackLayout } from './layout.ts';
+import { mavenCommand, runMaven } from './maven.ts';
 import { StackError } from './stack-error.ts';
 import { stackPomPath } from './versions.ts';
 
@@ -40,8 +41,7 @@ export async function resolveStack(
   timeoutMs = 15 * 60_000,
 ): Promise<ResolveResult> {
   if (await isResolved(layout)) return { resolved: false, seconds: 0 };
-  const mvn = process.env.TICKFLOW_MVN || 'mvn';
-  await checkMaven(mvn);
+  await checkMaven(mavenCommand());
 
   const started = Date.now();
   const pom = await readFile(stackPomPath, 'utf8');
@@ -55,20 +55,10 @@ export async function resolveStack(
   const copy = async (profiles: string, into: string) => {
     const args = ['-B', '-q', '-f', stackPomPath, '-P', profiles, 'dependency:copy-dependencies',
       '-DincludeScope=runtime', `-DoutputDirectory=${into}`];
-    await appendFile(logPath, `$ ${mvn} ${args.join(' ')}\n`);
-    try {
-      const { stdout, stderr } = await run(mvn, args, { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 });
-      await appendFile(logPath, stdout + stderr);
-    } catch (error) {
-      const e = error as { stdout?: string; stderr?: string; killed?: boolean; message: string };
-      const output = `${e.stdout ?? ''}${e.stderr ?? ''}`;
-      await appendFile(logPath, output);
-      const errors = output.split('\n').filter((l) => l.includes('ERROR')).slice(0, 3)
-        .map((l) => l.replace(/\x1b\[[0-9;]*m/g, '').trim());
+    await runMaven(args, { what: `resolving the ${profiles} jars with Maven`, logPath, timeoutMs }).catch(async (e: unknown) => {
       await rm(staging, { recursive: true, force: true });
-      const why = e.killed ? `timed out after ${Math.round(timeoutMs / 1000)} s` : (errors[0] ?? e.message.split('\n')[0]);
-      throw new StackError(`resolving the ${profiles} jars with Maven failed: ${why} (full output: ${logPath})`, 'environment', errors.slice(1));
-    }
+      throw e;
+    });
   };
 
   report('resolving Kafka jars (mvn dependency:copy-dependencies)…');

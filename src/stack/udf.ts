@@ -1,14 +1,11 @@
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { promisify } from 'node:util';
 import type { StackLayout } from './layout.ts';
+import { runMaven } from './maven.ts';
 import { StackError } from './stack-error.ts';
 import { stackSourceDir } from './versions.ts';
-
-const run = promisify(execFile);
 
 /**
  * The trade parser as a Flink function (stack/udf, the one Java module of tickflow): built by
@@ -49,15 +46,19 @@ export async function udfSourceHash(): Promise<string> {
   return hash.digest('hex');
 }
 
+/** The source hash the stack folder's jar was built from; null when there is no (whole) build. */
+async function builtSourceHash(layout: StackLayout): Promise<string | null> {
+  if (!existsSync(udfJarPath(layout)) || !existsSync(markerPath(layout))) return null;
+  try {
+    return (JSON.parse(await readFile(markerPath(layout), 'utf8')) as Marker).sourceSha256;
+  } catch {
+    return null;
+  }
+}
+
 /** True when the stack folder holds the jar of the current sources. */
 export async function isUdfBuilt(layout: StackLayout): Promise<boolean> {
-  if (!existsSync(udfJarPath(layout)) || !existsSync(markerPath(layout))) return false;
-  try {
-    const marker = JSON.parse(await readFile(markerPath(layout), 'utf8')) as Marker;
-    return marker.sourceSha256 === (await udfSourceHash());
-  } catch {
-    return false;
-  }
+  return (await builtSourceHash(layout)) === (await udfSourceHash());
 }
 
 /**
@@ -67,27 +68,19 @@ export async function isUdfBuilt(layout: StackLayout): Promise<boolean> {
  */
 export async function ensureUdfJar(layout: StackLayout, report: (line: string) => void = () => {}, timeoutMs = 10 * 60_000): Promise<{ jar: string; built: boolean; seconds: number }> {
   const jar = udfJarPath(layout);
-  if (await isUdfBuilt(layout)) return { jar, built: false, seconds: 0 };
-  const mvn = process.env.TICKFLOW_MVN || 'mvn';
-  const started = Date.now();
   const sourceSha256 = await udfSourceHash();
+  if ((await builtSourceHash(layout)) === sourceSha256) return { jar, built: false, seconds: 0 };
+  const started = Date.now();
   const buildDir = join(layout.root, 'udf', `build-${process.pid}`);
   await mkdir(layout.logs, { recursive: true });
   const logPath = join(layout.logs, 'udf-build.log');
+  await writeFile(logPath, '');
   report('building the parser function (stack/udf) with Maven…');
   const args = ['-B', '-q', '-f', join(udfSourceDir, 'pom.xml'), `-Dudf.build.dir=${buildDir}`, 'package'];
-  try {
-    const { stdout, stderr } = await run(mvn, args, { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 });
-    await writeFile(logPath, `$ ${mvn} ${args.join(' ')}\n${stdout}${stderr}`);
-  } catch (error) {
-    const e = error as { stdout?: string; stderr?: string; killed?: boolean; code?: string; message: string };
-    await writeFile(logPath, `$ ${mvn} ${args.join(' ')}\n${e.stdout ?? ''}${e.stderr ?? ''}`);
+  await runMaven(args, { what: 'building the parser function (stack/udf)', logPath, timeoutMs }).catch(async (e: unknown) => {
     await rm(buildDir, { recursive: true, force: true });
-    if (e.code === 'ENOENT') throw new StackError(`Maven not found (${mvn}): it builds the parser function — install it (apt-get install maven) or set TICKFLOW_MVN`);
-    const errors = `${e.stdout ?? ''}${e.stderr ?? ''}`.split('\n').filter((l) => l.includes('ERROR')).map((l) => l.replace(/\x1b\[[0-9;]*m/g, '').trim());
-    const why = e.killed ? `timed out after ${Math.round(timeoutMs / 1000)} s` : (errors[0] ?? e.message.split('\n')[0]);
-    throw new StackError(`building the parser function (stack/udf) failed: ${why} (full output: ${logPath})`, 'environment', errors.slice(1, 4));
-  }
+    throw e;
+  });
   const built = (await readdir(buildDir)).find((f) => /^tickflow-udf-.*\.jar$/.test(f));
   if (built === undefined) throw new StackError(`Maven built no tickflow-udf jar in ${buildDir} (see ${logPath})`);
   await copyFile(join(buildDir, built), `${jar}.new`);
