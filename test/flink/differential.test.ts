@@ -1,7 +1,6 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import postgres from 'postgres';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Consumer } from '@platformatic/kafka';
 import { DLQ_HEADERS } from '../../src/kafka/dead-letter-record.ts';
@@ -11,7 +10,7 @@ import { parseTradeText } from '../../src/trade/parse.ts';
 import { oracle } from '../support/oracle.ts';
 import { produceLines, runCli, uniqueName } from '../support/stack.ts';
 import {
-  countRows, deployForTest, expectNoJobsLeft, freshSpec, kafkaBootstrap, kafkaPartition, keyedByTicker, migratedDatabase, rest, stopJob, waitUntil,
+  countRows, deployForTest, expectNoJobsLeft, freshSpec, kafkaBootstrap, kafkaPartition, keyedByTicker, migratedDatabase, readTables, rest, stopJob, waitUntil,
 } from './flink-support.ts';
 
 /**
@@ -50,19 +49,6 @@ const QUERIES = {
               volume, vwap::text, trade_count) AS row FROM trade_candles`,
   deadLetters: `SELECT concat_ws('|', reason_code, reason, encode(raw, 'hex')) AS row FROM dead_letters`,
 } as const;
-type Tables = Record<keyof typeof QUERIES, string[]>;
-
-async function readAll(url: string): Promise<Tables> {
-  const sql = postgres(url, { max: 1, onnotice: () => {} });
-  try {
-    const out = {} as Tables;
-    for (const [k, q] of Object.entries(QUERIES)) out[k as keyof Tables] = (await sql.unsafe<{ row: string }[]>(q)).map((r) => r.row).sort();
-    return out;
-  } finally {
-    await sql.end({ timeout: 2 });
-  }
-}
-
 /** Committed records of a topic: waits until `count` arrived, then 2 s more for any extra. */
 async function readTopic(topic: string, count: number): Promise<Array<{ value: Buffer; headers: Record<string, string> }>> {
   // isolationLevel 1 = READ_COMMITTED: exactly-once alerts count only once their transaction commits.
@@ -161,7 +147,7 @@ describe.each(variants)('differential: embedded engine vs Flink, %s', (_, overri
     const embedded = await runCli(['run', '--source', `file:${file}`, '--spec', specFile, '--db', dbA.url, '--json', '--no-dashboard'], { timeoutMs: 180_000 });
     expect(embedded.stderr).toBe('');
     expect(embedded.code).toBe(0);
-    const a = await readAll(dbA.url);
+    const a = await readTables(dbA.url, QUERIES);
     expect(a.alerts.length).toBe(expected.alerts.length);
 
     jobId = await deployForTest(spec, name, dbB.url, 3);
@@ -179,7 +165,7 @@ describe.each(variants)('differential: embedded engine vs Flink, %s', (_, overri
       const state = await rest.jobState(jobId!);
       return JSON.stringify(have) === JSON.stringify(want) ? null : `have ${JSON.stringify(have)}, want ${JSON.stringify(want)}, job ${state}`;
     });
-    const b = await readAll(dbB.url);
+    const b = await readTables(dbB.url, QUERIES);
     expect(b.trades).toEqual(a.trades);
     expect(b.alerts).toEqual(a.alerts);
     expect(b.candles).toEqual(closedCandles);

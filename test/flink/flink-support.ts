@@ -79,12 +79,12 @@ export async function expectNoJobsLeft(): Promise<void> {
   if (left.length > 0) throw new Error(`Flink jobs of this test file still running: ${left.map((j) => `${j.name} (${j.jid}, ${j.state})`).join(', ')}`);
 }
 
-/** The four tables in the oracle's comparable text form, sorted. */
-export async function readTables(url: string): Promise<Record<keyof typeof ACTUAL_QUERIES, string[]>> {
+/** Tables as comparable text rows, sorted: by default the four in the oracle's form. */
+export async function readTables<Q extends Record<string, string> = typeof ACTUAL_QUERIES>(url: string, queries: Q = ACTUAL_QUERIES as unknown as Q): Promise<Record<keyof Q, string[]>> {
   const sql = postgres(url, { max: 1, onnotice: () => {} });
   try {
-    const out = {} as Record<keyof typeof ACTUAL_QUERIES, string[]>;
-    for (const [k, q] of Object.entries(ACTUAL_QUERIES)) out[k as keyof typeof ACTUAL_QUERIES] = (await sql.unsafe<{ row: string }[]>(q)).map((r) => r.row).sort();
+    const out = {} as Record<keyof Q, string[]>;
+    for (const [k, q] of Object.entries(queries)) out[k as keyof Q] = (await sql.unsafe<{ row: string }[]>(q)).map((r) => r.row).sort();
     return out;
   } finally {
     await sql.end({ timeout: 2 });
