@@ -1,6 +1,7 @@
 /**
  * Event-time progress: the watermark is the newest event time seen minus the out-of-orderness
- * bound. A trade below the watermark when it arrives is late (DESIGN.md §2b).
+ * bound. A trade below the watermark when it arrives is late; one exactly at it is on time
+ * (docs/architecture.md#watermark-and-lateness).
  */
 export class Watermark {
   #maxTs = Number.NEGATIVE_INFINITY;

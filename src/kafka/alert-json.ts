@@ -1,7 +1,7 @@
 import type { Alert } from '../engine/records.ts';
 import { formatPriceE4, formatTimestamp } from '../trade/trade.ts';
 
-/** An alert on the wire (DESIGN.md §2). `alert_id` is stable, so consumers can dedupe a replay. */
+/** An alert on the wire (docs/architecture.md#alert). `alert_id` is stable, so consumers can dedupe a replay. */
 export interface AlertJson {
   alert_id: string;
   kind: Alert['kind'];
@@ -37,7 +37,7 @@ export function alertToJson(a: Alert): AlertJson {
   if (a.baselineMeanE4 !== null) j.baseline_mean = formatPriceE4(a.baselineMeanE4);
   if (a.factor !== null) j.factor = a.factor;
   if (a.lookback !== null) j.lookback = a.lookback;
-  // Key order as in DESIGN.md: rule details before detected_at and message.
+  // The contract's key order: rule details before detected_at and message.
   const { detected_at, message, ...rest } = j;
   return { ...rest, detected_at, message };
 }

@@ -9,8 +9,9 @@ export interface TopicSpec {
 }
 
 /**
- * The topics a pipeline needs (DESIGN.md §2): the input (3 partitions by default so three
- * consumers can share it; `sensors` keeps the seed's name working), alerts and dead letters.
+ * The topics a pipeline needs (docs/architecture.md#topics): the input (3 partitions by default
+ * so three consumers can share it; `sensors` keeps the seed's name working), alerts and dead
+ * letters.
  */
 export function pipelineTopics(o: { input: string; partitions: number; alerts: string; deadLetters: string }): TopicSpec[] {
   return [

@@ -4,7 +4,8 @@ import { formatPriceE4, formatTimestamp } from '../trade/trade.ts';
 
 /**
  * The JSON shapes the API and the live stream share. Prices stay exact decimal strings (the
- * contract's form, DESIGN.md §2); times are ISO-8601 UTC. An alert is the alerts-topic record.
+ * contract's form, docs/architecture.md#contracts); times are ISO-8601 UTC. An alert is the
+ * alerts-topic record.
  */
 export interface AlertJson {
   alert_id: string;

@@ -2,7 +2,8 @@ import { z } from 'zod';
 
 /**
  * The pipeline spec: plain data, the single source of truth that both engines obey
- * (DESIGN.md §2b). The embedded engine compiles it to operators; the Flink compiler to SQL.
+ * (docs/architecture.md#semantics). The embedded engine compiles it to operators; the Flink
+ * compiler to SQL.
  */
 export const pipelineSpecSchema = z
   .object({

@@ -1,6 +1,7 @@
 /**
  * The schema, as ordered migrations. Applied by `migrate()` in one transaction each; never by
- * hand. stock_trades is exactly the seed's table; the others are ours (DESIGN.md §2).
+ * hand. stock_trades is exactly the seed's table; the others are ours
+ * (docs/architecture.md#tables).
  */
 export interface Migration {
   readonly version: number;

@@ -36,7 +36,7 @@ export function formatTimestamp(tsMs: number): string {
   return new Date(tsMs).toISOString();
 }
 
-/** The contract's wire form (DESIGN.md §2): always `trade_timestamp`, price as an exact decimal string. */
+/** The contract's wire form (docs/architecture.md#trade-event): always `trade_timestamp`, price as an exact decimal string. */
 export interface TradeJson {
   trade_id: string;
   ticker: string;

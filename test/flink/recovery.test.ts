@@ -15,9 +15,9 @@ import {
 } from './flink-support.ts';
 
 /**
- * Fault 4 of issue 7: trades flow while a Flink process dies. The job comes back from its last
- * checkpoint and replays from the checkpointed offsets; PostgreSQL must end with exactly the
- * distinct valid trades, the complete large-trade alert set and the same closed candles as the
+ * Trades flow while a Flink process dies. The job comes back from its last checkpoint and
+ * replays from the checkpointed offsets; PostgreSQL must end with exactly the distinct valid
+ * trades, the complete large-trade alert set and the same closed candles as the
  * naive oracle — none lost, none counted twice (a candle counted twice would show in its volume
  * and trade_count, one with trades missing in its trade_count).
  */

@@ -61,7 +61,7 @@ describe('produce → run --source kafka → PostgreSQL, alerts and dead-letter 
     expect(actual.rejected).toEqual(expected.rejected);
   });
 
-  it('the alerts topic carries exactly the alert set, keyed by ticker, as DESIGN.md §2 JSON', async () => {
+  it('the alerts topic carries exactly the alert set, keyed by ticker, as the alert JSON of the contract', async () => {
     const records = await readTopic(topics.alerts);
     expect(alertRows(records)).toEqual(expected.alerts);
     for (const rec of records) {

@@ -1,7 +1,7 @@
 /**
- * The shared local stack (started by test/setup/stack.global.ts) does what later issues need:
- * Kafka round-trips records with its own tools, the SQL Gateway answers a bounded query, and a
- * streaming INSERT moves records from a Kafka topic into a PostgreSQL table.
+ * The shared local stack (started by test/setup/stack.global.ts) does what the Kafka and Flink
+ * tests need: Kafka round-trips records with its own tools, the SQL Gateway answers a bounded
+ * query, and a streaming INSERT moves records from a Kafka topic into a PostgreSQL table.
  */
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

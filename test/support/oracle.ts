@@ -3,9 +3,9 @@ import { formatPriceE4, formatTimestamp, type Trade } from '../../src/trade/trad
 import type { PipelineSpec } from '../../src/spec/spec.ts';
 
 /**
- * A deliberately naive model of the pipeline semantics (DESIGN.md §2b), written without the
- * engine's incremental machinery: whole-input passes, sorting and BigInt. Tests compare the
- * engine's database against it.
+ * A deliberately naive model of the pipeline semantics (docs/architecture.md#semantics),
+ * written without the engine's incremental machinery: whole-input passes, sorting and BigInt.
+ * Tests compare the engine's database against it.
  */
 export interface Expected {
   trades: string[];
