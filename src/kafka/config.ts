@@ -4,7 +4,7 @@ import type { BaseOptions } from '@platformatic/kafka';
 /**
  * Where the broker is and how to talk to it. Flags win over the environment
  * (KAFKA_BROKERS, KAFKA_CLIENT_ID, KAFKA_SASL_*, KAFKA_SSL*), which wins over defaults — the
- * precedence DESIGN.md §2 gives every setting.
+ * precedence every setting follows.
  */
 export interface KafkaSettings {
   readonly brokers: readonly string[];
