@@ -2,40 +2,35 @@ import { randomBytes } from 'node:crypto';
 import { Command, Option } from 'commander';
 import { Consumer } from '@platformatic/kafka';
 import { parseAlertJson, type AlertJson } from '../kafka/alert-json.ts';
-import { clientOptions } from '../kafka/config.ts';
+import { clientOptions, type KafkaSettings } from '../kafka/config.ts';
 import { closeQuietly, ensureReachable } from '../kafka/connect.ts';
-import { KafkaTopicMissingError } from '../kafka/errors.ts';
-import { defaultSpec } from '../spec/spec.ts';
-import { asUsageErrors, kafkaOptions, resolveKafkaSettings } from './kafka-flags.ts';
+import { topicMissing } from '../kafka/errors.ts';
+import { kafkaOptions, kafkaSettingsOf } from './kafka-flags.ts';
+import { addSettings, specOf } from './options.ts';
 import { intFlag } from './parse-flags.ts';
 import { formatCount } from './status-line.ts';
 
 interface TailFlags {
-  topic: string;
   fromBeginning?: boolean;
   json?: boolean;
   count?: number;
   all?: boolean;
-  brokers?: string;
-  connectTimeout?: number;
 }
 
 export function alertsCommand(): Command {
   const tail = new Command('tail')
     .description('follow the alerts topic: one readable line per alert (or the JSON as published)')
-    .addOption(new Option('--topic <name>', 'alerts topic').default(defaultSpec().topics.alerts))
     .option('--from-beginning', 'start with the oldest alert still on the topic (default: new alerts only)')
     .option('--json', 'print each alert as its JSON record')
     .addOption(new Option('--count <n>', 'exit after n alerts').argParser(intFlag('--count', 1)))
-    .option('--all', 'also print replayed copies (the same alert_id again); hidden by default')
-    .exitOverride();
+    .option('--all', 'also print replayed copies (the same alert_id again); hidden by default');
+  addSettings(tail, ['config', 'specFile', 'alertsTopic']);
   kafkaOptions(tail);
-  tail.action((f: TailFlags) => tailAlerts(f));
+  tail.action((f: TailFlags) => tailAlerts(f, kafkaSettingsOf(tail), specOf(tail).topics.alerts));
   return new Command('alerts').description('alerts published to Kafka').addCommand(tail);
 }
 
-async function tailAlerts(f: TailFlags): Promise<void> {
-  const settings = resolveKafkaSettings(f);
+async function tailAlerts(f: TailFlags, settings: KafkaSettings, topic: string): Promise<void> {
   // A private group that never commits: tailing must not move anyone's offsets.
   const consumer = new Consumer({ ...clientOptions(settings, 'alerts-tail'), groupId: `tickflow-tail-${randomBytes(6).toString('hex')}`, autocommit: false });
   const stop = new AbortController();
@@ -43,15 +38,11 @@ async function tailAlerts(f: TailFlags): Promise<void> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    await asUsageErrors(async () => {
-      await ensureReachable(consumer, settings, 'alerts tail');
-      const meta = await consumer.metadata({ topics: [f.topic], autocreateTopics: false }).catch(() => null);
-      if (meta === null || !meta.topics.has(f.topic)) {
-        throw new KafkaTopicMissingError(`topic "${f.topic}" does not exist (tickflow topics create makes it)`);
-      }
-    });
+    await ensureReachable(consumer, settings, 'alerts tail');
+    const meta = await consumer.metadata({ topics: [topic], autocreateTopics: false }).catch(() => null);
+    if (meta === null || !meta.topics.has(topic)) throw topicMissing(topic);
     const stream = await consumer.consume({
-      topics: [f.topic],
+      topics: [topic],
       mode: f.fromBeginning ? 'earliest' : 'latest',
       autocommit: false,
       maxWaitTime: 250,
@@ -59,7 +50,7 @@ async function tailAlerts(f: TailFlags): Promise<void> {
     stop.signal.addEventListener('abort', () => stream.destroy());
     const seen = new RecentIds(100_000);
     let shown = 0;
-    if (!f.json && process.stderr.isTTY) process.stderr.write(`tickflow: following ${f.topic} (Ctrl-C stops)\n`);
+    if (!f.json && process.stderr.isTTY) process.stderr.write(`tickflow: following ${topic} (Ctrl-C stops)\n`);
     try {
       for await (const m of stream) {
         const alert = parseAlertJson(m.value);

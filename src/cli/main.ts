@@ -1,16 +1,45 @@
 import { Command, CommanderError } from 'commander';
-import { DatabaseConfigError } from '../store/open-store.ts';
+import { resolveSetting } from '../config/resolve.ts';
+import { type ErrorCode, isTickflowError } from '../tickflow-error.ts';
 import { alertsCommand } from './alerts-command.ts';
 import { flinkCommand } from './flink-command.ts';
 import { produceCommand } from './produce-command.ts';
-import { topicsCommand } from './topics-command.ts';
 import { queryCommand } from './query-command.ts';
 import { runCommand } from './run-command.ts';
 import { serveCommand } from './serve-command.ts';
 import { simulateCommand } from './simulate-command.ts';
 import { specCommand } from './spec-command.ts';
 import { stackCommand } from './stack.ts';
-import { UsageError } from './usage-error.ts';
+import { topicsCommand } from './topics-command.ts';
+
+/**
+ * The exit status of every outcome, in one place (README "Exit codes" lists the same):
+ * 0 done · 1 failed while working · 2 something the user fixes before trying again (flags,
+ * configuration, a service that is not there) · 3 a status check found something not running ·
+ * 130 interrupted twice (run).
+ */
+const EXIT_STATUS: Record<ErrorCode, 1 | 2 | 3> = {
+  bad_flag: 2,
+  bad_config: 2,
+  bad_input: 2,
+  db_unavailable: 2,
+  db_in_use: 2,
+  db_claim_lost: 1,
+  db_batch_failed: 1,
+  dashboard_unavailable: 2,
+  kafka_unreachable: 2,
+  kafka_topic_missing: 2,
+  kafka_failed: 1,
+  records_not_sent: 1,
+  flink_unreachable: 2,
+  flink_job_running: 2,
+  flink_no_job: 2,
+  flink_nothing_to_restore: 2,
+  flink_failed: 1,
+  stack_failed: 1,
+  not_running: 3,
+  internal: 1,
+};
 
 const program = new Command('tickflow')
   .description('Real-time stock trade analytics: large-trade and volume-spike alerts, candles and VWAP, every trade stored.')
@@ -19,27 +48,43 @@ const program = new Command('tickflow')
   .exitOverride();
 
 for (const cmd of [runCommand(), queryCommand(), simulateCommand(), specCommand(), stackCommand(), serveCommand(), topicsCommand(), produceCommand(), alertsCommand(), flinkCommand()]) {
-  program.addCommand(cmd.exitOverride());
+  program.addCommand(cmd);
 }
+// Parse errors anywhere end here (exit 2), not in commander's own process.exit.
+const overrideAll = (c: Command): void => {
+  c.exitOverride().showHelpAfterError('(run with --help for usage)');
+  for (const sub of c.commands) overrideAll(sub);
+};
+overrideAll(program);
+program.addHelpText('after', `
+Exit codes: 0 done, 1 failed while working, 2 fix the flags, configuration or a missing service
+first, 3 status: not running. Every failure prints one line "tickflow: <message> [<code>]".`);
 
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
-  process.exitCode = exitCodeFor(e);
+  process.exitCode = report(e);
 }
 
-function exitCodeFor(e: unknown): number {
+function report(e: unknown): number {
   if (e instanceof CommanderError) {
-    // Help and version are not failures; every other parse problem is a usage error.
+    // Commander has printed its message; help and version are not failures.
     if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
     return 2;
   }
-  if (e instanceof UsageError || e instanceof DatabaseConfigError) {
-    process.stderr.write(`tickflow: ${e.message}\n`);
-    return 2;
+  if (isTickflowError(e)) {
+    process.stderr.write(`tickflow: ${e.message} [${e.code}]\n`);
+    for (const line of e.details) process.stderr.write(`  ${line}\n`);
+    return EXIT_STATUS[e.code];
   }
   const err = e as Error;
-  process.stderr.write(`tickflow: ${err.message ?? String(e)}\n`);
-  if (process.env.TICKFLOW_DEBUG) process.stderr.write(`${err.stack}\n`);
-  return 1;
+  process.stderr.write(`tickflow: ${err.message ?? String(e)} [internal]\n`);
+  let debug = false;
+  try {
+    debug = resolveSetting('debug', { env: process.env });
+  } catch {
+    debug = true;
+  }
+  if (debug) process.stderr.write(`${err.stack}\n`);
+  return EXIT_STATUS.internal;
 }

@@ -6,27 +6,25 @@ import { TradeRecordMaker } from '../kafka/trade-record.ts';
 import { FileSource, MAX_LINE_BYTES, unreadableInput } from '../source/file-source.ts';
 import { SimulatorSource } from '../source/simulator-source.ts';
 import type { Source } from '../source/source.ts';
-import { defaultSpec } from '../spec/spec.ts';
-import { asUsageErrors, kafkaOptions, resolveKafkaSettings } from './kafka-flags.ts';
-import { intFlag, rateFlag, secondsFlag, startTimeMs, tickersFlag } from './parse-flags.ts';
+import type { KafkaSettings } from '../kafka/config.ts';
+import { TickflowError } from '../tickflow-error.ts';
+import { kafkaOptions, kafkaSettingsOf } from './kafka-flags.ts';
+import { addSettings, specOf } from './options.ts';
+import { intFlag, rateFlag, secondsFlag, tickersFlag, timeFlag } from './parse-flags.ts';
 import { ProgressLine } from './progress-line.ts';
 import { formatCount } from './status-line.ts';
-import { UsageError } from './usage-error.ts';
 
 interface ProduceFlags {
   from?: string;
-  topic: string;
   rate?: number | 'max';
   count?: number;
   duration?: number;
   seed?: number;
   tickers?: string[];
-  startTime?: string;
+  startTime?: number;
   compression: Compression;
   batchSize: number;
   linger: number;
-  brokers?: string;
-  connectTimeout?: number;
   maxRecordBytes: number;
   json?: boolean;
 }
@@ -51,14 +49,16 @@ export interface ProduceSummary {
 export function produceCommand(): Command {
   const cmd = new Command('produce')
     .description('send trades to a Kafka topic: the market simulator, or a JSONL file (key = ticker, idempotent, acks=all)')
-    .addOption(new Option('--from <source>', 'sim (simulator) | file:PATH (JSONL, "file:-" for stdin), sent byte for byte').default('sim'))
-    .addOption(new Option('--topic <name>', 'topic to write to').default(defaultSpec().input.topic).env('TICKFLOW_TOPIC'))
+    .addOption(new Option('--from <source>', 'sim (simulator) | file:PATH (JSONL, "file:-" for stdin), sent byte for byte').default('sim'));
+  // The topic is the pipeline's input topic, resolved like run's: --topic, --spec, --config.
+  addSettings(cmd, ['config', 'specFile', 'topic']);
+  cmd
     .addOption(new Option('--rate <n>', 'records per second, or "max" (default: 1000 for sim, max for a file)').argParser(rateFlag))
     .addOption(new Option('--count <n>', 'stop after n records').argParser(intFlag('--count', 1)))
     .addOption(new Option('--duration <seconds>', 'stop after this long').argParser(secondsFlag('--duration')))
     .addOption(new Option('--seed <n>', 'simulator seed').argParser(intFlag('--seed', 0, 2 ** 32 - 1)))
     .addOption(new Option('--tickers <list>', 'simulator tickers, comma-separated').argParser(tickersFlag))
-    .addOption(new Option('--start-time <iso>', 'simulator: event time of the first trade at --rate max (default now)'))
+    .addOption(new Option('--start-time <iso>', 'simulator: event time of the first trade at --rate max (default now)').argParser(timeFlag('--start-time')))
     .addOption(new Option('--compression <codec>', 'batch compression').choices(COMPRESSIONS).default('lz4'))
     .addOption(new Option('--batch-size <n>', 'records per produce request at most').argParser(intFlag('--batch-size', 1, 1_000_000)).default(16_384))
     .addOption(new Option('--linger <ms>', 'wait this long to fill a batch').argParser(intFlag('--linger', 0, 60_000)).default(5))
@@ -84,7 +84,7 @@ larger than --max-record-bytes cannot be sent at all: it is reported on stderr (
 size, limit), every other line is still sent, and the exit code is 1.`,
   );
   cmd.action(async (f: ProduceFlags) => {
-    const summary = await produce(f);
+    const summary = await produce(f, kafkaSettingsOf(cmd), specOf(cmd).input.topic);
     if (f.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
     else {
       process.stdout.write(
@@ -93,9 +93,8 @@ size, limit), every other line is still sent, and the exit code is 1.`,
       );
     }
     if (summary.too_large > 0) {
-      process.stderr.write(`tickflow: ${formatCount(summary.too_large)} line(s) not sent: larger than ${f.maxRecordBytes} bytes (see above)\n`);
       // Everything else went out, but the input did not: a script must notice.
-      process.exitCode = 1;
+      throw new TickflowError('records_not_sent', `${formatCount(summary.too_large)} line(s) not sent: larger than ${f.maxRecordBytes} bytes (see above)`);
     }
   });
   return cmd;
@@ -104,7 +103,7 @@ size, limit), every other line is still sent, and the exit code is 1.`,
 function buildSource(f: ProduceFlags): { source: Source; rate: number | null } {
   if (f.from === 'sim' || f.from === undefined) {
     const rate = f.rate ?? 1000;
-    const startMs = startTimeMs(f.startTime);
+    const startMs = f.startTime;
     // The simulator paces itself; the producer must not pace it again.
     return {
       source: new SimulatorSource({
@@ -120,26 +119,23 @@ function buildSource(f: ProduceFlags): { source: Source; rate: number | null } {
   }
   if (f.from.startsWith('file:')) {
     const path = f.from.slice('file:'.length);
-    if (path.length === 0) throw new UsageError('--from: file: needs a path, e.g. file:trades.jsonl (or file:- for stdin)');
+    if (path.length === 0) throw new TickflowError('bad_flag', '--from: file: needs a path, e.g. file:trades.jsonl (or file:- for stdin)');
     const problem = unreadableInput(path);
-    if (problem !== null) throw new UsageError(`--from: cannot read ${problem}`);
+    if (problem !== null) throw new TickflowError('bad_input', `--from: cannot read ${problem}`);
     return { source: new FileSource(path), rate: f.rate === undefined || f.rate === 'max' ? null : f.rate };
   }
-  throw new UsageError(`--from: "${f.from}" is not a source; use sim or file:PATH`);
+  throw new TickflowError('bad_flag', `--from: "${f.from}" is not a source; use sim or file:PATH`);
 }
 
-async function produce(f: ProduceFlags): Promise<ProduceSummary> {
-  const settings = resolveKafkaSettings(f);
+async function produce(f: ProduceFlags, settings: KafkaSettings, topic: string): Promise<ProduceSummary> {
   const { source, rate } = buildSource(f);
-  const producer = await asUsageErrors(() =>
-    BatchingProducer.connect(settings, {
-      compression: f.compression,
-      batchRecords: f.batchSize,
-      lingerMs: f.linger,
-      onOutage: (line) => process.stderr.write(`\ntickflow: ${line}\n`),
-    }),
-  );
-  const maker = new TradeRecordMaker(f.topic);
+  const producer = await BatchingProducer.connect(settings, {
+    compression: f.compression,
+    batchRecords: f.batchSize,
+    lingerMs: f.linger,
+    onOutage: (line) => process.stderr.write(`\ntickflow: ${line}\n`),
+  });
+  const maker = new TradeRecordMaker(topic);
   const abort = new AbortController();
   const onSignal = (): void => abort.abort();
   process.on('SIGINT', onSignal);
@@ -172,7 +168,7 @@ async function produce(f: ProduceFlags): Promise<ProduceSummary> {
     await producer.flush();
     failed = false;
   } catch (e) {
-    throw new Error(`produce to ${f.topic} failed after ${formatCount(producer.stats.acked)} acknowledged records: ${describeKafkaError(e)}`);
+    throw new TickflowError('kafka_failed', `produce to ${topic} failed after ${formatCount(producer.stats.acked)} acknowledged records: ${describeKafkaError(e)}`);
   } finally {
     progress.stop();
     process.off('SIGINT', onSignal);
@@ -182,7 +178,7 @@ async function produce(f: ProduceFlags): Promise<ProduceSummary> {
   }
   const elapsed = performance.now() - started;
   return {
-    topic: f.topic,
+    topic,
     sent: producer.stats.acked,
     too_large: tooLarge,
     bytes: producer.stats.bytes,

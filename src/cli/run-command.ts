@@ -5,71 +5,49 @@ import { KafkaPipeline } from '../kafka/kafka-pipeline.ts';
 import { FileSource, unreadableInput } from '../source/file-source.ts';
 import { SimulatorSource } from '../source/simulator-source.ts';
 import type { Source } from '../source/source.ts';
-import { DEFAULT_DB, openStore, parseDbTarget } from '../store/open-store.ts';
+import { openStore, parseDbTarget } from '../store/open-store.ts';
 import { PipelineFeed } from '../server/pipeline-feed.ts';
-import { loadConfigFile, type ConfigFile } from './config-file.ts';
-import { dashboardOptions, startCliDashboard, type DashboardFlags } from './dashboard-options.ts';
-import { asUsageErrors, kafkaOptions, resolveKafkaSettings } from './kafka-flags.ts';
-import { intFlag, rateFlag, secondsFlag, startTimeMs, tickersFlag } from './parse-flags.ts';
-import { resolveSpec, specOptions } from './spec-options.ts';
+import type { PipelineSpec } from '../spec/spec.ts';
+import { TickflowError } from '../tickflow-error.ts';
+import { dashboardOptions, startCliDashboard } from './dashboard-options.ts';
+import { kafkaOptions, kafkaSettingsOf } from './kafka-flags.ts';
+import { addSettings, SPEC_OVERRIDE_KEYS, settingsOf, specOf } from './options.ts';
+import { intFlag, secondsFlag, timeFlag } from './parse-flags.ts';
 import { StatusLine, formatCount } from './status-line.ts';
-import { UsageError } from './usage-error.ts';
 
-export const DEFAULT_RATE = 1_000;
-
-interface RunFlags extends DashboardFlags {
-  source?: string;
-  db?: string;
-  rate?: number | 'max';
+/** Flags of one invocation; settings (source, db, rate, …) are resolved by settingsOf. */
+interface RunFlags {
   count?: number;
   duration?: number;
-  seed?: number;
-  tickers?: string[];
-  startTime?: string;
+  startTime?: number;
   batchSize: number;
   dashboard: boolean;
   json?: boolean;
-  config?: string;
-  brokers?: string;
-  connectTimeout?: number;
-  group?: string;
   stopAtEnd?: boolean;
-  [spec: string]: unknown;
 }
 
 export function runCommand(): Command {
   const cmd = new Command('run')
-    .description('run the pipeline: source → embedded engine → database (PGlite by default)')
-    .addOption(
-      new Option('--source <source>', 'sim (market simulator) | file:PATH (JSONL, "file:-" for stdin) | kafka (consumer group on --topic)').env('TICKFLOW_SOURCE'),
-    )
-    .addOption(
-      new Option('--db <url>', `postgres://user@host:5432/db | pglite:DIR | memory (default ${DEFAULT_DB}; env DATABASE_URL too)`).env(
-        'TICKFLOW_DB',
-      ),
-    )
-    .addOption(new Option('--rate <n>', `simulator trades per second, or "max" (default ${DEFAULT_RATE})`).argParser(rateFlag).env('TICKFLOW_RATE'))
+    .description('run the pipeline: source → embedded engine → database (PGlite by default)');
+  addSettings(cmd, ['config', 'source', 'db', 'rate', 'seed', 'tickers', 'group']);
+  cmd
     .addOption(new Option('--count <n>', 'stop the simulator after n trades').argParser(intFlag('--count', 1)))
     .addOption(new Option('--duration <seconds>', 'stop the simulator after this long').argParser(secondsFlag('--duration')))
-    .addOption(new Option('--seed <n>', 'simulator seed (same seed, same market)').argParser(intFlag('--seed', 0, 2 ** 32 - 1)))
-    .addOption(new Option('--tickers <list>', 'simulator tickers, comma-separated').argParser(tickersFlag))
-    .addOption(new Option('--start-time <iso>', 'event time of the first simulated trade at --rate max (default now)'))
+    .addOption(new Option('--start-time <iso>', 'event time of the first simulated trade at --rate max (default now)').argParser(timeFlag('--start-time')))
     .addOption(
       new Option('--batch-size <n>', 'trades per database transaction').argParser(intFlag('--batch-size', 1, 1_000_000)).default(10_000),
     )
     .option('--no-dashboard', 'do not serve the web dashboard')
     .option('--json', 'print the final summary as one JSON object')
-    .option('--config <file>', 'JSON config file (default ./tickflow.config.json if present)')
-    .addOption(new Option('--group <id>', 'with --source kafka: consumer group (default tickflow; processes in one group share partitions)').env('TICKFLOW_GROUP'))
     .option('--stop-at-end', 'with --source kafka: stop once caught up with the end the topic had at start, and close every open window (the topic is read as a finite input)');
   kafkaOptions(cmd);
-  specOptions(cmd);
+  addSettings(cmd, ['specFile', ...SPEC_OVERRIDE_KEYS]);
   dashboardOptions(cmd);
   cmd.addHelpText(
     'after',
     `
 Examples:
-  tickflow run                                   simulator at ${DEFAULT_RATE}/s into ./.tickflow (Ctrl-C stops)
+  tickflow run                                   simulator at 1000/s into ./.tickflow (Ctrl-C stops)
   tickflow run --source file:trades.jsonl --json replay a file, print a JSON summary, exit
   tickflow run --rate max --count 1000000        a million trades as fast as possible
   tickflow run --db postgres://postgres@127.0.0.1:5432/tickflow
@@ -79,7 +57,7 @@ consumer restarted after a crash or a stop goes on from its group's state exactl
 spike baselines, offsets. Ctrl-C pauses; --stop-at-end ends the input.
 
 Precedence: flags > environment (TICKFLOW_*, DATABASE_URL) > config file > defaults.
-Exit codes: 0 done, 1 failed while running, 2 bad flags or configuration.`,
+Exit codes: 0 done, 1 failed while running, 2 bad flags or configuration, 130 Ctrl-C twice.`,
   );
   cmd.action(async (flags: RunFlags) => {
     const summary = await runPipeline(flags, cmd);
@@ -90,11 +68,11 @@ Exit codes: 0 done, 1 failed while running, 2 bad flags or configuration.`,
 }
 
 async function runPipeline(flags: RunFlags, cmd: Command): Promise<RunSummary> {
-  const file = loadConfigFile(flags.config);
-  const spec = resolveSpec(cmd, file);
-  const kafka = (flags.source ?? file.source) === 'kafka' ? await openKafka(flags, spec) : null;
-  const source = kafka?.source ?? buildSource(flags, file);
-  const db = flags.db ?? process.env.DATABASE_URL ?? file.db ?? DEFAULT_DB;
+  const s = settingsOf(cmd, ['source', 'db', 'rate', 'seed', 'tickers', 'group']);
+  const spec = specOf(cmd);
+  const kafka = s.source === 'kafka' ? await openKafka(cmd, flags, spec, s.group) : null;
+  const source = kafka?.source ?? buildSource(flags, s);
+  const db = s.db;
   if (kafka === null) restartWithWasmFlags(db);
   const store = await openStore(db).catch(async (e: unknown) => {
     await kafka?.close();
@@ -106,7 +84,7 @@ async function runPipeline(flags: RunFlags, cmd: Command): Promise<RunSummary> {
   const log = flags.json ? () => {} : (line: string) => void process.stderr.write(`${line}\n`);
   const dashboard =
     live &&
-    (await startCliDashboard(flags, file, { db: store, feed: live, log }).catch(async (e: unknown) => {
+    (await startCliDashboard(cmd, { db: store, feed: live, log }).catch(async (e: unknown) => {
       await live.close();
       await kafka?.close();
       await store.close();
@@ -144,7 +122,7 @@ async function runPipeline(flags: RunFlags, cmd: Command): Promise<RunSummary> {
   live?.attach(run);
   kafka?.attach(store, () => run.settle());
   if (!flags.json) process.stderr.write(`tickflow: ${source.description} → ${store.location}\n`);
-  if (dashboard && !flags.json) process.stderr.write(`tickflow: dashboard on ${dashboard.url}${flags.token ? ' (open it once as /?token=<token>)' : ''}\n`);
+  if (dashboard && !flags.json) process.stderr.write(`tickflow: dashboard on ${dashboard.url}${settingsOf(cmd, ['token']).token ? ' (open it once as /?token=<token>)' : ''}\n`);
   const status = flags.json ? null : new StatusLine(() => ({ summary: run.summary(), watermarkMs: engine.watermarkMs }));
   try {
     const summary = await run.run();
@@ -189,42 +167,36 @@ function restartWithWasmFlags(db: string): void {
   }
 }
 
-function buildSource(flags: RunFlags, file: ConfigFile): Source {
-  const source = flags.source ?? file.source ?? 'sim';
-  if (source === 'sim') {
-    const rate = flags.rate ?? file.rate ?? DEFAULT_RATE;
-    const startMs = startTimeMs(flags.startTime);
+function buildSource(flags: RunFlags, s: { source: string; rate: number | 'max'; seed: number | undefined; tickers: string[] | undefined }): Source {
+  if (s.source === 'sim') {
     return new SimulatorSource({
-      seed: flags.seed ?? file.seed ?? (Date.now() >>> 0),
-      tickers: flags.tickers ?? (file.tickers ? tickersFlag(file.tickers.join(',')) : undefined),
-      rate: rate === 'max' ? null : rate,
+      seed: s.seed ?? (Date.now() >>> 0),
+      tickers: s.tickers,
+      rate: s.rate === 'max' ? null : s.rate,
       count: flags.count,
       durationMs: flags.duration,
-      startMs,
+      startMs: flags.startTime,
     });
   }
-  if (source.startsWith('file:')) {
-    const path = source.slice('file:'.length);
-    if (path.length === 0) throw new UsageError('--source: file: needs a path, e.g. file:trades.jsonl (or file:- for stdin)');
+  if (s.source.startsWith('file:')) {
+    const path = s.source.slice('file:'.length);
+    if (path.length === 0) throw new TickflowError('bad_flag', '--source: file: needs a path, e.g. file:trades.jsonl (or file:- for stdin)');
     const problem = unreadableInput(path);
-    if (problem !== null) throw new UsageError(`--source: cannot read ${problem}`);
+    if (problem !== null) throw new TickflowError('bad_input', `--source: cannot read ${problem}`);
     return new FileSource(path);
   }
-  throw new UsageError(`--source: "${source}" is not a source; use sim, file:PATH or kafka`);
+  throw new TickflowError('bad_flag', `--source: "${s.source}" is not a source; use sim, file:PATH or kafka`);
 }
 
 /** The Kafka consumer, its engine and its alert/dead-letter publishing (src/kafka/kafka-pipeline.ts). */
-function openKafka(flags: RunFlags, spec: Parameters<typeof KafkaPipeline.open>[0]['spec']): Promise<KafkaPipeline> {
-  const settings = resolveKafkaSettings(flags);
-  return asUsageErrors(() =>
-    KafkaPipeline.open({
-      settings,
-      spec,
-      groupId: flags.group ?? 'tickflow',
-      exitAtEnd: flags.stopAtEnd === true,
-      onWarning: (line) => process.stderr.write(`tickflow: ${line}\n`),
-    }),
-  );
+function openKafka(cmd: Command, flags: RunFlags, spec: PipelineSpec, groupId: string): Promise<KafkaPipeline> {
+  return KafkaPipeline.open({
+    settings: kafkaSettingsOf(cmd),
+    spec,
+    groupId,
+    exitAtEnd: flags.stopAtEnd === true,
+    onWarning: (line) => process.stderr.write(`tickflow: ${line}\n`),
+  });
 }
 
 export function humanSummary(s: RunSummary): string {

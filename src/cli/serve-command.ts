@@ -1,19 +1,11 @@
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { AlertsTopicFeed } from '../server/alerts-topic-feed.ts';
 import { DatabaseFeed } from '../server/database-feed.ts';
-import { defaultSpec } from '../spec/spec.ts';
-import { DEFAULT_DB, openStore } from '../store/open-store.ts';
-import { loadConfigFile } from './config-file.ts';
-import { dashboardOptions, startCliDashboard, type DashboardFlags } from './dashboard-options.ts';
-import { asUsageErrors, kafkaOptions, resolveKafkaSettings } from './kafka-flags.ts';
-
-interface ServeFlags extends DashboardFlags {
-  db?: string;
-  brokers?: string;
-  connectTimeout?: number;
-  alertsTopic?: string;
-  config?: string;
-}
+import { rawSetting } from '../config/resolve.ts';
+import { openStore } from '../store/open-store.ts';
+import { dashboardOptions, startCliDashboard } from './dashboard-options.ts';
+import { kafkaOptions, kafkaSettingsOf } from './kafka-flags.ts';
+import { addSettings, layersOf, settingsOf, specOf } from './options.ts';
 
 /**
  * `tickflow serve`: the dashboard and API over a database another process fills (a Flink job,
@@ -22,12 +14,8 @@ interface ServeFlags extends DashboardFlags {
  */
 export function serveCommand(): Command {
   const cmd = new Command('serve')
-    .description('serve the dashboard, HTTP API and /metrics over a database filled by Flink, Kafka consumers or a run')
-    .addOption(
-      new Option('--db <url>', `postgres://user@host:5432/db | pglite:DIR (default ${DEFAULT_DB}; env DATABASE_URL too)`).env('TICKFLOW_DB'),
-    )
-    .addOption(new Option('--alerts-topic <name>', 'with --brokers: the alerts topic to follow').default(defaultSpec().topics.alerts))
-    .option('--config <file>', 'JSON config file (default ./tickflow.config.json if present)');
+    .description('serve the dashboard, HTTP API and /metrics over a database filled by Flink, Kafka consumers or a run');
+  addSettings(cmd, ['config', 'db', 'specFile', 'alertsTopic']);
   kafkaOptions(cmd);
   dashboardOptions(cmd);
   cmd.addHelpText(
@@ -42,12 +30,13 @@ Examples:
   tickflow serve --db postgres://postgres@127.0.0.1:5432/tickflow --brokers 127.0.0.1:9092
   tickflow serve --db postgres://… --host 0.0.0.0 --token "$(openssl rand -hex 16)"`,
   );
-  cmd.action(async (flags: ServeFlags) => {
-    const file = loadConfigFile(flags.config);
+  cmd.action(async () => {
     // Every setting is checked before anything is opened: an open database keeps the process
     // alive, so a bad flag found after it would print its error and then hang.
-    const kafka = flags.brokers !== undefined || process.env.KAFKA_BROKERS ? resolveKafkaSettings(flags) : null;
-    const store = await openStore(flags.db ?? process.env.DATABASE_URL ?? file.db ?? DEFAULT_DB);
+    const { db } = settingsOf(cmd, ['db', 'port', 'host', 'token']);
+    const alertsTopic = specOf(cmd).topics.alerts;
+    const kafka = rawSetting('brokers', layersOf(cmd)) !== undefined ? kafkaSettingsOf(cmd) : null;
+    const store = await openStore(db);
     const log = (line: string): void => void process.stderr.write(`${line}\n`);
     let feed: DatabaseFeed | null = null;
     let topicFeed: AlertsTopicFeed | null = null;
@@ -55,10 +44,10 @@ Examples:
       feed = await DatabaseFeed.start(store, { alertsFromTable: kafka === null });
       if (kafka !== null) {
         const hub = feed.hub;
-        topicFeed = await asUsageErrors(() => AlertsTopicFeed.start(kafka, flags.alertsTopic ?? defaultSpec().topics.alerts, hub));
+        topicFeed = await AlertsTopicFeed.start(kafka, alertsTopic, hub);
       }
-      const dashboard = await startCliDashboard(flags, file, { db: store, feed, log });
-      const alertsFrom = kafka === null ? '' : `, alerts from ${flags.alertsTopic} on ${kafka.brokers.join(',')}`;
+      const dashboard = await startCliDashboard(cmd, { db: store, feed, log });
+      const alertsFrom = kafka === null ? '' : `, alerts from ${alertsTopic} on ${kafka.brokers.join(',')}`;
       // Listening for Ctrl-C before saying "Ctrl-C stops": a script that signals as soon as it
       // reads the line must not hit the default handler, which kills without closing anything.
       const stopped = new Promise<void>((resolve) => {

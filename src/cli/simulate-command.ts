@@ -2,14 +2,14 @@ import { once } from 'node:events';
 import { Command, Option } from 'commander';
 import { dirtyFeed } from '../simulate/dirty-feed.ts';
 import { SimulatorSource } from '../source/simulator-source.ts';
-import { intFlag, numberFlag, rateFlag, startTimeMs, tickersFlag } from './parse-flags.ts';
+import { intFlag, numberFlag, rateFlag, tickersFlag, timeFlag } from './parse-flags.ts';
 
 interface SimulateFlags {
   count?: number;
   rate?: number | 'max';
   seed?: number;
   tickers?: string[];
-  startTime?: string;
+  startTime?: number;
   dirty?: boolean;
   late?: number;
   largeFraction?: number;
@@ -22,14 +22,14 @@ export function simulateCommand(): Command {
     .addOption(new Option('--rate <n>', 'trades per second, or "max"').argParser(rateFlag).default('max'))
     .addOption(new Option('--seed <n>', 'seed (same seed, same trades)').argParser(intFlag('--seed', 0, 2 ** 32 - 1)).default(1))
     .addOption(new Option('--tickers <list>', 'comma-separated tickers').argParser(tickersFlag))
-    .addOption(new Option('--start-time <iso>', 'event time of the first trade (default now)'))
+    .addOption(new Option('--start-time <iso>', 'event time of the first trade (default now)').argParser(timeFlag('--start-time')))
     .addOption(
       new Option('--large-fraction <f>', 'share of trades above 1,000,000 shares').argParser(numberFlag('--large-fraction', 0.0001, 0.5)),
     )
     .option('--dirty', 'mix in replays, malformed lines, bounded disorder and the seed\'s "timestamp" alias')
     .addOption(new Option('--late <f>', 'with --dirty: share of late trades').argParser(numberFlag('--late', 0, 0.5)))
     .action(async (f: SimulateFlags) => {
-      const startMs = startTimeMs(f.startTime) ?? Date.now();
+      const startMs = f.startTime ?? Date.now();
       const out = process.stdout;
       const write = async (line: string): Promise<void> => {
         if (!out.write(`${line}\n`)) await once(out, 'drain');

@@ -1,12 +1,10 @@
 import { Command } from 'commander';
-import { loadConfigFile } from './config-file.ts';
-import { resolveSpec, specOptions } from './spec-options.ts';
+import { addSettings, SPEC_OVERRIDE_KEYS, specOf } from './options.ts';
 
 export function specCommand(): Command {
   const cmd = new Command('spec')
-    .description('print the effective pipeline spec (defaults, config file and flags applied) as JSON')
-    .option('--config <file>', 'JSON config file');
-  specOptions(cmd);
+    .description('print the effective pipeline spec (defaults, config file and flags applied) as JSON');
+  addSettings(cmd, ['config', 'specFile', ...SPEC_OVERRIDE_KEYS]);
   cmd.addHelpText(
     'after',
     `
@@ -21,8 +19,8 @@ The spec drives both engines (embedded and Flink):
                            passes their end
   dedupe.horizonMs         trade_ids remembered this far behind the watermark`,
   );
-  cmd.action((flags: { config?: string }) => {
-    const spec = resolveSpec(cmd, loadConfigFile(flags.config));
+  cmd.action(() => {
+    const spec = specOf(cmd);
     process.stdout.write(`${JSON.stringify(spec, null, 2)}\n`);
   });
   return cmd;

@@ -1,34 +1,25 @@
 import { existsSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { type Component, components, logFile, stackLayout } from '../stack/layout.ts';
 import { tailLines } from '../stack/processes.ts';
-import { type StackFlags, stackSettings } from '../stack/settings.ts';
+import { intFlag } from './parse-flags.ts';
+import { stackSettingsFrom } from '../stack/settings.ts';
 import { type ComponentStatus, currentStackInfo, stackDown, stackStatus, stackUp } from '../stack/stack.ts';
-import { StackError } from '../stack/stack-error.ts';
+import { stackError } from '../stack/stack-error.ts';
 import { stackVersions } from '../stack/versions.ts';
+import { TickflowError } from '../tickflow-error.ts';
+import { addSettings, layersOf } from './options.ts';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const err = (line: string) => process.stderr.write(`${line}\n`);
 
-/** Runs an action; a StackError becomes one line (+ its details) and exit code 1, or 2 for bad flags. */
-function guarded<A extends unknown[]>(action: (...args: A) => Promise<void>) {
-  return async (...args: A) => {
-    try {
-      await action(...args);
-    } catch (error) {
-      if (!(error instanceof StackError)) throw error;
-      err(`tickflow stack: ${error.message}`);
-      for (const line of error.details) err(`  ${line}`);
-      process.exitCode = error.kind === 'usage' ? 2 : 1;
-    }
-  };
+function dirOption(cmd: Command): Command {
+  return addSettings(cmd, ['config', 'stackDir']);
 }
 
-function dirOption(cmd: Command): Command {
-  return cmd.option('--dir <path>', 'stack folder: jars, configs, data, logs, pids (env TICKFLOW_STACK_DIR; default ~/.cache/tickflow/stack/<versions>)');
-}
+const settingsOf = (cmd: Command, o: { postgres?: boolean } = {}) => stackSettingsFrom(layersOf(cmd), o);
 
 function formatStatus(rows: ComponentStatus[]): string[] {
   return rows.map((r) => {
@@ -46,19 +37,11 @@ const aliases: Record<string, Component | 'resolve'> = {
 function upCommand(): Command {
   const cmd = dirOption(new Command('up'))
     .description('resolve (first run), configure and start Kafka + Flink + SQL Gateway; wait until healthy')
-    .option('--kafka-port <port>', 'Kafka broker (env TICKFLOW_KAFKA_PORT)', '9092')
-    .option('--kafka-controller-port <port>', 'KRaft controller (env TICKFLOW_KAFKA_CONTROLLER_PORT)', '9093')
-    .option('--flink-port <port>', 'Flink REST + web UI (env TICKFLOW_FLINK_PORT)', '8081')
-    .option('--flink-rpc-port <port>', 'JobManager RPC (env TICKFLOW_FLINK_RPC_PORT)', '6123')
-    .option('--gateway-port <port>', 'SQL Gateway REST (env TICKFLOW_GATEWAY_PORT)', '8083')
-    .option('--slots <n>', 'TaskManager slots (env TICKFLOW_FLINK_SLOTS)', '4')
-    .option('--timeout <seconds>', 'bound for each wait (env TICKFLOW_STACK_TIMEOUT)', '180')
-    .option('--database-url <url>', 'PostgreSQL to check; the tickflow database is created there (env DATABASE_URL)')
     .option('--no-postgres', 'do not check PostgreSQL')
     .option('--json', 'print the result as JSON');
-  // Defaults are shown in --help but must not shadow env vars: only explicit flags count.
-  cmd.action(guarded(async (flags: StackFlags & { json?: boolean }) => {
-    const settings = stackSettings(explicitFlags(cmd, flags));
+  addSettings(cmd, ['kafkaPort', 'kafkaControllerPort', 'flinkPort', 'flinkRpcPort', 'gatewayPort', 'slots', 'stackTimeout', 'stackDatabaseUrl']);
+  cmd.action(async (flags: { json?: boolean; postgres?: boolean }) => {
+    const settings = settingsOf(cmd, { postgres: flags.postgres });
     const result = await stackUp(settings, (line) => (flags.json ? err(line) : out(line)));
     if (flags.json) {
       out(JSON.stringify({ ...result, info: { ...result.info, layout: undefined } }, null, 2));
@@ -71,29 +54,20 @@ function upCommand(): Command {
       out(`stack up in ${result.seconds} s: started ${result.started.join(', ')}${result.alreadyRunning.length > 0 ? `; already running: ${result.alreadyRunning.join(', ')}` : ''}`);
       out(`logs: ${result.info.layout.logs} (tickflow stack logs <component>) — stop with: tickflow stack down`);
     }
-  }));
+  });
   return cmd;
-}
-
-/** Commander fills defaults into `flags`; drop the ones the user did not type so env can apply. */
-function explicitFlags<T extends Record<string, unknown>>(cmd: Command, flags: T): T {
-  const result: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(flags)) {
-    if (cmd.getOptionValueSource(key) !== 'default') result[key] = value;
-  }
-  return result as T;
 }
 
 function downCommand(): Command {
   const cmd = dirOption(new Command('down'))
     .description('stop the processes `stack up` started (by pid) and wait for them to exit; data is kept')
-    .option('--purge', 'also delete data (Kafka topics, Flink checkpoints), logs and configs; jars stay')
-    .option('--timeout <seconds>', 'wait this long for each process before SIGKILL (default 180)');
-  cmd.action(guarded(async (flags: StackFlags & { purge?: boolean }) => {
-    const settings = stackSettings(explicitFlags(cmd, flags));
+    .option('--purge', 'also delete data (Kafka topics, Flink checkpoints), logs and configs; jars stay');
+  addSettings(cmd, ['stackTimeout']);
+  cmd.action(async (flags: { purge?: boolean }) => {
+    const settings = settingsOf(cmd);
     const result = await stackDown(settings, { purge: flags.purge === true }, out);
     if (result.stopped.length === 0) out(`nothing was running (${settings.dir})`);
-  }));
+  });
   return cmd;
 }
 
@@ -101,8 +75,8 @@ function statusCommand(): Command {
   const cmd = dirOption(new Command('status'))
     .description('state, pid, ports and health of each component (exit 0 all healthy, 3 otherwise)')
     .option('--json', 'print as JSON, with paths, ports, URLs and classpaths');
-  cmd.action(guarded(async (flags: StackFlags & { json?: boolean }) => {
-    const settings = stackSettings(explicitFlags(cmd, flags));
+  cmd.action(async (flags: { json?: boolean }) => {
+    const settings = settingsOf(cmd);
     const rows = await stackStatus(settings);
     const info = await currentStackInfo(settings);
     if (flags.json) {
@@ -113,8 +87,9 @@ function statusCommand(): Command {
       out(`versions: Flink ${v.flink} (Kafka connector ${v.flinkKafkaConnector}, JDBC ${v.flinkJdbcConnector}, PostgreSQL driver ${v.postgresqlDriver}), Kafka ${v.kafka}`);
       for (const line of formatStatus(rows)) out(line);
     }
-    process.exitCode = rows.every((r) => r.healthy) ? 0 : 3;
-  }));
+    const unhealthy = rows.filter((r) => !r.healthy).map((r) => r.component);
+    if (unhealthy.length > 0) throw new TickflowError('not_running', `not running or not healthy: ${unhealthy.join(', ')}`);
+  });
   return cmd;
 }
 
@@ -122,22 +97,21 @@ function logsCommand(): Command {
   const cmd = dirOption(new Command('logs'))
     .description('show the end of a component\'s log (all components when none is named)')
     .argument('[component]', `${components.join(' | ')} | resolve (aliases: jm, tm, gateway)`)
-    .option('-n, --lines <n>', 'how many lines', '40')
+    .addOption(new Option('-n, --lines <n>', 'how many lines').argParser(intFlag('--lines', 0, 1_000_000)).default(40))
     .option('-f, --follow', 'keep printing new lines until interrupted');
-  cmd.action(guarded(async (name: string | undefined, flags: StackFlags & { lines: string; follow?: boolean }) => {
-    const lines = Number(flags.lines);
-    if (!Number.isInteger(lines) || lines < 0) throw new StackError(`--lines: "${flags.lines}" is not a line count`, 'usage');
+  cmd.action(async (name: string | undefined, flags: { lines: number; follow?: boolean }) => {
+    const lines = flags.lines;
     let chosen: Array<Component | 'resolve'> = [...components];
     if (name !== undefined) {
       const c = aliases[name];
-      if (c === undefined) throw new StackError(`no component "${name}": choose one of ${components.join(', ')}, resolve`, 'usage');
+      if (c === undefined) throw new TickflowError('bad_flag', `no component "${name}": choose one of ${components.join(', ')}, resolve`);
       chosen = [c];
     }
-    const settings = stackSettings(explicitFlags(cmd, flags));
+    const settings = settingsOf(cmd);
     const layout = stackLayout(settings.dir);
     const pathOf = (c: Component | 'resolve') => (c === 'resolve' ? `${layout.logs}/resolve.log` : logFile(layout, c));
     const paths = chosen.map(pathOf);
-    if (paths.every((p) => !existsSync(p))) throw new StackError(`no logs yet under ${layout.logs} (has \`tickflow stack up\` run with this --dir?)`);
+    if (paths.every((p) => !existsSync(p))) throw stackError(`no logs yet under ${layout.logs} (has \`tickflow stack up\` run with this --dir?)`);
     for (const [i, path] of paths.entries()) {
       if (!existsSync(path)) continue;
       if (chosen.length > 1) out(`==> ${path} <==`);
@@ -145,7 +119,7 @@ function logsCommand(): Command {
       if (chosen.length > 1 && i < paths.length - 1) out('');
     }
     if (flags.follow) await follow(paths, chosen.length > 1);
-  }));
+  });
   return cmd;
 }
 
@@ -177,8 +151,7 @@ export function stackCommand(): Command {
   const cmd = new Command('stack')
     .description('local Kafka + Flink + SQL Gateway assembled from Maven artifacts (no Docker): up | down | status | logs');
   for (const sub of [upCommand(), downCommand(), statusCommand(), logsCommand()]) {
-    // Parse errors of subcommands end like the top level's: CommanderError → exit code 2 in main.
-    cmd.addCommand(sub.exitOverride().showHelpAfterError('(run with --help for usage)'));
+    cmd.addCommand(sub);
   }
   const v = stackVersions();
   cmd.addHelpText('after', `

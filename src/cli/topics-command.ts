@@ -1,19 +1,17 @@
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { closeQuietly, connectAdmin } from '../kafka/connect.ts';
 import { describeTopics, ensureTopics, listTopics, pipelineTopics } from '../kafka/topics.ts';
 import { defaultSpec } from '../spec/spec.ts';
-import { asUsageErrors, kafkaOptions, resolveKafkaSettings } from './kafka-flags.ts';
-import { intFlag } from './parse-flags.ts';
+import { TickflowError } from '../tickflow-error.ts';
+import { kafkaOptions, kafkaSettingsOf } from './kafka-flags.ts';
+import { addSettings, specOf } from './options.ts';
 
 interface TopicsFlags {
-  brokers?: string;
-  connectTimeout?: number;
-  topic?: string;
-  partitions?: number;
-  alertsTopic?: string;
-  dlqTopic?: string;
   json?: boolean;
 }
+
+/** The pipeline's topics come from the spec, like run and flink deploy: --spec/--config, then these flags. */
+const TOPIC_KEYS = ['config', 'specFile', 'topic', 'partitions', 'alertsTopic', 'dlqTopic'] as const;
 
 const out = (line: string): void => {
   process.stdout.write(`${line}\n`);
@@ -23,40 +21,44 @@ export function topicsCommand(): Command {
   const defaults = defaultSpec();
   const cmd = new Command('topics').description('create, list and describe the Kafka topics tickflow uses');
 
-  const create = kafkaOptions(
-    new Command('create')
-      .description(`create the input topic (${defaults.input.topic}, ${defaults.input.partitions} partitions), ${defaults.topics.alerts} and ${defaults.topics.deadLetters}; existing ones are left as they are`)
-      .addOption(new Option('--topic <name>', `input topic (the seed used "sensors")`).default(defaults.input.topic).env('TICKFLOW_TOPIC'))
-      .addOption(new Option('--partitions <n>', 'partitions of the input topic').argParser(intFlag('--partitions', 1, 1000)).default(defaults.input.partitions))
-      .addOption(new Option('--alerts-topic <name>', 'alerts topic').default(defaults.topics.alerts))
-      .addOption(new Option('--dlq-topic <name>', 'dead-letter topic').default(defaults.topics.deadLetters))
-      .option('--json', 'print the outcome as JSON'),
-  ).action((f: TopicsFlags) =>
-    withAdmin(f, async (admin) => {
-      const specs = pipelineTopics({ input: f.topic!, partitions: f.partitions!, alerts: f.alertsTopic!, deadLetters: f.dlqTopic! });
+  const create: Command = kafkaOptions(
+    addSettings(
+      new Command('create').description(
+        `create the input topic (${defaults.input.topic}, ${defaults.input.partitions} partitions), ${defaults.topics.alerts} and ${defaults.topics.deadLetters} — or the spec's; existing ones are left as they are`,
+      ),
+      TOPIC_KEYS,
+    ).option('--json', 'print the outcome as JSON'),
+  ).action((f: TopicsFlags) => {
+    // The spec is checked before the broker is contacted.
+    const spec = specOf(create);
+    return withAdmin(create, async (admin) => {
+      const specs = pipelineTopics({ input: spec.input.topic, partitions: spec.input.partitions, alerts: spec.topics.alerts, deadLetters: spec.topics.deadLetters });
       const outcome = await ensureTopics(admin, specs);
       if (f.json) return out(JSON.stringify(outcome));
       for (const o of outcome) out(`${o.status === 'created' ? 'created' : 'exists '}  ${o.name.padEnd(24)} ${o.partitions} partition(s)${o.note ? ` — ${o.note}` : ''}`);
-    }),
-  );
+    });
+  });
 
-  const list = kafkaOptions(new Command('list').description('list topics (internal ones hidden)').option('--json', 'print a JSON array')).action(
+  const list: Command = kafkaOptions(addSettings(new Command('list').description('list topics (internal ones hidden)'), ['config']).option('--json', 'print a JSON array')).action(
     (f: TopicsFlags) =>
-      withAdmin(f, async (admin) => {
+      withAdmin(list, async (admin) => {
         const names = await listTopics(admin);
         if (f.json) return out(JSON.stringify(names));
         for (const n of names) out(n);
       }),
   );
 
-  const describe = kafkaOptions(
-    new Command('describe')
-      .description('partitions, leaders, in-sync replicas and offsets of topics (default: the three pipeline topics)')
-      .argument('[topics...]', 'topic names')
-      .option('--json', 'print JSON'),
-  ).action((names: string[], f: TopicsFlags) =>
-    withAdmin(f, async (admin) => {
-      const wanted = names.length > 0 ? names : [defaults.input.topic, defaults.topics.alerts, defaults.topics.deadLetters];
+  const describe: Command = kafkaOptions(
+    addSettings(
+      new Command('describe')
+        .description("partitions, leaders, in-sync replicas and offsets of topics (default: the pipeline's three, from the spec)")
+        .argument('[topics...]', 'topic names'),
+      ['config', 'specFile', 'topic', 'alertsTopic', 'dlqTopic'],
+    ).option('--json', 'print JSON'),
+  ).action((names: string[], f: TopicsFlags) => {
+    const spec = specOf(describe);
+    return withAdmin(describe, async (admin) => {
+      const wanted = names.length > 0 ? names : [spec.input.topic, spec.topics.alerts, spec.topics.deadLetters];
       const info = await describeTopics(admin, wanted);
       const missing = wanted.filter((n) => !info.some((i) => i.name === n));
       if (f.json) {
@@ -69,18 +71,16 @@ export function topicsCommand(): Command {
           out(`  partition ${p.partition}  leader ${p.leader}  replicas [${p.replicas.join(',')}]  isr [${p.isr.join(',')}]  offsets ${p.earliest}..${p.latest}`);
         }
       }
-      for (const m of missing) out(`${m}  (does not exist — tickflow topics create)`);
-      if (missing.length > 0) process.exitCode = 1;
-    }),
-  );
+      if (missing.length > 0) throw new TickflowError('kafka_topic_missing', `${missing.map((m) => `"${m}"`).join(', ')} ${missing.length === 1 ? 'does' : 'do'} not exist (create: tickflow topics create)`);
+    });
+  });
 
-  // Subcommands report bad flags through main's handler (exit 2), like top-level commands.
-  return cmd.addCommand(create.exitOverride()).addCommand(list.exitOverride()).addCommand(describe.exitOverride());
+  return cmd.addCommand(create).addCommand(list).addCommand(describe);
 }
 
-async function withAdmin(f: TopicsFlags, work: (admin: Awaited<ReturnType<typeof connectAdmin>>) => Promise<void>): Promise<void> {
-  const settings = resolveKafkaSettings(f);
-  const admin = await asUsageErrors(() => connectAdmin(settings, 'topics'));
+async function withAdmin(cmd: Command, work: (admin: Awaited<ReturnType<typeof connectAdmin>>) => Promise<void>): Promise<void> {
+  const settings = kafkaSettingsOf(cmd);
+  const admin = await connectAdmin(settings, 'topics');
   try {
     await work(admin);
   } finally {

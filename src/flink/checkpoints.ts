@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FlinkError } from './flink-error.ts';
+import { TickflowError } from '../tickflow-error.ts';
 
 /**
  * Retained checkpoints on a filesystem this process can read. Flink writes a job's checkpoints
@@ -46,7 +46,7 @@ export function localPath(dirOrUri: string): string | null {
  */
 export async function latestCheckpoint(dir: string): Promise<RetainedCheckpoint | null> {
   const root = localPath(dir);
-  if (root === null) throw new FlinkError(`cannot look for checkpoints in ${dir}: only local paths (file://) can be searched; pass the chk-<n> folder with --from-savepoint`);
+  if (root === null) throw new TickflowError('flink_nothing_to_restore', `cannot look for checkpoints in ${dir}: only local paths (file://) can be searched; pass the chk-<n> folder with --from-savepoint`);
   if (!existsSync(root)) return null;
   const found: RetainedCheckpoint[] = [];
   const visit = async (folder: string, depth: number): Promise<void> => {

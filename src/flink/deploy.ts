@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { PipelineSpec } from '../spec/spec.ts';
 import { clusterCheckpointDir, jobCheckpointDir, latestCheckpoint, type RetainedCheckpoint } from './checkpoints.ts';
 import { compileSpec, type FlinkTarget } from './compile-spec.ts';
-import { FlinkError } from './flink-error.ts';
+import { TickflowError } from '../tickflow-error.ts';
 import { FlinkRestClient, TERMINAL_STATES } from './flink-rest.ts';
 import { GatewayClient } from './gateway-client.ts';
 
@@ -35,9 +35,6 @@ export interface DeployResult {
   restoredFrom?: RetainedCheckpoint;
 }
 
-/** A job with this name is already running: deploy refuses rather than start a second copy. */
-export class JobAlreadyRunningError extends FlinkError {}
-
 /**
  * Compile the spec and submit it through the SQL Gateway as one job; wait until its tasks run.
  * Idempotent by name: a running job called `target.jobName` makes this refuse unless `replace`.
@@ -51,7 +48,9 @@ export async function deployPipeline(o: DeployOptions): Promise<DeployResult> {
   const running = await rest.activeJobs(o.target.jobName);
   if (running.length > 0 && o.replace !== true) {
     const j = running[0]!;
-    throw new JobAlreadyRunningError(
+    // A second copy would double every alert: deploy refuses unless asked to replace.
+    throw new TickflowError(
+      'flink_job_running',
       `a job named "${o.target.jobName}" is already ${j.state} (id ${j.jid}, since ${new Date(j['start-time']).toISOString()}); ` +
         'use --replace to cancel it and start the new one, or `tickflow flink cancel` first',
     );
@@ -68,11 +67,11 @@ export async function deployPipeline(o: DeployOptions): Promise<DeployResult> {
   const checkpointDir = o.target.checkpointDir ?? (clusterDir === null ? undefined : jobCheckpointDir(clusterDir, o.target.jobName));
   let restoredFrom: RetainedCheckpoint | undefined;
   if (o.fromLatestCheckpoint !== undefined) {
-    if (o.target.fromSavepoint !== undefined) throw new FlinkError('restore from a savepoint or from the latest checkpoint, not both');
+    if (o.target.fromSavepoint !== undefined) throw new TickflowError('bad_flag', 'restore from a savepoint or from the latest checkpoint, not both');
     const where = typeof o.fromLatestCheckpoint === 'string' ? o.fromLatestCheckpoint : checkpointDir;
-    if (where === undefined) throw new FlinkError('the JobManager has no execution.checkpointing.dir; give the checkpoint folder (--from-latest-checkpoint DIR)');
+    if (where === undefined) throw new TickflowError('flink_nothing_to_restore', 'the JobManager has no execution.checkpointing.dir; give the checkpoint folder (--from-latest-checkpoint DIR)');
     const latest = await latestCheckpoint(where);
-    if (latest === null) throw new FlinkError(`no completed checkpoint (chk-<n>/_metadata) under ${where}`);
+    if (latest === null) throw new TickflowError('flink_nothing_to_restore', `no completed checkpoint (chk-<n>/_metadata) under ${where}`);
     restoredFrom = latest;
   }
   const target: FlinkTarget = { ...o.target, checkpointDir, fromSavepoint: restoredFrom?.path ?? o.target.fromSavepoint };
@@ -86,7 +85,7 @@ export async function deployPipeline(o: DeployOptions): Promise<DeployResult> {
   } finally {
     await session.closeSession();
   }
-  if (jobId === null) throw new FlinkError('the SQL Gateway accepted the statement set but returned no job id');
+  if (jobId === null) throw new TickflowError('flink_failed', 'the SQL Gateway accepted the statement set but returned no job id');
   try {
     await rest.waitForTasksRunning(jobId, timeoutMs);
   } catch (e) {
@@ -107,7 +106,7 @@ export async function cancelJob(rest: FlinkRestClient, jobId: string, timeoutMs 
     if (TERMINAL_STATES.has(state)) return state;
     await sleep(250);
   }
-  throw new FlinkError(`job ${jobId} still ${state} ${Math.round(timeoutMs / 1000)} s after cancel`);
+  throw new TickflowError('flink_failed', `job ${jobId} still ${state} ${Math.round(timeoutMs / 1000)} s after cancel`);
 }
 
 /** postgres://user:pw@host:port/db → the JDBC connector's url, username and password. */
@@ -116,10 +115,10 @@ export function jdbcTarget(postgresUrl: string): { jdbcUrl: string; jdbcUser: st
   try {
     u = new URL(postgresUrl);
   } catch {
-    throw new FlinkError(`--db: "${postgresUrl.slice(0, 60)}" is not a PostgreSQL URL`);
+    throw new TickflowError('bad_config', `--db: "${postgresUrl.slice(0, 60)}" is not a PostgreSQL URL`);
   }
   if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:') {
-    throw new FlinkError(`--db: Flink writes to PostgreSQL; "${u.protocol}" URLs are not supported (use postgres://user@host:5432/db)`);
+    throw new TickflowError('bad_config', `--db: Flink writes to PostgreSQL; "${u.protocol}" URLs are not supported (use postgres://user@host:5432/db)`);
   }
   const params = new URLSearchParams(u.search);
   // Lets the driver send a batch of upserts as multi-row statements: fewer round trips.

@@ -1,8 +1,3 @@
-/** A failure talking to Flink (gateway or REST) that a user should read: one line, no stack. */
-export class FlinkError extends Error {
-  override readonly name = 'FlinkError';
-}
-
 /**
  * Flink answers errors as {"errors": ["Internal server error.", "<java stack trace>"]}. The
  * useful part is the deepest "Caused by:" line (or the exception message at the top of the

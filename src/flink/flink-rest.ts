@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { FlinkError, rootCause } from './flink-error.ts';
+import { TickflowError } from '../tickflow-error.ts';
+import { rootCause } from './flink-error.ts';
 import { networkReason } from './gateway-client.ts';
 
 export interface JobOverview {
@@ -192,7 +193,7 @@ export class FlinkRestClient {
       await sleep(250);
     }
     const cause = await this.lastException(id);
-    throw new FlinkError(`job ${id} did not reach ${states.join('/')} in ${Math.round(timeoutMs / 1000)} s (state ${state || 'unknown'})${cause ? `: ${cause}` : ''}`);
+    throw new TickflowError('flink_failed', `job ${id} did not reach ${states.join('/')} in ${Math.round(timeoutMs / 1000)} s (state ${state || 'unknown'})${cause ? `: ${cause}` : ''}`);
   }
 
   /** Wait until every task of the job runs (the job state turns RUNNING before its tasks are deployed). */
@@ -207,7 +208,7 @@ export class FlinkRestClient {
     }
     const cause = await this.lastException(id);
     const pending = job?.vertices.filter((v) => v.status !== 'RUNNING').map((v) => v.status) ?? [];
-    throw new FlinkError(
+    throw new TickflowError('flink_failed', 
       `job ${id} did not reach RUNNING in ${Math.round(timeoutMs / 1000)} s (job ${job?.state ?? 'unknown'}${pending.length ? `, tasks ${[...new Set(pending)].join('/')}` : ''})${cause ? `: ${cause}` : ''}`,
     );
   }
@@ -221,12 +222,12 @@ export class FlinkRestClient {
       );
       if (r.status.id === 'COMPLETED') {
         const failure = r.operation?.['failure-cause'];
-        if (failure !== undefined) throw new FlinkError(`${what} of job ${id} failed: ${rootCause(JSON.stringify({ errors: [failure['stack-trace'] ?? failure.class ?? ''] }))}`);
+        if (failure !== undefined) throw new TickflowError('flink_failed', `${what} of job ${id} failed: ${rootCause(JSON.stringify({ errors: [failure['stack-trace'] ?? failure.class ?? ''] }))}`);
         return r.operation?.location ?? '';
       }
       await sleep(300);
     }
-    throw new FlinkError(`${what} of job ${id} did not complete in ${Math.round(timeoutMs / 1000)} s`);
+    throw new TickflowError('flink_failed', `${what} of job ${id} did not complete in ${Math.round(timeoutMs / 1000)} s`);
   }
 
   async #request<T>(method: string, path: string, body?: unknown): Promise<T> {
@@ -239,10 +240,10 @@ export class FlinkRestClient {
         signal: AbortSignal.timeout(this.#timeoutMs),
       });
     } catch (e) {
-      throw new FlinkError(`cannot reach the Flink REST API at ${this.url}: ${networkReason(e)}`);
+      throw new TickflowError('flink_unreachable', `cannot reach the Flink REST API at ${this.url}: ${networkReason(e)}`);
     }
     const text = await response.text();
-    if (!response.ok) throw new FlinkError(`Flink REST ${method} ${path} failed (${response.status}): ${rootCause(text)}`);
+    if (!response.ok) throw new TickflowError('flink_failed', `Flink REST ${method} ${path} failed (${response.status}): ${rootCause(text)}`);
     return (text === '' ? {} : JSON.parse(text)) as T;
   }
 }

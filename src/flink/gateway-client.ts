@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { FlinkError, rootCause } from './flink-error.ts';
+import { TickflowError } from '../tickflow-error.ts';
+import { rootCause } from './flink-error.ts';
 
 /**
  * A client for the Flink SQL Gateway REST API (v1), over fetch. One instance = one gateway;
@@ -63,17 +64,17 @@ export class GatewayClient {
         signal: AbortSignal.timeout(this.#requestTimeoutMs),
       });
     } catch (e) {
-      throw new FlinkError(`cannot reach the Flink SQL Gateway at ${this.url}: ${networkReason(e)}`);
+      throw new TickflowError('flink_unreachable', `cannot reach the Flink SQL Gateway at ${this.url}: ${networkReason(e)}`);
     }
     const text = await response.text();
     if (!response.ok) {
-      throw new FlinkError(`SQL Gateway ${method} ${path.replace(/[0-9a-f-]{36}/g, '…')} failed (${response.status}): ${rootCause(text)}`);
+      throw new TickflowError('flink_failed', `SQL Gateway ${method} ${path.replace(/[0-9a-f-]{36}/g, '…')} failed (${response.status}): ${rootCause(text)}`);
     }
     if (text === '') return {} as T;
     try {
       return JSON.parse(text) as T;
     } catch {
-      throw new FlinkError(`SQL Gateway at ${this.url} answered ${method} ${path} with something that is not JSON: ${text.slice(0, 120)}`);
+      throw new TickflowError('flink_failed', `SQL Gateway at ${this.url} answered ${method} ${path} with something that is not JSON: ${text.slice(0, 120)}`);
     }
   }
 }
@@ -118,7 +119,7 @@ export class GatewaySession {
       while (next !== null) {
         if (Date.now() > deadline) {
           stoppedEarly = true;
-          throw new FlinkError(`statement did not finish within ${Math.round(timeoutMs / 1000)} s: ${oneLine(statement)}`);
+          throw new TickflowError('flink_failed', `statement did not finish within ${Math.round(timeoutMs / 1000)} s: ${oneLine(statement)}`);
         }
         const page: ResultPage = await this.client.request<ResultPage>('GET', next);
         jobId = page.jobID ?? jobId;

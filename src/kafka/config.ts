@@ -1,10 +1,13 @@
 import { readFileSync } from 'node:fs';
 import type { BaseOptions } from '@platformatic/kafka';
+import type { ConfigFile } from '../config/config-file.ts';
+import { type Layers, resolveSettings } from '../config/resolve.ts';
+import { isTickflowError, TickflowError } from '../tickflow-error.ts';
 
 /**
- * Where the broker is and how to talk to it. Flags win over the environment
- * (KAFKA_BROKERS, KAFKA_CLIENT_ID, KAFKA_SASL_*, KAFKA_SSL*), which wins over defaults — the
- * precedence every setting follows.
+ * Where the broker is and how to talk to it: the Kafka settings of src/config/settings.ts
+ * (--brokers/KAFKA_BROKERS, KAFKA_CLIENT_ID, KAFKA_SASL_*, KAFKA_SSL*, and the config file's
+ * "kafka" section), checked for consistency.
  */
 export interface KafkaSettings {
   readonly brokers: readonly string[];
@@ -16,70 +19,55 @@ export interface KafkaSettings {
   readonly tls: { ca?: string; rejectUnauthorized: boolean } | null;
 }
 
+/** For library callers and tests: text as typed on a command line. */
 export interface KafkaFlags {
   brokers?: string | undefined;
-  clientId?: string | undefined;
-  connectTimeout?: number | undefined;
+  /** Seconds, like --connect-timeout. */
+  connectTimeout?: string | undefined;
 }
-
-export const DEFAULT_BROKERS = '127.0.0.1:9092';
-export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
 export type SettingsResult = { ok: true; settings: KafkaSettings } | { ok: false; reason: string };
 
-const MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'] as const;
-
-export function kafkaSettings(flags: KafkaFlags, env: NodeJS.ProcessEnv = process.env): SettingsResult {
-  const brokerList = (flags.brokers ?? env.KAFKA_BROKERS ?? DEFAULT_BROKERS)
-    .split(',')
-    .map((b) => b.trim())
-    .filter((b) => b.length > 0);
-  if (brokerList.length === 0) return { ok: false, reason: 'KAFKA_BROKERS / --brokers: no broker given (host:port[,host:port…])' };
-  for (const b of brokerList) {
-    const m = /^(\[[0-9a-fA-F:]+\]|[^:\s]+):(\d{1,5})$/.exec(b);
-    if (m === null || Number(m[2]) < 1 || Number(m[2]) > 65_535) {
-      return { ok: false, reason: `--brokers / KAFKA_BROKERS: "${b}" is not host:port` };
-    }
+export function kafkaSettings(flags: KafkaFlags, env: NodeJS.ProcessEnv = process.env, file?: ConfigFile): SettingsResult {
+  try {
+    return { ok: true, settings: kafkaSettingsFrom({ flags: { brokers: flags.brokers, connectTimeout: flags.connectTimeout }, env, ...(file ? { file } : {}) }) };
+  } catch (e) {
+    if (isTickflowError(e)) return { ok: false, reason: e.message };
+    throw e;
   }
-  const connectTimeoutMs = flags.connectTimeout ?? numberEnv(env.KAFKA_CONNECT_TIMEOUT_MS) ?? DEFAULT_CONNECT_TIMEOUT_MS;
-  if (!Number.isFinite(connectTimeoutMs) || connectTimeoutMs < 100) {
-    return { ok: false, reason: `KAFKA_CONNECT_TIMEOUT_MS: "${env.KAFKA_CONNECT_TIMEOUT_MS}" is not a number of milliseconds ≥ 100` };
-  }
+}
 
+/** Resolves and checks the Kafka settings; a problem is a bad_config/bad_flag TickflowError. */
+export function kafkaSettingsFrom(layers: Layers): KafkaSettings {
+  const k = resolveSettings(
+    ['brokers', 'connectTimeout', 'kafkaClientId', 'kafkaSaslMechanism', 'kafkaSaslUsername', 'kafkaSaslPassword', 'kafkaSsl', 'kafkaSslCa', 'kafkaSslInsecure'],
+    layers,
+  );
   let sasl: KafkaSettings['sasl'] = null;
-  const mechanism = env.KAFKA_SASL_MECHANISM?.toUpperCase();
-  if (mechanism !== undefined && mechanism !== '') {
-    if (!(MECHANISMS as readonly string[]).includes(mechanism)) {
-      return { ok: false, reason: `KAFKA_SASL_MECHANISM: "${mechanism}" is not one of ${MECHANISMS.join(', ')}` };
+  if (k.kafkaSaslMechanism !== undefined) {
+    if (k.kafkaSaslUsername === undefined || k.kafkaSaslPassword === undefined) {
+      throw new TickflowError('bad_config', 'KAFKA_SASL_MECHANISM is set: KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD are needed too');
     }
-    if (!env.KAFKA_SASL_USERNAME || env.KAFKA_SASL_PASSWORD === undefined) {
-      return { ok: false, reason: 'KAFKA_SASL_MECHANISM is set: KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD are needed too' };
-    }
-    sasl = { mechanism: mechanism as (typeof MECHANISMS)[number], username: env.KAFKA_SASL_USERNAME, password: env.KAFKA_SASL_PASSWORD };
+    sasl = { mechanism: k.kafkaSaslMechanism, username: k.kafkaSaslUsername, password: k.kafkaSaslPassword };
   }
-
   let tls: KafkaSettings['tls'] = null;
-  if (truthy(env.KAFKA_SSL) || env.KAFKA_SSL_CA) {
-    tls = { rejectUnauthorized: !truthy(env.KAFKA_SSL_INSECURE) };
-    if (env.KAFKA_SSL_CA) {
+  if (k.kafkaSsl || k.kafkaSslCa !== undefined) {
+    tls = { rejectUnauthorized: !k.kafkaSslInsecure };
+    if (k.kafkaSslCa !== undefined) {
       try {
-        tls.ca = readFileSync(env.KAFKA_SSL_CA, 'utf8');
+        tls.ca = readFileSync(k.kafkaSslCa, 'utf8');
       } catch (e) {
-        return { ok: false, reason: `KAFKA_SSL_CA: cannot read "${env.KAFKA_SSL_CA}" (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})` };
+        throw new TickflowError('bad_config', `KAFKA_SSL_CA: cannot read "${k.kafkaSslCa}" (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
       }
     }
   }
-
   return {
-    ok: true,
-    settings: {
-      brokers: brokerList,
-      clientId: flags.clientId ?? env.KAFKA_CLIENT_ID ?? 'tickflow',
-      connectTimeoutMs,
-      requestTimeoutMs: Math.max(30_000, connectTimeoutMs),
-      sasl,
-      tls,
-    },
+    brokers: k.brokers,
+    clientId: k.kafkaClientId,
+    connectTimeoutMs: k.connectTimeout,
+    requestTimeoutMs: Math.max(30_000, k.connectTimeout),
+    sasl,
+    tls,
   };
 }
 
@@ -98,12 +86,4 @@ export function clientOptions(s: KafkaSettings, role: string): BaseOptions {
   if (s.sasl !== null) o.sasl = { ...s.sasl };
   if (s.tls !== null) o.tls = { ...s.tls };
   return o;
-}
-
-function numberEnv(v: string | undefined): number | undefined {
-  return v === undefined || v === '' ? undefined : Number(v);
-}
-
-function truthy(v: string | undefined): boolean {
-  return v !== undefined && /^(1|true|yes|on)$/i.test(v);
 }

@@ -1,5 +1,6 @@
 import { Admin, type Base } from '@platformatic/kafka';
 import { clientOptions, type KafkaSettings } from './config.ts';
+import { isTickflowError } from '../tickflow-error.ts';
 import { unavailable } from './errors.ts';
 
 /**
@@ -17,7 +18,7 @@ export async function ensureReachable(client: Base, settings: KafkaSettings, wha
       throw unavailable(settings, what, new Error(`no answer within ${(settings.connectTimeoutMs / 1000).toFixed(1)} s`));
     }
   } catch (e) {
-    if (e instanceof Error && e.name === 'KafkaUnavailableError') throw e;
+    if (isTickflowError(e, 'kafka_unreachable')) throw e;
     throw unavailable(settings, what, e);
   } finally {
     clearTimeout(timer);

@@ -1,16 +1,9 @@
+import { TickflowError } from '../tickflow-error.ts';
 import type { KafkaSettings } from './config.ts';
 
-/**
- * The broker could not be reached or refused us: something the user fixes (start the stack,
- * fix --brokers, credentials). The message is one line and says what to try.
- */
-export class KafkaUnavailableError extends Error {
-  override readonly name: string = 'KafkaUnavailableError';
-}
-
-/** The input topic is not there: a typo or a missing `tickflow topics create`. */
-export class KafkaTopicMissingError extends KafkaUnavailableError {
-  override readonly name = 'KafkaTopicMissingError';
+/** A topic tickflow needs is not there: a typo or a missing `tickflow topics create`. */
+export function topicMissing(topic: string, detail = ''): TickflowError {
+  return new TickflowError('kafka_topic_missing', `topic "${topic}" does not exist (create it: tickflow topics create --topic ${topic})${detail}`);
 }
 
 /**
@@ -46,10 +39,15 @@ function eachNestedError(e: unknown, visit: (err: NestedError, isLeaf: boolean) 
   walk(e, 0);
 }
 
-export function unavailable(settings: KafkaSettings, what: string, cause: unknown): KafkaUnavailableError {
+/**
+ * The broker could not be reached or refused us: something the user fixes (start the stack,
+ * fix --brokers, credentials). The message is one line and says what to try.
+ */
+export function unavailable(settings: KafkaSettings, what: string, cause: unknown): TickflowError {
   const where = settings.brokers.join(',');
   const detail = cause === null ? '' : ` (${describeKafkaError(cause)})`;
-  return new KafkaUnavailableError(
+  return new TickflowError(
+    'kafka_unreachable',
     `${what}: cannot reach Kafka at ${where}${detail} — is the broker running (tickflow stack up)? set --brokers or KAFKA_BROKERS`,
   );
 }

@@ -4,7 +4,7 @@ import { withRetry } from '../pipeline/retry.ts';
 import type { Source } from '../source/source.ts';
 import { clientOptions, type KafkaSettings } from './config.ts';
 import { closeQuietly, ensureReachable } from './connect.ts';
-import { describeKafkaError, isKafkaOutage, KafkaTopicMissingError, unavailable } from './errors.ts';
+import { describeKafkaError, isKafkaOutage, topicMissing, unavailable } from './errors.ts';
 import { PartitionMerge } from './partition-merge.ts';
 
 export interface KafkaSourceOptions {
@@ -127,9 +127,9 @@ export class KafkaSource implements Source {
     try {
       await ensureReachable(consumer, settings, '--source kafka');
       const meta = await consumer.metadata({ topics: [topic], autocreateTopics: false }).catch((e: unknown) => {
-        throw new KafkaTopicMissingError(`topic "${topic}" does not exist (create it: tickflow topics create --topic ${topic}) [${describeKafkaError(e)}]`);
+        throw topicMissing(topic, ` [${describeKafkaError(e)}]`);
       });
-      if (!meta.topics.has(topic)) throw new KafkaTopicMissingError(`topic "${topic}" does not exist (create it: tickflow topics create --topic ${topic})`);
+      if (!meta.topics.has(topic)) throw topicMissing(topic);
       this.#latestEnds = (await consumer.listOffsets({ topics: [topic] })).get(topic) ?? [];
       if (first && this.#o.exitAtEnd) this.#endOffsets = [...this.#latestEnds];
       stream = await withTimeout(

@@ -3,7 +3,7 @@ import { Consumer } from '@platformatic/kafka';
 import { parseAlertJson } from '../kafka/alert-json.ts';
 import { clientOptions, type KafkaSettings } from '../kafka/config.ts';
 import { closeQuietly, ensureReachable } from '../kafka/connect.ts';
-import { KafkaTopicMissingError } from '../kafka/errors.ts';
+import { topicMissing } from '../kafka/errors.ts';
 import { alertFromWire } from './live-events.ts';
 import type { LiveHub } from './live-hub.ts';
 
@@ -36,7 +36,7 @@ export class AlertsTopicFeed {
       await ensureReachable(consumer, settings, 'serve');
       const meta = await consumer.metadata({ topics: [topic], autocreateTopics: false }).catch(() => null);
       if (meta === null || !meta.topics.has(topic)) {
-        throw new KafkaTopicMissingError(`topic "${topic}" does not exist (tickflow topics create makes it)`);
+        throw topicMissing(topic);
       }
       const stream = await consumer.consume({ topics: [topic], mode: 'latest', autocommit: false, maxWaitTime: 250 });
       feed.#stream = stream;

@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import { createAdaptorServer } from '@hono/node-server';
+import { TickflowError } from '../tickflow-error.ts';
 import type { SqlClient } from '../store/store.ts';
 import { isLoopbackHost, tokenProblem } from './access.ts';
 import { createApp } from './app.ts';
@@ -7,11 +8,6 @@ import type { LiveFeed } from './live-feed.ts';
 
 export const DEFAULT_PORT = 3000;
 export const DEFAULT_HOST = '127.0.0.1';
-
-/** A user-fixable problem starting the server (bad host/port/token); the CLI makes it a UsageError. */
-export class DashboardConfigError extends Error {
-  override readonly name = 'DashboardConfigError';
-}
 
 export interface DashboardOptions {
   db: SqlClient;
@@ -35,10 +31,10 @@ export interface Dashboard {
 export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
   if (o.token !== null) {
     const problem = tokenProblem(o.token);
-    if (problem !== null) throw new DashboardConfigError(`--token: ${problem}`);
+    if (problem !== null) throw new TickflowError('bad_config', `--token: ${problem}`);
   }
   if (!isLoopbackHost(o.host) && o.token === null) {
-    throw new DashboardConfigError(`--host ${o.host} is reachable from other machines: give --token (or TICKFLOW_TOKEN), or bind 127.0.0.1`);
+    throw new TickflowError('bad_config', `--host ${o.host} is reachable from other machines: give --token (or TICKFLOW_TOKEN), or bind 127.0.0.1`);
   }
   const app = createApp({ db: o.db, feed: o.feed, token: o.token, ...(o.log ? { log: o.log } : {}) });
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
@@ -51,11 +47,11 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
       port = await listen(server, o.host, 0);
       o.log?.(`tickflow: port ${o.port} is in use; the dashboard uses ${port} instead`);
     } else if (code === 'EADDRINUSE') {
-      throw new DashboardConfigError(`--port: ${o.port} is already in use on ${o.host}`);
+      throw new TickflowError('dashboard_unavailable', `--port: ${o.port} is already in use on ${o.host}`);
     } else if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
-      throw new DashboardConfigError(`--host: cannot listen on ${o.host} (${code})`);
+      throw new TickflowError('dashboard_unavailable', `--host: cannot listen on ${o.host} (${code})`);
     } else if (code === 'EACCES') {
-      throw new DashboardConfigError(`--port: not allowed to listen on ${o.port} (EACCES)`);
+      throw new TickflowError('dashboard_unavailable', `--port: not allowed to listen on ${o.port} (EACCES)`);
     } else {
       throw e;
     }

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { flinkLog4j } from './config.ts';
 import type { StackLayout } from './layout.ts';
-import { StackError } from './stack-error.ts';
+import { stackError } from './stack-error.ts';
 
 const run = promisify(execFile);
 
@@ -50,13 +50,13 @@ async function askBashJavaUtils(java: string, layout: StackLayout, command: stri
   } catch (error) {
     const e = error as { stdout?: string; stderr?: string; message: string };
     const lines = `${e.stdout ?? ''}${e.stderr ?? ''}`.split('\n').filter((l) => l.trim() !== '').slice(-5);
-    throw new StackError(`Flink could not derive its memory settings (${command}): check the TICKFLOW_FLINK_*_MEMORY sizes`, 'environment', lines);
+    throw stackError(`Flink could not derive its memory settings (${command}): check the TICKFLOW_FLINK_*_MEMORY sizes`, 'environment', lines);
   }
   // The helper prints log noise too; its answers are the lines with this prefix, in order.
   const results = stdout.split('\n').filter((l) => l.startsWith('BASH_JAVA_UTILS_EXEC_RESULT:'))
     .map((l) => l.slice('BASH_JAVA_UTILS_EXEC_RESULT:'.length).trim());
   const [jvmLine, dynamicLine] = results;
-  if (jvmLine === undefined) throw new StackError(`Flink's BashJavaUtils ${command} gave no answer`);
+  if (jvmLine === undefined) throw stackError(`Flink's BashJavaUtils ${command} gave no answer`);
   const jvm = jvmLine.split(/\s+/).filter((s) => s !== '');
   // "-D a=1 -D b=2" → ["-D", "a=1", "-D", "b=2"]: the entrypoints take them as separate arguments.
   const dynamic = (dynamicLine ?? '').split(/\s+/).filter((s) => s !== '');

@@ -1,8 +1,9 @@
+import { resolveSetting } from '../config/resolve.ts';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { StackError } from './stack-error.ts';
+import { stackError } from './stack-error.ts';
 
 const run = promisify(execFile);
 
@@ -14,10 +15,10 @@ export const maxTestedJava = 21;
 
 /** TICKFLOW_JAVA_HOME, then JAVA_HOME, then `java` on PATH; checked for version ≥ 17. */
 export async function findJava(env: NodeJS.ProcessEnv = process.env): Promise<Java> {
-  const home = env.TICKFLOW_JAVA_HOME || env.JAVA_HOME;
+  const home = resolveSetting('javaHome', { env });
   const command = home ? join(home, 'bin', 'java') : 'java';
   if (home && !existsSync(command)) {
-    throw new StackError(`Java not found at ${command} (from ${env.TICKFLOW_JAVA_HOME ? 'TICKFLOW_JAVA_HOME' : 'JAVA_HOME'}); install JDK ${minJava} or fix the variable`);
+    throw stackError(`Java not found at ${command} (from ${env.TICKFLOW_JAVA_HOME ? 'TICKFLOW_JAVA_HOME' : 'JAVA_HOME'}); install JDK ${minJava} or fix the variable`);
   }
   let output: string;
   try {
@@ -26,16 +27,16 @@ export async function findJava(env: NodeJS.ProcessEnv = process.env): Promise<Ja
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') {
-      throw new StackError(`Java not found: the stack needs JDK ${minJava} (e.g. apt-get install openjdk-17-jdk-headless) or JAVA_HOME set`);
+      throw stackError(`Java not found: the stack needs JDK ${minJava} (e.g. apt-get install openjdk-17-jdk-headless) or JAVA_HOME set`);
     }
-    throw new StackError(`${command} -version failed: ${(error as Error).message.split('\n')[0]}`);
+    throw stackError(`${command} -version failed: ${(error as Error).message.split('\n')[0]}`);
   }
   const version = /version "([^"]+)"/.exec(output)?.[1];
-  if (version === undefined) throw new StackError(`could not read the Java version from \`${command} -version\``);
+  if (version === undefined) throw stackError(`could not read the Java version from \`${command} -version\``);
   const parts = version.split(/[.+_-]/);
   const major = Number(parts[0] === '1' ? parts[1] : parts[0]);
   if (!Number.isInteger(major) || major < minJava) {
-    throw new StackError(`Java ${version} at ${command} is too old: the stack needs JDK ${minJava} or newer (set JAVA_HOME or TICKFLOW_JAVA_HOME)`);
+    throw stackError(`Java ${version} at ${command} is too old: the stack needs JDK ${minJava} or newer (set JAVA_HOME or TICKFLOW_JAVA_HOME)`);
   }
   return { command, major, version };
 }

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { StackLayout } from './layout.ts';
 import { mavenCommand, runMaven } from './maven.ts';
-import { StackError } from './stack-error.ts';
+import { stackError } from './stack-error.ts';
 import { stackPomPath } from './versions.ts';
 
 const run = promisify(execFile);
@@ -86,8 +86,8 @@ async function checkMaven(mvn: string): Promise<void> {
     await run(mvn, ['-v'], { timeout: 60_000 });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new StackError(`Maven not found (${mvn}): it is needed once, to fetch the stack's jars — install it (apt-get install maven) or set TICKFLOW_MVN`);
+      throw stackError(`Maven not found (${mvn}): it is needed once, to fetch the stack's jars — install it (apt-get install maven) or set TICKFLOW_MVN`);
     }
-    throw new StackError(`\`${mvn} -v\` failed: ${(error as Error).message.split('\n')[0]}`);
+    throw stackError(`\`${mvn} -v\` failed: ${(error as Error).message.split('\n')[0]}`);
   }
 }

@@ -1,17 +1,10 @@
-/**
- * A problem the user can act on (Java missing, port taken, a component that died): printed as
- * one line (plus, for a dead component, the tail of its log), never as a stack trace.
- * `usage` marks bad flags/env values, which exit with code 2.
- */
-export class StackError extends Error {
-  override readonly name = 'StackError';
-  readonly kind: 'usage' | 'environment';
-  /** Extra lines shown under the message, e.g. the last lines of a log. */
-  readonly details: readonly string[];
+import { TickflowError } from '../tickflow-error.ts';
 
-  constructor(message: string, kind: 'usage' | 'environment' = 'environment', details: readonly string[] = []) {
-    super(message);
-    this.kind = kind;
-    this.details = details;
-  }
+/**
+ * A problem the user can act on (Java missing, port taken, a component that died): one line,
+ * plus, for a dead component, the tail of its log as details — never a stack trace. `usage`
+ * marks a bad flag or environment value.
+ */
+export function stackError(message: string, kind: 'usage' | 'environment' = 'environment', details: readonly string[] = []): TickflowError {
+  return new TickflowError(kind === 'usage' ? 'bad_config' : 'stack_failed', message, { details });
 }

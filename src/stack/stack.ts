@@ -17,7 +17,7 @@ import { isResolved, resolveStack } from './resolve.ts';
 import { ensureUdfJar, isUdfBuilt, udfJarPath } from './udf.ts';
 import { withUpLock } from './up-lock.ts';
 import type { StackPorts, StackSettings } from './settings.ts';
-import { StackError } from './stack-error.ts';
+import { stackError } from './stack-error.ts';
 import { stackVersions, type StackVersions } from './versions.ts';
 
 export type Report = (line: string) => void;
@@ -201,7 +201,7 @@ async function formatKafkaStorage(java: Java, layout: StackLayout, timeoutMs: nu
   } catch (error) {
     const e = error as { stdout?: string; stderr?: string; message: string };
     const lines = `${e.stdout ?? ''}${e.stderr ?? ''}`.split('\n').filter((l) => l.trim() !== '').slice(-5);
-    throw new StackError(`formatting Kafka's storage in ${layout.data.kafka} failed`, 'environment', lines);
+    throw stackError(`formatting Kafka's storage in ${layout.data.kafka} failed`, 'environment', lines);
   }
   return true;
 }
@@ -262,7 +262,7 @@ async function waitHealthy(component: Component, pid: number, settings: StackSet
     if (signal?.aborted) throw new Error(`stopped waiting for ${component}`);
     if ((await runningPid(layout, component)) !== pid) {
       const lines = [...await tailLines(outFile(layout, component), 10), ...await tailLines(logFile(layout, component), 20)];
-      throw new StackError(`${component} exited while starting; the last lines of logs/${component}.out and .log:`, 'environment', lines);
+      throw stackError(`${component} exited while starting; the last lines of logs/${component}.out and .log:`, 'environment', lines);
     }
     const result = await probe(component, settings, 2000);
     last = result.detail;
@@ -273,7 +273,7 @@ async function waitHealthy(component: Component, pid: number, settings: StackSet
     }
     if (Date.now() > deadline) {
       const lines = await tailLines(logFile(layout, component), 15);
-      throw new StackError(`${component} did not become healthy within ${Math.round(settings.timeoutMs / 1000)} s (${last}); see logs/${component}.log:`, 'environment', lines);
+      throw stackError(`${component} did not become healthy within ${Math.round(settings.timeoutMs / 1000)} s (${last}); see logs/${component}.log:`, 'environment', lines);
     }
     await sleep(500);
   }
@@ -308,7 +308,7 @@ async function up(requested: StackSettings, layout: StackLayout, report: Report)
   const anyRunning = Object.values(before).some((p) => p !== null);
   const state = await readState(layout);
   if (anyRunning && state !== null && !sameShape(state.settings, requested)) {
-    throw new StackError(`a stack is already running from ${layout.root} with other settings (${describePorts(state.settings.ports)}, ${state.settings.slots} slots); run \`tickflow stack down\` first`);
+    throw stackError(`a stack is already running from ${layout.root} with other settings (${describePorts(state.settings.ports)}, ${state.settings.slots} slots); run \`tickflow stack down\` first`);
   }
   const settings = requested;
 
@@ -325,7 +325,7 @@ async function up(requested: StackSettings, layout: StackLayout, report: Report)
       }
     }
   }
-  if (taken.length > 0) throw new StackError(taken[0]!, 'environment', taken.slice(1));
+  if (taken.length > 0) throw stackError(taken[0]!, 'environment', taken.slice(1));
 
   const java = await findJava();
   if (java.major > 21) report(`warning: Java ${java.version}: Flink 1.20 is tested on 11/17 (21 experimental); set JAVA_HOME to a JDK 17 if Flink misbehaves`);
@@ -478,7 +478,7 @@ export async function startComponent(requested: StackSettings, component: Compon
   const running = await runningPid(layout, component);
   if (running !== null) return running;
   for (const p of componentPorts(settings.ports)[component]) {
-    if (!(await isPortFree(settings.host, p.port))) throw new StackError(`port ${p.port} (${p.what}) is already in use; cannot start ${component}`);
+    if (!(await isPortFree(settings.host, p.port))) throw stackError(`port ${p.port} (${p.what}) is already in use; cannot start ${component}`);
   }
   const java = await findJava();
   const params = component === 'kafka' ? null : await flinkProcessParams(java.command, layout);

@@ -4,7 +4,7 @@ import { copyFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:
 import { join, relative } from 'node:path';
 import type { StackLayout } from './layout.ts';
 import { runMaven } from './maven.ts';
-import { StackError } from './stack-error.ts';
+import { stackError } from './stack-error.ts';
 import { stackSourceDir } from './versions.ts';
 
 /**
@@ -82,7 +82,7 @@ export async function ensureUdfJar(layout: StackLayout, report: (line: string) =
     throw e;
   });
   const built = (await readdir(buildDir)).find((f) => /^tickflow-udf-.*\.jar$/.test(f));
-  if (built === undefined) throw new StackError(`Maven built no tickflow-udf jar in ${buildDir} (see ${logPath})`);
+  if (built === undefined) throw stackError(`Maven built no tickflow-udf jar in ${buildDir} (see ${logPath})`);
   await copyFile(join(buildDir, built), `${jar}.new`);
   await rename(`${jar}.new`, jar);
   await rm(buildDir, { recursive: true, force: true });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { StackLayout } from './layout.ts';
 import { isAlive } from './processes.ts';
-import { StackError } from './stack-error.ts';
+import { stackError } from './stack-error.ts';
 
 /**
  * One `up` at a time per stack folder: two at once would both find the ports free and start
@@ -25,7 +25,7 @@ export async function withUpLock<T>(layout: StackLayout, timeoutMs: number, acti
         await rm(path, { force: true });
         continue;
       }
-      if (Date.now() > deadline) throw new StackError(`another \`tickflow stack up\` (pid ${holder}) is still running for ${layout.root}`);
+      if (Date.now() > deadline) throw stackError(`another \`tickflow stack up\` (pid ${holder}) is still running for ${layout.root}`);
       await sleep(250);
     }
   }

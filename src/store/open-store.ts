@@ -1,15 +1,11 @@
 import { resolve } from 'node:path';
 import postgres from 'postgres';
-import { DatabaseInUseError, PGliteStore } from './pglite-store.ts';
+import { PGliteStore } from './pglite-store.ts';
 import { PostgresStore, redactUrl } from './postgres-store.ts';
 import type { Store } from './store.ts';
+import { isTickflowError, TickflowError } from '../tickflow-error.ts';
 
 export const DEFAULT_DB = 'pglite:./.tickflow/pgdata';
-
-/** A user-facing failure to open the database: one clear line, exit code 2. */
-export class DatabaseConfigError extends Error {
-  override readonly name = 'DatabaseConfigError';
-}
 
 export type DbTarget = { kind: 'postgres'; url: string } | { kind: 'pglite'; dir: string | null };
 
@@ -19,22 +15,23 @@ export function parseDbTarget(db: string): DbTarget {
     try {
       new URL(db);
     } catch {
-      throw new DatabaseConfigError(`--db: "${redactUrl(db)}" is not a valid PostgreSQL URL`);
+      throw new TickflowError('bad_config', `--db: "${redactUrl(db)}" is not a valid PostgreSQL URL`);
     }
     return { kind: 'postgres', url: db };
   }
   if (db === 'memory' || db === 'pglite:memory') return { kind: 'pglite', dir: null };
   if (db.startsWith('pglite:')) {
     const dir = db.slice('pglite:'.length);
-    if (dir.length === 0) throw new DatabaseConfigError('--db: pglite: needs a directory, e.g. pglite:./.tickflow/pgdata');
+    if (dir.length === 0) throw new TickflowError('bad_config', '--db: pglite: needs a directory, e.g. pglite:./.tickflow/pgdata');
     return { kind: 'pglite', dir: resolve(dir) };
   }
-  throw new DatabaseConfigError(
+  throw new TickflowError(
+    'bad_config',
     `--db: "${db.slice(0, 60)}" is not a database; use postgres://user@host:5432/db, pglite:DIR or memory`,
   );
 }
 
-/** Open, check it answers, and migrate. Errors a user can fix become DatabaseConfigError. */
+/** Open, check it answers, and migrate. Failures a user can fix are TickflowErrors (db_unavailable, db_in_use). */
 export async function openStore(db: string, options: { migrate?: boolean } = {}): Promise<Store> {
   const target = parseDbTarget(db);
   let store: Store;
@@ -42,8 +39,8 @@ export async function openStore(db: string, options: { migrate?: boolean } = {})
     try {
       store = await PGliteStore.open(target.dir);
     } catch (e) {
-      if (e instanceof DatabaseInUseError) throw new DatabaseConfigError(e.message);
-      throw new DatabaseConfigError(`cannot open embedded database at ${target.dir ?? '(memory)'}: ${(e as Error).message}`);
+      if (isTickflowError(e, 'db_in_use')) throw e;
+      throw new TickflowError('db_unavailable', `cannot open embedded database at ${target.dir ?? '(memory)'}: ${(e as Error).message}`);
     }
   } else {
     await ensurePostgresDatabase(target.url);
@@ -52,7 +49,7 @@ export async function openStore(db: string, options: { migrate?: boolean } = {})
       await store.query('SELECT 1');
     } catch (e) {
       await store.close().catch(() => {});
-      throw new DatabaseConfigError(describePgError(target.url, e));
+      throw new TickflowError('db_unavailable', describePgError(target.url, e));
     }
   }
   if (options.migrate !== false) await store.migrate();
@@ -65,7 +62,7 @@ async function ensurePostgresDatabase(url: string): Promise<void> {
   try {
     await probe`SELECT 1`;
   } catch (e) {
-    if ((e as { code?: string }).code !== '3D000') throw new DatabaseConfigError(describePgError(url, e));
+    if ((e as { code?: string }).code !== '3D000') throw new TickflowError('db_unavailable', describePgError(url, e));
     const u = new URL(url);
     const name = decodeURIComponent(u.pathname.slice(1));
     u.pathname = '/postgres';
@@ -74,7 +71,7 @@ async function ensurePostgresDatabase(url: string): Promise<void> {
       await admin.unsafe(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
       process.stderr.write(`tickflow: created database "${name}"\n`);
     } catch (e2) {
-      if ((e2 as { code?: string }).code !== '42P04') throw new DatabaseConfigError(describePgError(url, e2));
+      if ((e2 as { code?: string }).code !== '42P04') throw new TickflowError('db_unavailable', describePgError(url, e2));
     } finally {
       await admin.end({ timeout: 2 });
     }

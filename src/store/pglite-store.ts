@@ -8,6 +8,7 @@ import type { EngineOutput } from '../engine/records.ts';
 import { applyMigrations } from './migrate.ts';
 import { predecessorCommitted, type CommitStep, type Store, type WriteResult } from './store.ts';
 import { OutputWriter, isUniqueViolation, type WriteTx } from './write-output.ts';
+import { TickflowError } from '../tickflow-error.ts';
 
 /**
  * Embedded PostgreSQL (PGlite, WASM) in a local directory, or in memory. It has one
@@ -210,11 +211,6 @@ function templatePath(): string {
   return join(cache, 'tickflow', `pglite-${version}-template.tar.gz`);
 }
 
-/** Thrown when another live process has the embedded database open. */
-export class DatabaseInUseError extends Error {
-  override readonly name = 'DatabaseInUseError';
-}
-
 /**
  * PGlite is one process's database: two processes writing the same directory would corrupt
  * it. A lock file with our pid keeps a second one out; a lock left by a killed process (its
@@ -230,14 +226,15 @@ function takeLock(dir: string): string {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       const pid = Number(readFileSync(lock, 'utf8'));
       if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) {
-        throw new DatabaseInUseError(
+        throw new TickflowError(
+          'db_in_use',
           `the embedded database ${dir} is in use by process ${pid}; stop it first, or read through its dashboard (/api/*)`,
         );
       }
       rmSync(lock, { force: true });
     }
   }
-  throw new DatabaseInUseError(`cannot lock the embedded database ${dir}`);
+  throw new TickflowError('db_in_use', `cannot lock the embedded database ${dir}`);
 }
 
 function isAlive(pid: number): boolean {

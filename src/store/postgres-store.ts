@@ -5,6 +5,7 @@ import { noDelaySocket } from './no-delay-socket.ts';
 import { applyMigrations } from './migrate.ts';
 import { predecessorCommitted, type Claims, type CommitStep, type Store, type WriteResult } from './store.ts';
 import { OutputWriter, isUniqueViolation, type WriteTx } from './write-output.ts';
+import { TickflowError } from '../tickflow-error.ts';
 
 /** The COPY failed for a reason postgres.js did not pass on; the staging path will surface it if it is real. */
 const COPY_REFUSED = 'TICKFLOW_COPY_REFUSED';
@@ -132,7 +133,7 @@ class AdvisoryLocks implements Claims {
     for (const { scope, n } of this.#held.values()) {
       const [row] = await this.#client().unsafe(TRY_LOCK_SQL, [scope, n]);
       if (row!.held !== true || Number(row!.pid) !== pid) {
-        throw new ClaimLostError(`lost the database session holding the claim on ${scope} #${n}, and could not take it again (another process has it); stopping — a restart resumes from the checkpoints`);
+        throw new TickflowError('db_claim_lost', `lost the database session holding the claim on ${scope} #${n}, and could not take it again (another process has it); stopping — a restart resumes from the checkpoints`);
       }
     }
   }
@@ -147,11 +148,6 @@ class AdvisoryLocks implements Claims {
     } as postgres.Options<Record<string, never>>) as unknown as Sql;
     return this.#sql;
   }
-}
-
-/** A claim this process held is gone to another process. */
-export class ClaimLostError extends Error {
-  override readonly name = 'ClaimLostError';
 }
 
 function txOps(tx: TxSql): WriteTx {

@@ -1,4 +1,5 @@
 import type { EngineOutput } from '../engine/records.ts';
+import { TickflowError } from '../tickflow-error.ts';
 
 /** Rows that were new in a write (replays and identical candles count zero). */
 export interface WriteResult {
@@ -30,14 +31,9 @@ export interface CommitStep {
   readonly epilogue: () => Promise<readonly SqlStatement[]>;
 }
 
-/** The previous batch failed for good: this one must not commit past it. */
-export class PredecessorFailedError extends Error {
-  override readonly name = 'PredecessorFailedError';
-}
-
 export async function predecessorCommitted(after: Promise<unknown>): Promise<void> {
   await after.catch((e: unknown) => {
-    throw new PredecessorFailedError(`an earlier batch failed: ${(e as Error).message}`);
+    throw new TickflowError('db_batch_failed', `an earlier batch failed: ${(e as Error).message}`, { cause: e });
   });
 }
 

@@ -88,7 +88,7 @@ describe('tickflow CLI', () => {
     for (const [brokers, mentions] of [
       ['host:notaport', '"host:notaport" is not host:port'],
       ['127.0.0.1:70000', '"127.0.0.1:70000" is not host:port'],
-      [',,', 'no broker given'],
+      [',,', '",," names no broker'],
     ] as const) {
       const r = await tickflow([...args, '--brokers', brokers], { timeoutMs: 30_000 });
       expectUsageError(r, mentions);
@@ -106,10 +106,11 @@ describe('tickflow CLI', () => {
     const port = (closed.address() as { port: number }).port;
     await new Promise((r) => closed.close(r));
     for (const [url, mentions] of [
-      ['not a url', `cannot reach ${what} at not a url`],
-      ['ftp://flink.example', `cannot reach ${what} at ftp://flink.example`],
+      ['not a url', `${flag}: "not a url" is not an http:// URL [bad_flag]`],
+      ['ftp://flink.example', `${flag}: "ftp://flink.example" is not an http:// URL [bad_flag]`],
       ['http://no-such-host.invalid:8081', 'host not found'],
       [`http://127.0.0.1:${port}`, `cannot reach ${what} at http://127.0.0.1:${port}`],
+      [`http://127.0.0.1:${port}`, '[flink_unreachable]'],
     ] as const) {
       const r = await tickflow([...args, flag, url, '--timeout', '5'], { timeoutMs: 60_000 });
       expectUsageError(r, mentions);

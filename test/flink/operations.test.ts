@@ -92,7 +92,7 @@ describe('tickflow flink (CLI) against the stack', () => {
     const empty = await import('node:fs').then((fs) => fs.mkdtempSync('/tmp/tickflow-no-checkpoints-'));
     const r = await runCli(['flink', 'deploy', ...flags, '--from-latest-checkpoint', empty], { timeoutMs: 120_000 });
     expect(r.code).toBe(2);
-    expect(r.stderr.trim()).toBe(`tickflow: no completed checkpoint (chk-<n>/_metadata) under ${empty}`);
+    expect(r.stderr.trim()).toBe(`tickflow: no completed checkpoint (chk-<n>/_metadata) under ${empty} [flink_nothing_to_restore]`);
     expect(await rest.activeJobs(name)).toEqual([]);
     const both = await runCli(['flink', 'deploy', ...flags, '--from-latest-checkpoint', '--from-savepoint', empty], { timeoutMs: 60_000 });
     expect(both.code).toBe(2);
@@ -102,6 +102,6 @@ describe('tickflow flink (CLI) against the stack', () => {
   it('a wrong gateway URL is one clear line and exit 2', async () => {
     const r = await runCli(['flink', 'deploy', ...flags, '--gateway', 'http://127.0.0.1:59999'], { timeoutMs: 60_000 });
     expect(r.code).toBe(2);
-    expect(r.stderr.trim()).toBe('tickflow: cannot reach the Flink SQL Gateway at http://127.0.0.1:59999: connection refused (is `tickflow stack up` running?)');
+    expect(r.stderr.trim()).toBe('tickflow: cannot reach the Flink SQL Gateway at http://127.0.0.1:59999: connection refused (is `tickflow stack up` running?) [flink_unreachable]');
   });
 });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../src/engine/engine.ts';
 import { PipelineRun, type RunSummary } from '../../src/pipeline/run-pipeline.ts';
-import { DashboardConfigError, startDashboard, type Dashboard } from '../../src/server/dashboard-server.ts';
+import { startDashboard, type Dashboard } from '../../src/server/dashboard-server.ts';
 import { PipelineFeed } from '../../src/server/pipeline-feed.ts';
 import { dirtyFeed } from '../../src/simulate/dirty-feed.ts';
 import { FileSource } from '../../src/source/file-source.ts';
@@ -101,7 +101,7 @@ describe('GET /metrics (embedded run)', () => {
 describe('access', () => {
   it('refuses to listen off loopback without a token, and refuses weak tokens', async () => {
     const o = { db: store, feed, port: 0 };
-    await expect(startDashboard({ ...o, host: '0.0.0.0', token: null })).rejects.toThrow(DashboardConfigError);
+    await expect(startDashboard({ ...o, host: '0.0.0.0', token: null })).rejects.toMatchObject({ code: 'bad_config' });
     await expect(startDashboard({ ...o, host: '0.0.0.0', token: null })).rejects.toThrow(/--token/);
     await expect(startDashboard({ ...o, host: '127.0.0.1', token: 'short' })).rejects.toThrow(/--token: must be at least 16/);
   });

@@ -6,7 +6,7 @@
  */
 import { stackSettings } from '../../src/stack/settings.ts';
 import { stackDown, stackStatus, stackUp } from '../../src/stack/stack.ts';
-import { StackError } from '../../src/stack/stack-error.ts';
+import { isTickflowError } from '../../src/tickflow-error.ts';
 
 const log = (line: string) => process.stderr.write(`[stack] ${line}\n`);
 
@@ -19,7 +19,7 @@ export default async function setup(): Promise<() => Promise<void>> {
       ? `reusing the running stack in ${settings.dir}`
       : `stack up in ${result.seconds} s (${settings.dir})`);
   } catch (error) {
-    if (error instanceof StackError) {
+    if (isTickflowError(error)) {
       // Vitest prints a stack trace for a thrown setup error; the details are what matter.
       log(`stack up failed: ${error.message}`);
       for (const line of error.details) log(`  ${line}`);

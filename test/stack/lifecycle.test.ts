@@ -70,7 +70,7 @@ describe('tickflow stack lifecycle (private stack, cold cache)', () => {
     try {
       const result = await runCli(['stack', 'up'], { env });
       expect(result.code).toBe(1);
-      expect(result.stderr).toMatch(new RegExp(`^tickflow stack: port ${ports.flink} \\(Flink REST/web UI\\) on 127\\.0\\.0\\.1 is already in use( by [^;]+)?; free it or choose another with --flink-port / TICKFLOW_FLINK_PORT\\n$`));
+      expect(result.stderr).toMatch(new RegExp(`^tickflow: port ${ports.flink} \\(Flink REST/web UI\\) on 127\\.0\\.0\\.1 is already in use( by [^;]+)?; free it or choose another with --flink-port / TICKFLOW_FLINK_PORT \\[stack_failed\\]\\n$`));
       expect(existsSync(join(dir, 'lib'))).toBe(false);
       expect(findStackProcesses(stackLayout(dir))).toEqual([]);
     } finally {
@@ -115,7 +115,7 @@ describe('tickflow stack lifecycle (private stack, cold cache)', () => {
     expect(result.stdout).toMatch(/Kafka Server started|KafkaRaftServer/);
     const bad = await runCli(['stack', 'logs', 'zookeeper'], { env });
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/^tickflow stack: no component "zookeeper"/);
+    expect(bad.stderr).toMatch(/^tickflow: no component "zookeeper".* \[bad_flag\]$/m);
   }, 60_000);
 
   it('restarts a killed TaskManager (what recovery tests use)', async () => {
@@ -145,7 +145,7 @@ describe('tickflow stack lifecycle (private stack, cold cache)', () => {
     const nobody = await freePort();
     const result = await runCli(['stack', 'up', '--database-url', `postgres://postgres@127.0.0.1:${nobody}/postgres`], { env });
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(new RegExp(`^tickflow stack: PostgreSQL is not answering at postgres://postgres@127\\.0\\.0\\.1:${nobody}/postgres \\(ECONNREFUSED\\)`));
+    expect(result.stderr).toMatch(new RegExp(`^tickflow: PostgreSQL is not answering at postgres://postgres@127\\.0\\.0\\.1:${nobody}/postgres \\(ECONNREFUSED\\)`));
     expect(findStackProcesses(stackLayout(dir))).toEqual([]);
   }, 60_000);
 });
@@ -171,7 +171,7 @@ describe('tickflow stack: clear errors for missing tools and bad flags', () => {
   it('Java missing', async () => {
     const result = await runCli(['stack', 'up', '--no-postgres'], { env: { ...await env(), TICKFLOW_JAVA_HOME: join(dir, 'no-such-jdk') } });
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/^tickflow stack: Java not found at .*no-such-jdk\/bin\/java \(from TICKFLOW_JAVA_HOME\); install JDK 17/);
+    expect(result.stderr).toMatch(/^tickflow: Java not found at .*no-such-jdk\/bin\/java \(from TICKFLOW_JAVA_HOME\); install JDK 17/);
   });
 
   it('Java too old', async () => {
@@ -181,19 +181,19 @@ describe('tickflow stack: clear errors for missing tools and bad flags', () => {
     await chmod(join(home, 'bin', 'java'), 0o755);
     const result = await runCli(['stack', 'up', '--no-postgres'], { env: { ...await env(), TICKFLOW_JAVA_HOME: home } });
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/^tickflow stack: Java 11\.0\.22 at .* is too old: the stack needs JDK 17 or newer/);
+    expect(result.stderr).toMatch(/^tickflow: Java 11\.0\.22 at .* is too old: the stack needs JDK 17 or newer/);
   });
 
   it('Maven missing (only matters while the jars are not resolved yet)', async () => {
     const result = await runCli(['stack', 'up', '--no-postgres'], { env: { ...await env(), TICKFLOW_MVN: join(dir, 'no-such-mvn') } });
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/^tickflow stack: Maven not found \(.*no-such-mvn\): it is needed once/);
+    expect(result.stderr).toMatch(/^tickflow: Maven not found \(.*no-such-mvn\): it is needed once/);
   });
 
   it('bad flags exit with code 2 and name the flag', async () => {
     const result = await runCli(['stack', 'up', '--gateway-port', '70000'], { env: await env() });
     expect(result.code).toBe(2);
-    expect(result.stderr).toBe('tickflow stack: --gateway-port / TICKFLOW_GATEWAY_PORT: "70000" is not a port number (1-65535)\n');
+    expect(result.stderr).toBe('tickflow: --gateway-port: "70000" is not a port number (1-65535) [bad_flag]\n');
     const same = await runCli(['stack', 'up', '--kafka-port', '9999', '--gateway-port', '9999'], { env: await env() });
     expect(same.code).toBe(2);
     expect(same.stderr).toMatch(/both set to 9999/);

@@ -8,7 +8,6 @@ import { describe, expect, it } from 'vitest';
 import { renderTemplate, templateValues } from '../../src/stack/config.ts';
 import { stackLayout } from '../../src/stack/layout.ts';
 import { defaultPorts, stackSettings } from '../../src/stack/settings.ts';
-import { StackError } from '../../src/stack/stack-error.ts';
 import { stackId, stackSourceDir, stackVersions } from '../../src/stack/versions.ts';
 import { repoRoot } from '../support/stack.ts';
 
@@ -75,9 +74,8 @@ describe('stack settings', () => {
   });
 
   it('names the flag and the env var of a bad value', () => {
-    expect(() => stackSettings({}, { TICKFLOW_GATEWAY_PORT: 'x' })).toThrow(
-      new StackError('--gateway-port / TICKFLOW_GATEWAY_PORT: "x" is not a port number (1-65535)', 'usage'),
-    );
+    expect(() => stackSettings({}, { TICKFLOW_GATEWAY_PORT: 'x' })).toThrow('TICKFLOW_GATEWAY_PORT: "x" is not a port number (1-65535)');
+    expect(() => stackSettings({ gatewayPort: 'x' }, {})).toThrow(expect.objectContaining({ code: 'bad_flag', message: '--gateway-port: "x" is not a port number (1-65535)' }));
     expect(() => stackSettings({}, { TICKFLOW_FLINK_TM_MEMORY: 'lots' })).toThrow(/^TICKFLOW_FLINK_TM_MEMORY: "lots" is not a size/);
     expect(() => stackSettings({ kafkaPort: '8081' }, {})).toThrow(/kafka and flink are both set to 8081/);
     expect(() => stackSettings({ databaseUrl: 'mysql://x' }, {})).toThrow(/is not a postgres:\/\/ URL/);

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import postgres from 'postgres';
-import { ClaimLostError, PostgresStore } from '../../src/store/postgres-store.ts';
+import { PostgresStore } from '../../src/store/postgres-store.ts';
 import { PrivatePostgres } from '../support/private-postgres.ts';
 
 let pg: PrivatePostgres;
@@ -66,7 +66,7 @@ describe('claims', () => {
       // This time another process takes it first: it is not ours any more, and we are told.
       const thief = otherProcess(pg.url);
       expect(await thief.tryTake('t/g', 1)).toBe(true);
-      await expect(a.claims.claim('t/g', 3)).rejects.toBeInstanceOf(ClaimLostError);
+      await expect(a.claims.claim('t/g', 3)).rejects.toMatchObject({ name: 'TickflowError', code: 'db_claim_lost' });
       await thief.end();
     } finally {
       await a.close();
