@@ -78,10 +78,11 @@ Examples:
   tickflow simulate --dirty --count 10000 > d.jsonl && tickflow produce --from file:d.jsonl
   tickflow produce --topic sensors --rate 1          the seed's topic and pace
 
-Records carry the ticker as key and the trade's event time as timestamp; lines that are not
-valid trades are sent unchanged (the consumer routes them to the dead-letter topic). A line
-larger than --max-record-bytes cannot be sent at all: it is reported on stderr (line number,
-size, limit), every other line is still sent, and the exit code is 1.`,
+Records carry the ticker as key and the time they are sent as timestamp (the trade's time
+stays in the JSON, so retention counts from the replay, not from the trades' dates); lines
+that are not valid trades are sent unchanged (the consumer routes them to the dead-letter
+topic). A line larger than --max-record-bytes cannot be sent at all: it is reported on stderr
+(line number, size, limit), every other line is still sent, and the exit code is 1.`,
   );
   cmd.action(async (f: ProduceFlags) => {
     const summary = await produce(f, kafkaSettingsOf(cmd), specOf(cmd).input.topic);

@@ -136,6 +136,7 @@ export class KafkaPipeline {
       settings,
       topic: spec.input.topic,
       groupId: o.groupId,
+      maxRecordBytes: spec.input.maxRecordBytes,
       exitAtEnd: o.exitAtEnd ?? false,
       alignIdleMs: Math.min(500, spec.input.idleTimeoutMs || 500),
       idleTimeoutMs: spec.input.idleTimeoutMs || 10_000,

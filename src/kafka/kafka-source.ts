@@ -2,10 +2,12 @@ import { Consumer, type Message, type MessagesStream } from '@platformatic/kafka
 import type { RawRecord } from '../engine/records.ts';
 import { withRetry } from '../pipeline/retry.ts';
 import type { Source } from '../source/source.ts';
+import { DEFAULT_MAX_RECORD_BYTES } from '../trade/parse.ts';
 import { clientOptions, type KafkaSettings } from './config.ts';
 import { closeQuietly, ensureReachable } from './connect.ts';
 import { describeKafkaError, isKafkaOutage, topicMissing, unavailable } from './errors.ts';
 import { PartitionMerge } from './partition-merge.ts';
+import { recordEventTime } from './trade-record.ts';
 
 export interface KafkaSourceOptions {
   settings: KafkaSettings;
@@ -13,6 +15,8 @@ export interface KafkaSourceOptions {
   groupId: string;
   /** Records per batch handed to the engine. */
   maxBatchRecords?: number;
+  /** The spec's record size limit: a larger record has no event time for the merge, as the engine rejects it. */
+  maxRecordBytes?: number;
   /** Stop once every assigned partition has reached the end offset it had at start. */
   exitAtEnd?: boolean;
   /** A caught-up partition with nothing new holds the time-aligned merge back this long. */
@@ -82,6 +86,7 @@ export class KafkaSource implements Source {
   constructor(o: KafkaSourceOptions) {
     this.#o = {
       maxBatchRecords: 5_000,
+      maxRecordBytes: DEFAULT_MAX_RECORD_BYTES,
       exitAtEnd: false,
       alignIdleMs: 500,
       idleTimeoutMs: 10_000,
@@ -162,7 +167,8 @@ export class KafkaSource implements Source {
       // handed to the engine come again, and are dropped here rather than counted twice.
       if (m.offset < (this.#fetchedUpTo.get(lane) ?? this.#handedOut.get(lane)?.offset ?? -1n)) return;
       this.#fetchedUpTo.set(lane, m.offset + 1n);
-      this.#merge.push(lane, Number(m.timestamp), m);
+      // The record's Kafka timestamp is when it was written (docs/kafka.md): merged by event time.
+      this.#merge.push(lane, recordEventTime(m.value, this.#o.maxRecordBytes), m);
       // Backpressure: a full buffer stops fetching until the engine has taken its share.
       const size = this.#merge.size;
       if (!this.#paused && (size >= this.#hardCap || (size >= 4 * this.#o.maxBatchRecords && !this.#merge.blocked))) {

@@ -5,9 +5,9 @@
  * catching up fetches a chunk per partition, and feeding partition 0's chunk before partition
  * 1's would push the watermark past everything partition 1 holds: most of its trades would
  * count as late. Flink avoids this with per-partition watermarks; we get the same effect by
- * handing records over in time order across partitions (a k-way merge on the record's
- * CreateTime, which our producer sets to the trade's event time), each partition's own order
- * kept. A partition with nothing buffered holds the merge back until the caller's
+ * handing records over in time order across partitions (a k-way merge on the trade's event
+ * time), each partition's own order kept. A record without a time of its own (not a valid
+ * trade) takes its partition's last one: it neither holds the partition back nor jumps ahead. A partition with nothing buffered holds the merge back until the caller's
  * `mayPass(lane, emptyForMs)` says it is idle — in practice: caught up with its end offset and
  * quiet for a moment, or silent for the spec's idle timeout, as Flink's idle partitions are.
  */
@@ -21,6 +21,8 @@ interface Lane<T> {
   head: number;
   /** When the lane last ran dry (performance.now()), or null while it has items. */
   emptySince: number | null;
+  /** The time of the lane's last record that had one. */
+  last: number;
 }
 
 export class PartitionMerge<T> {
@@ -39,16 +41,18 @@ export class PartitionMerge<T> {
 
   /** A lane that exists before its first item holds the merge back like a dry one. */
   ensureLane(lane: string, now: number): void {
-    if (!this.#lanes.has(lane)) this.#lanes.set(lane, { items: [], head: 0, emptySince: now });
+    if (!this.#lanes.has(lane)) this.#lanes.set(lane, { items: [], head: 0, emptySince: now, last: Number.NEGATIVE_INFINITY });
   }
 
-  push(lane: string, timestamp: number, item: T): void {
+  /** `timestamp` null: the item has no time of its own and goes at its lane's last one. */
+  push(lane: string, timestamp: number | null, item: T): void {
     let l = this.#lanes.get(lane);
     if (l === undefined) {
-      l = { items: [], head: 0, emptySince: null };
+      l = { items: [], head: 0, emptySince: null, last: Number.NEGATIVE_INFINITY };
       this.#lanes.set(lane, l);
     }
-    l.items.push({ timestamp, item });
+    if (timestamp !== null) l.last = timestamp;
+    l.items.push({ timestamp: l.last, item });
     l.emptySince = null;
     this.#size++;
   }

@@ -11,8 +11,6 @@ export interface OutgoingRecord {
   readonly topic: string;
   readonly key?: Buffer | undefined;
   readonly value: Buffer;
-  /** CreateTime; producers of trades set it to the event time (see KafkaSource's merge). */
-  readonly timestamp?: bigint | undefined;
   readonly headers?: Readonly<Record<string, Buffer>> | undefined;
 }
 
@@ -106,7 +104,6 @@ export class BatchingProducer {
     if (this.#batch.length > 0 && this.#batchSize + size > this.#batchBytes) await this.#dispatch();
     const m: Message = { topic: r.topic, value: r.value };
     if (r.key !== undefined) m.key = r.key;
-    if (r.timestamp !== undefined) m.timestamp = r.timestamp;
     if (r.headers !== undefined) m.headers = { ...r.headers };
     this.#batch.push(m);
     this.#batchSize += size;

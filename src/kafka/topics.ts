@@ -9,16 +9,24 @@ export interface TopicSpec {
 }
 
 /**
+ * Every topic tickflow creates: the broker stamps each record with the time it was appended,
+ * whatever timestamp its producer set, so retention counts from when a record was written.
+ * Under Kafka's default (CreateTime), a producer that stamps records with their event time —
+ * a replay of last month's trades — has them deleted by the next retention check.
+ */
+const WRITE_TIME = { 'message.timestamp.type': 'LogAppendTime' } as const;
+
+/**
  * The topics a pipeline needs (docs/architecture.md#topics): the input (3 partitions by default
  * so three consumers can share it; `sensors` keeps the seed's name working), alerts and dead
  * letters.
  */
 export function pipelineTopics(o: { input: string; partitions: number; alerts: string; deadLetters: string }): TopicSpec[] {
   return [
-    { name: o.input, partitions: o.partitions },
-    { name: o.alerts, partitions: 1 },
+    { name: o.input, partitions: o.partitions, configs: WRITE_TIME },
+    { name: o.alerts, partitions: 1, configs: WRITE_TIME },
     // Dead letters are evidence: keep them longer than the default week.
-    { name: o.deadLetters, partitions: 1, configs: { 'retention.ms': String(30 * 24 * 3600 * 1000) } },
+    { name: o.deadLetters, partitions: 1, configs: { ...WRITE_TIME, 'retention.ms': String(30 * 24 * 3600 * 1000) } },
   ];
 }
 

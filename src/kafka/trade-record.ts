@@ -3,35 +3,40 @@ import type { OutgoingRecord } from './producer.ts';
 
 /**
  * A line of input as a Kafka record: key = ticker (a ticker's trades stay in order on one
- * partition), CreateTime = the trade's event time (KafkaSource merges partitions by it).
- * The bytes are sent exactly as read — a malformed line must reach the consumer, which sends
- * it to the dead-letter topic with its reason; the producer does not judge. For a line that is
- * not a trade the key is the ticker if one can be read at all, and the time is that of the
- * previous trade, so it does not hold the merge back. Every line is parsed in full: a quicker
- * scan for the ticker and time read the first of duplicate keys where the parser keeps the
- * last, and took times from lines the consumer then rejects.
+ * partition). The bytes are sent exactly as read — a malformed line must reach the consumer,
+ * which sends it to the dead-letter topic with its reason; the producer does not judge. For a
+ * line that is not a trade the key is the ticker if one can be read at all. Every line is
+ * parsed in full: a quicker scan for the ticker read the first of duplicate keys where the
+ * parser keeps the last.
+ *
+ * The record's timestamp is left to the client (the time it is sent), not set to the trade's
+ * event time: the broker's time-based retention counts from it, and a replay of last month's
+ * trades stamped with their own dates would be deleted by the next retention check. Event time
+ * lives in the payload only (see recordEventTime).
  */
 export class TradeRecordMaker {
   readonly topic: string;
-  #lastTs = BigInt(Date.now());
 
   constructor(topic: string) {
     this.topic = topic;
   }
 
   make(line: Buffer): OutgoingRecord {
-    // Only a valid trade may set the time: a rejected line dated ahead of its partition's
-    // trades would sit at the head of that partition in the consumer's time-ordered merge and
-    // make the trades behind it late.
     const r = parseTradeBytes(line);
-    if (r.ok) {
-      // Kafka 4 refuses CreateTimes more than an hour ahead (log.message.timestamp.after.max.ms):
-      // a trade dated in the future is stamped with the produce time instead.
-      this.#lastTs = BigInt(Math.min(r.trade.tsMs, Date.now()));
-      return { topic: this.topic, key: Buffer.from(r.trade.ticker), value: line, timestamp: this.#lastTs };
-    }
-    return { topic: this.topic, key: looseTicker(line), value: line, timestamp: this.#lastTs };
+    return { topic: this.topic, key: r.ok ? Buffer.from(r.trade.ticker) : looseTicker(line), value: line };
   }
+}
+
+/**
+ * The time the consumer's partition merge orders a record by: the trade's event time, read
+ * from the payload as the engine and the Flink job read it, so it holds for records any
+ * producer wrote, whatever their Kafka timestamp says. Null for a record that is not a valid
+ * trade (it has no time of its own to be ordered by).
+ */
+export function recordEventTime(value: Buffer | null | undefined, maxBytes: number): number | null {
+  if (value === null || value === undefined) return null;
+  const r = parseTradeBytes(value, maxBytes);
+  return r.ok ? r.trade.tsMs : null;
 }
 
 function looseTicker(line: Buffer): Buffer | undefined {
