@@ -60,7 +60,7 @@ const TARGET_TRADES_PER_S = 50_000;
 
 /** Vertex names are whole plans; the operator chain in a few words is what a reader needs. */
 function shortVertexName(name: string): string {
-  const ops = name.replace(/\[\d+\]:/g, '').split(/\s*->\s*|\s*:\s+/).map((o) => o.trim().split(/[(\[]/)[0]!.trim()).filter((o) => o !== '');
+  const ops = name.replace(/\[\d+\]:/g, '').split(/\s*->\s*|\s*:\s+/).map((o) => o.trim().split(/[([]/)[0]!.trim()).filter((o) => o !== '');
   return [...new Set(ops)].join(' → ').slice(0, 90);
 }
 

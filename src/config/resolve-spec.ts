@@ -40,7 +40,8 @@ function setPath(obj: Record<string, unknown>, path: readonly string[], value: u
   let at = obj;
   for (const part of path.slice(0, -1)) {
     const next = at[part];
-    at = typeof next === 'object' && next !== null && !Array.isArray(next) ? (next as Record<string, unknown>) : (at[part] = {});
+    if (typeof next !== 'object' || next === null || Array.isArray(next)) at[part] = {};
+    at = at[part] as Record<string, unknown>;
   }
   at[path.at(-1)!] = value;
 }

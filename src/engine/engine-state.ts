@@ -52,7 +52,9 @@ export function emptyTickerState(): TickerState {
  */
 export function orderPending(trades: readonly Trade[], ties: readonly (readonly string[])[]): Trade[] {
   const rank = new Map<string, number>();
-  for (const list of ties) list.forEach((id, i) => rank.set(id, i));
+  for (const list of ties) {
+    for (const [i, id] of list.entries()) rank.set(id, i);
+  }
   return [...trades].sort(
     (a, b) =>
       a.tsMs - b.tsMs ||

@@ -36,7 +36,10 @@ export class EventTimeQueue {
       // Nested maps, and a lone id kept as itself: no key string or array per trade (building
       // one made the engine a third slower on dense streams).
       let byTime = groups.get(t.ticker);
-      if (byTime === undefined) groups.set(t.ticker, (byTime = new Map()));
+      if (byTime === undefined) {
+        byTime = new Map();
+        groups.set(t.ticker, byTime);
+      }
       const g = byTime.get(t.tsMs);
       if (g === undefined) byTime.set(t.tsMs, t.tradeId);
       else if (typeof g === 'string') byTime.set(t.tsMs, [g, t.tradeId]);

@@ -69,7 +69,7 @@ export class VolumeSpikeDetector {
   restore(ticker: string, baseline: readonly number[]): void {
     const recent = baseline.slice(-this.lookback);
     const volumes = new Array<number>(this.lookback).fill(0);
-    recent.forEach((v, i) => (volumes[i] = v));
+    for (const [i, v] of recent.entries()) volumes[i] = v;
     const sum = recent.reduce((s, v) => s + v, 0);
     this.#history.set(ticker, { volumes, next: recent.length % this.lookback, count: recent.length, sum });
   }

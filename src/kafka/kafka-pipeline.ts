@@ -187,7 +187,8 @@ export class KafkaPipeline {
     // Alerts go out now, while the batch is written — in batch order, one batch after the
     // other — and the transaction commits only once they are acknowledged. A retried
     // transaction waits for the same publish instead of sending again.
-    const published = (this.#publishing = this.#publishing.then(() => this.#publish(out)));
+    const published = this.#publishing.then(() => this.#publish(out));
+    this.#publishing = published;
     published.catch(() => {});
     return async () => {
       await published;

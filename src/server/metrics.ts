@@ -70,7 +70,7 @@ export function renderMetrics(s: LiveStats, o: { hub: LiveHub; sinkLatency: Late
   if (h !== null) {
     const name = 'tickflow_sink_batch_seconds';
     m.family(name, 'histogram', 'Wall time of one database write transaction.');
-    LatencyHistogram.BOUNDS.forEach((b, i) => m.sample(`${name}_bucket`, h.counts[i]!, { le: String(b) }));
+    for (const [i, b] of LatencyHistogram.BOUNDS.entries()) m.sample(`${name}_bucket`, h.counts[i]!, { le: String(b) });
     m.sample(`${name}_bucket`, h.count, { le: '+Inf' });
     m.sample(`${name}_sum`, Number(h.sum.toFixed(6)));
     m.sample(`${name}_count`, h.count);

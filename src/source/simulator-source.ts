@@ -52,7 +52,8 @@ export class SimulatorSource implements Source {
       }
       const batch: RawRecord[] = new Array(size);
       for (let i = 0; i < size; i++) {
-        const ts = o.rate === null ? (clock += step) : now;
+        if (o.rate === null) clock += step;
+        const ts = o.rate === null ? clock : now;
         const t = market.next(ts);
         batch[i] = { value: JSON.stringify(tradeToJson(t)), source: 'simulator', partition: 0, offset: n + i };
       }
