@@ -75,7 +75,7 @@ export const bench: Bench = {
       for (const [t, extra] of [[topic, [`--alerts-topic`, `${topic}.alerts`, '--dlq-topic', `${topic}.dlq`]], [javaTopic, ['--alerts-topic', `${javaTopic}.a`, '--dlq-topic', `${javaTopic}.d`]]] as const) {
         check(await cli(['topics', 'create', '--brokers', brokers, '--topic', t, ...extra]), 'topics create');
       }
-      // Simulated trades dated in the past (the broker refuses CreateTimes far in the future).
+      // Simulated trades dated in the past, as a replay's would be.
       const start = new Date(Date.now() - 24 * 3600_000).toISOString();
       check(await cli(['simulate', '--count', String(N), '--start-time', start], file), 'simulate');
       const recordSize = Math.round(statSync(file).size / N) - 1;
