@@ -7,7 +7,8 @@
  * count as late. Flink avoids this with per-partition watermarks; we get the same effect by
  * handing records over in time order across partitions (a k-way merge on the trade's event
  * time), each partition's own order kept. A record without a time of its own (not a valid
- * trade) takes its partition's last one: it neither holds the partition back nor jumps ahead. A partition with nothing buffered holds the merge back until the caller's
+ * trade) takes its partition's last one: it neither holds the partition back nor jumps ahead.
+ * A partition with nothing buffered holds the merge back until the caller's
  * `mayPass(lane, emptyForMs)` says it is idle — in practice: caught up with its end offset and
  * quiet for a moment, or silent for the spec's idle timeout, as Flink's idle partitions are.
  */
