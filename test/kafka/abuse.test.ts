@@ -54,7 +54,7 @@ describe('hostile records through Kafka', () => {
     const size = lines[tenMbLine - 1]!.length;
     expect(r.stderr.trim().split('\n')).toEqual([
       `tickflow: file ${file} line ${tenMbLine}: record of ${size} bytes exceeds --max-record-bytes 1000000; not sent`,
-      'tickflow: 1 line(s) not sent: larger than 1000000 bytes (see above)',
+      'tickflow: 1 line(s) not sent: larger than 1000000 bytes (see above) [records_not_sent]',
     ]);
     expect(JSON.parse(r.stdout)).toMatchObject({ sent: sendable.length, too_large: 1 });
     const onTopic = await readTopic(topics.input);
