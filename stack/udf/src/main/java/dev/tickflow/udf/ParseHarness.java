@@ -43,6 +43,8 @@ public final class ParseHarness {
             if (r.isValid()) {
                 line.append(",\"price\":\"").append(java.math.BigDecimal.valueOf(r.priceE4, 4).toPlainString()).append('"');
                 line.append(",\"volume\":").append(r.volume).append(",\"ts_ms\":").append(r.tsMs);
+            } else if (r.isHeartbeat()) {
+                line.append(",\"price\":null,\"volume\":null,\"ts_ms\":").append(r.tsMs);
             } else {
                 line.append(",\"price\":null,\"volume\":null,\"ts_ms\":null");
             }

@@ -21,7 +21,13 @@ public final class TradeParser {
     /** trade.ts MAX_EVENT_TIME_MS = Date.UTC(9999, 11, 31) - 1. */
     static final long MAX_EVENT_TIME_MS = 253_402_214_399_999L;
 
-    /** A trade, or why the record was refused (then code and reason are set and nothing else). */
+    /** The code of a heartbeat: a time-only record, never a trade nor a dead letter. */
+    public static final String HEARTBEAT = "heartbeat";
+
+    /**
+     * A trade; a heartbeat (code {@link #HEARTBEAT} and tsMs, nothing else); or why the record
+     * was refused (then code and reason are set and nothing else).
+     */
     public static final class Result {
         public final String code;
         public final String reason;
@@ -43,6 +49,15 @@ public final class TradeParser {
 
         public boolean isValid() {
             return code == null;
+        }
+
+        public boolean isHeartbeat() {
+            return code == HEARTBEAT;
+        }
+
+        /** Moves event time: a trade or a heartbeat. */
+        public boolean hasEventTime() {
+            return code == null || code == HEARTBEAT;
         }
     }
 
@@ -96,8 +111,8 @@ public final class TradeParser {
     // ---------------------------------------------------------------- JSON
 
     private static final int ABSENT = 0, STRING = 1, NUMBER = 2, TRUE = 3, FALSE = 4, NULL = 5, ARRAY = 6, OBJECT = 7;
-    private static final int TRADE_ID = 0, TICKER = 1, PRICE = 2, VOLUME = 3, TRADE_TIMESTAMP = 4, TIMESTAMP = 5;
-    private static final String[] FIELD_NAMES = {"trade_id", "ticker", "price", "volume", "trade_timestamp", "timestamp"};
+    private static final int TRADE_ID = 0, TICKER = 1, PRICE = 2, VOLUME = 3, TRADE_TIMESTAMP = 4, TIMESTAMP = 5, HEARTBEAT_FIELD = 6;
+    private static final String[] FIELD_NAMES = {"trade_id", "ticker", "price", "volume", "trade_timestamp", "timestamp", "heartbeat"};
     private static final byte[][] FIELD_BYTES = new byte[FIELD_NAMES.length][];
 
     static {
@@ -110,6 +125,8 @@ public final class TradeParser {
     /** Kind, start and end (byte offsets of the value) of each field; a later duplicate key overwrites. */
     private final int[] fields = new int[3 * FIELD_NAMES.length];
     private boolean rootIsObject;
+    /** The root object has a key other than "heartbeat" (JSON.parse's object then has more than that one member). */
+    private boolean rootHasOtherKey;
     /** Set by skipString: the string had a backslash escape. */
     private boolean escaped;
     /** Container kinds of the open levels (bit set = object): the first 64 in a long, the rest grown on demand. */
@@ -141,7 +158,8 @@ public final class TradeParser {
             return EMPTY_JSON;
         }
         if (!rootIsObject) return NOT_AN_OBJECT;
-        return validate();
+        Result heartbeat = heartbeat();
+        return heartbeat != null ? heartbeat : validate();
     }
 
     /** The whole text is one JSON value with optional whitespace around it; the root object's fields are noted. */
@@ -159,6 +177,7 @@ public final class TradeParser {
                     int keyStart = pos + 1;
                     if (!skipString()) return false;
                     int field = fieldOf(keyStart, pos - 1);
+                    if (field != HEARTBEAT_FIELD) rootHasOtherKey = true;
                     skipWhitespace();
                     if (peek() != ':') return false;
                     pos++;
@@ -461,6 +480,16 @@ public final class TradeParser {
     private static final Result VOLUME_INVALID = reject("invalid_volume", "volume must be an integer in 1..2147483647");
     private static final Result TIMESTAMP_MISSING = reject("missing_field", "trade_timestamp is missing");
     private static final Result TIMESTAMP_TYPE = reject("invalid_timestamp", "trade_timestamp must be an ISO-8601 string or epoch milliseconds");
+
+    /**
+     * {"heartbeat": "<a timestamp valid as trade_timestamp>"} and nothing else: event time only.
+     * Any other record with that key is an ordinary record (null here), refused by validate().
+     */
+    private Result heartbeat() {
+        if (rootHasOtherKey || kind(HEARTBEAT_FIELD) != STRING) return null;
+        long ms = Timestamps.parseIso(string(HEARTBEAT_FIELD));
+        return ms < 0 ? null : new Result(HEARTBEAT, null, null, null, 0, 0, ms);
+    }
 
     private Result validate() {
         int k = kind(TRADE_ID);
