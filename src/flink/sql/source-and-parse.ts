@@ -4,6 +4,9 @@ import type { FlinkTarget } from '../compile-spec.ts';
 import { ident, intervalMs, str, withOptions } from '../sql-text.ts';
 import { VIEW, type SqlFragment } from './views.ts';
 
+/** The parser function's reason_code for a heartbeat (stack/udf TradeParser.HEARTBEAT). */
+export const HEARTBEAT_CODE = 'heartbeat';
+
 /** A duration option value ("5000ms"); at least 1 ms (the option refuses zero). */
 function intervalText(ms: number): string {
   return `${Math.max(1, ms)}ms`;
@@ -23,6 +26,10 @@ export function parserFunctions(): string[] {
  * records a time before the epoch. Flink 1.20 evaluates a function once per reference (and the
  * rowtime again in the watermark generator); the function memoises the last record per thread,
  * so each record is parsed once however often it is referenced.
+ *
+ * A heartbeat (reason_code 'heartbeat': a time-only record, written to an idle partition by
+ * `tickflow heartbeat`) has a rowtime, so it moves its partition's watermark and makes an idle
+ * split active again; it is in neither tf_valid nor tf_rejected, so no operator or sink sees it.
  */
 export function sourceAndParse(spec: PipelineSpec, target: FlinkTarget): SqlFragment {
   const maxBytes = spec.input.maxRecordBytes;
@@ -68,7 +75,7 @@ FROM ${VIEW.records} AS r WHERE r.parsed.reason_code IS NULL`,
     `CREATE TEMPORARY VIEW ${VIEW.rejected} AS
 SELECT ${raw}, ${position}, r.parsed.reason_code AS reason_code, r.parsed.reason AS reason,
   CAST(CURRENT_TIMESTAMP AS TIMESTAMP(3)) AS received_at
-FROM ${VIEW.records} AS r WHERE r.parsed.reason_code IS NOT NULL`,
+FROM ${VIEW.records} AS r WHERE r.parsed.reason_code IS NOT NULL AND r.parsed.reason_code <> ${str(HEARTBEAT_CODE)}`,
   ];
   return { ddl, inserts: [] };
 }

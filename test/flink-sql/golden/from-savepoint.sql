@@ -58,7 +58,7 @@ FROM tf_records AS r WHERE r.parsed.reason_code IS NULL;
 CREATE TEMPORARY VIEW tf_rejected AS
 SELECT `raw_value`, `source_topic`, `source_partition`, `source_offset`, r.parsed.reason_code AS reason_code, r.parsed.reason AS reason,
   CAST(CURRENT_TIMESTAMP AS TIMESTAMP(3)) AS received_at
-FROM tf_records AS r WHERE r.parsed.reason_code IS NOT NULL;
+FROM tf_records AS r WHERE r.parsed.reason_code IS NOT NULL AND r.parsed.reason_code <> 'heartbeat';
 
 CREATE TEMPORARY VIEW tf_trades AS
 SELECT trade_id, ticker, price, volume, event_time, source_offset, is_late FROM (
