@@ -23,20 +23,20 @@ export class TradeRecordMaker {
 
   make(line: Buffer): OutgoingRecord {
     const r = parseTradeBytes(line);
-    return { topic: this.topic, key: r.ok ? Buffer.from(r.trade.ticker) : looseTicker(line), value: line };
+    return { topic: this.topic, key: r.ok === true ? Buffer.from(r.trade.ticker) : r.ok === 'heartbeat' ? undefined : looseTicker(line), value: line };
   }
 }
 
 /**
  * The time the consumer's partition merge orders a record by: the trade's event time, read
  * from the payload as the engine and the Flink job read it, so it holds for records any
- * producer wrote, whatever their Kafka timestamp says. Null for a record that is not a valid
- * trade (it has no time of its own to be ordered by).
+ * producer wrote, whatever their Kafka timestamp says; a heartbeat's time for a heartbeat. Null
+ * for a record that is neither (it has no time of its own to be ordered by).
  */
 export function recordEventTime(value: Buffer | null | undefined, maxBytes: number): number | null {
   if (value === null || value === undefined) return null;
   const r = parseTradeBytes(value, maxBytes);
-  return r.ok ? r.trade.tsMs : null;
+  return r.ok === true ? r.trade.tsMs : r.ok === 'heartbeat' ? r.tsMs : null;
 }
 
 function looseTicker(line: Buffer): Buffer | undefined {

@@ -17,7 +17,14 @@ export type RejectCode =
   | 'invalid_volume'
   | 'invalid_timestamp';
 
-export type ParseResult = { ok: true; trade: Trade } | { ok: false; code: RejectCode; reason: string };
+/**
+ * A trade; a heartbeat (`ok: 'heartbeat'`: a time-only record that moves its partition's event
+ * time and is neither stored nor dead-lettered); or why the record was refused.
+ */
+export type ParseResult =
+  | { ok: true; trade: Trade }
+  | { ok: 'heartbeat'; tsMs: number }
+  | { ok: false; code: RejectCode; reason: string };
 
 export const DEFAULT_MAX_RECORD_BYTES = 64 * 1024;
 
@@ -105,11 +112,28 @@ export function parseTradeTextReference(text: string, maxBytes = DEFAULT_MAX_REC
   return validateTrade(value);
 }
 
+/**
+ * `{"heartbeat": "<timestamp>"}`: exactly one member (after JSON.parse, so of duplicate keys the
+ * last counts), a string valid as an ISO-8601 trade_timestamp (not epoch milliseconds). Null for
+ * anything else, which is then judged as an ordinary record.
+ */
+function heartbeatTime(o: Record<string, unknown>): number | null {
+  const beat = o.heartbeat;
+  if (typeof beat !== 'string') return null;
+  for (const k in o) if (k !== 'heartbeat') return null;
+  const t = parseIsoTimestamp(beat);
+  return t.ok ? t.ms : null;
+}
+
 export function validateTrade(value: unknown): ParseResult {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return reject('not_an_object', 'record is not a JSON object');
   }
   const o = value as Record<string, unknown>;
+  if (o.heartbeat !== undefined) {
+    const beat = heartbeatTime(o);
+    if (beat !== null) return { ok: 'heartbeat', tsMs: beat };
+  }
 
   const tradeId = o.trade_id;
   if (tradeId === undefined || tradeId === null) return reject('missing_field', 'trade_id is missing');

@@ -117,7 +117,7 @@ function crashing(records: RawRecord[], s: PipelineSpec, seed: number): { db: Ta
       if (e.watermarkMs < checkUntil) {
         e.rememberTradeIds(batch.flatMap((r) => {
           const p = parseTradeText(r.value as string);
-          return p.ok && db.trades.has(p.trade.tradeId) ? [p.trade.tradeId] : [];
+          return p.ok === true && db.trades.has(p.trade.tradeId) ? [p.trade.tradeId] : [];
         }));
       }
       for (const r of batch) e.process(r);

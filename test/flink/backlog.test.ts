@@ -2,10 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dirtyFeed } from '../../src/simulate/dirty-feed.ts';
 import { parseTradeText } from '../../src/trade/parse.ts';
 import { oracle } from '../support/oracle.ts';
+import { countRows, readTables } from '../support/postgres.ts';
 import { bySize } from '../support/soak.ts';
 import { produceLines } from '../support/stack.ts';
+import { waitFor } from '../support/wait.ts';
 import {
-  expectNoJobsLeft, stopJob, countRows, deployForTest, freshSpec, kafkaPartition, keyedByTicker, migratedDatabase, readTables, waitUntil,
+  expectNoJobsLeft, stopJob, deployForTest, freshSpec, kafkaPartition, keyedByTicker, migratedDatabase,
 } from './flink-support.ts';
 
 /**
@@ -28,7 +30,7 @@ beforeAll(async () => {
   fresh = await freshSpec('tfback');
   db = await migratedDatabase('tf_back');
   lines = [...dirtyFeed({ seed: 11, count: bySize(4_000, 30_000), startMs: START, stepMs: 40, late: 0, largeFraction: 0.02 })];
-  const lastTs = Math.max(...lines.map((l) => { const r = parseTradeText(l); return r.ok ? r.trade.tsMs : 0; }));
+  const lastTs = Math.max(...lines.map((l) => { const r = parseTradeText(l); return r.ok === true ? r.trade.tsMs : 0; }));
   const byPartition = new Map<number, string>();
   for (let i = 0; byPartition.size < fresh.spec.input.partitions; i++) byPartition.set(kafkaPartition(`ZZ${i}`, fresh.spec.input.partitions), `ZZ${i}`);
   sentinels = new Set(byPartition.values());
@@ -48,10 +50,12 @@ describe('a job started on a backlog', () => {
     jobId = await deployForTest(fresh.spec, fresh.name, db.url, fresh.spec.input.partitions);
     const expected = oracle(lines.map((l) => Buffer.from(l)), 'x', fresh.spec);
     const closed = expected.candles.filter((c) => !sentinels.has(c.split('|')[0]!));
-    await waitUntil('every trade and closed candle stored', bySize(300_000, 1_200_000), async () => {
+    let seen = '';
+    await waitFor(async () => {
       const [trades, candles] = [await countRows(db.url, 'stock_trades'), await countRows(db.url, 'trade_candles')];
-      return trades === expected.trades.length && candles >= closed.length ? null : `stock_trades ${trades}/${expected.trades.length}, candles ${candles}/${closed.length}`;
-    });
+      seen = `stock_trades ${trades}/${expected.trades.length}, candles ${candles}/${closed.length}`;
+      return trades === expected.trades.length && candles >= closed.length;
+    }, { what: 'every trade and closed candle stored', timeoutMs: bySize(300_000, 1_200_000), everyMs: 1_000, context: () => seen });
     process.stderr.write(`[backlog] ${expected.trades.length} trades and ${closed.length} candles in ${Math.round((Date.now() - t0) / 1000)} s\n`);
     const actual = await readTables(db.url);
     expect(actual.trades).toEqual(expected.trades);

@@ -7,10 +7,13 @@ import { DLQ_HEADERS } from '../../src/kafka/dead-letter-record.ts';
 import { dirtyFeed } from '../../src/simulate/dirty-feed.ts';
 import type { PipelineSpec, PipelineSpecInput } from '../../src/spec/spec.ts';
 import { parseTradeText } from '../../src/trade/parse.ts';
+import { tickflow } from '../support/cli.ts';
 import { oracle } from '../support/oracle.ts';
-import { produceLines, runCli, uniqueName } from '../support/stack.ts';
+import { countRows, readTables } from '../support/postgres.ts';
+import { produceLines, uniqueName } from '../support/stack.ts';
+import { waitFor } from '../support/wait.ts';
 import {
-  countRows, deployForTest, expectNoJobsLeft, freshSpec, kafkaBootstrap, kafkaPartition, keyedByTicker, migratedDatabase, readTables, rest, stopJob, waitUntil,
+  deployForTest, expectNoJobsLeft, freshSpec, kafkaBootstrap, kafkaPartition, keyedByTicker, migratedDatabase, rest, stopJob,
 } from './flink-support.ts';
 
 /**
@@ -90,7 +93,7 @@ function topicAlertRow(value: Buffer): string {
 function inputFor(spec: PipelineSpec): { lines: string[]; sentinelTickers: Set<string> } {
   // Bounded disorder only (late: 0): the differential contract covers input within the bound.
   const lines = [...dirtyFeed({ seed: 5, count: 3_000, startMs: START, stepMs: 97, late: 0, largeFraction: 0.03, outOfOrdernessMs: spec.input.outOfOrdernessMs })];
-  const lastTs = Math.max(...lines.map((l) => { const r = parseTradeText(l); return r.ok ? r.trade.tsMs : 0; }));
+  const lastTs = Math.max(...lines.map((l) => { const r = parseTradeText(l); return r.ok === true ? r.trade.tsMs : 0; }));
   const partitions = new Map<number, string>();
   for (let i = 0; partitions.size < spec.input.partitions; i++) {
     const t = `ZZ${i}`;
@@ -144,7 +147,7 @@ describe.each(variants)('differential: embedded engine vs Flink, %s', (_, overri
 
     const specFile = join(tmpdir(), `${name}.spec.json`);
     writeFileSync(specFile, JSON.stringify(spec));
-    const embedded = await runCli(['run', '--source', `file:${file}`, '--spec', specFile, '--db', dbA.url, '--json', '--no-dashboard'], { timeoutMs: 180_000 });
+    const embedded = await tickflow(['run', '--source', `file:${file}`, '--spec', specFile, '--db', dbA.url, '--json', '--no-dashboard'], { timeoutMs: 180_000 });
     expect(embedded.stderr).toBe('');
     expect(embedded.code).toBe(0);
     const a = await readTables(dbA.url, QUERIES);
@@ -154,7 +157,8 @@ describe.each(variants)('differential: embedded engine vs Flink, %s', (_, overri
     await produceLines(spec.input.topic, keyedByTicker(lines), { keyed: true });
 
     const closedCandles = a.candles.filter((c) => !sentinelTickers.has(c.split('|')[0]!));
-    await waitUntil('Flink did not write every expected row', 180_000, async () => {
+    let progress = '';
+    await waitFor(async () => {
       const have = {
         trades: await countRows(dbB.url, 'stock_trades'),
         alerts: await countRows(dbB.url, 'trade_alerts'),
@@ -162,9 +166,9 @@ describe.each(variants)('differential: embedded engine vs Flink, %s', (_, overri
         deadLetters: await countRows(dbB.url, 'dead_letters'),
       };
       const want = { trades: a.trades.length, alerts: a.alerts.length, candles: closedCandles.length, deadLetters: a.deadLetters.length };
-      const state = await rest.jobState(jobId!);
-      return JSON.stringify(have) === JSON.stringify(want) ? null : `have ${JSON.stringify(have)}, want ${JSON.stringify(want)}, job ${state}`;
-    });
+      progress = `have ${JSON.stringify(have)}, want ${JSON.stringify(want)}, job ${await rest.jobState(jobId!)}`;
+      return JSON.stringify(have) === JSON.stringify(want);
+    }, { what: 'Flink to write every expected row', timeoutMs: 180_000, everyMs: 1_000, context: () => progress });
     const b = await readTables(dbB.url, QUERIES);
     expect(b.trades).toEqual(a.trades);
     expect(b.alerts).toEqual(a.alerts);

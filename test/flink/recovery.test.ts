@@ -7,11 +7,14 @@ import type { PipelineSpec } from '../../src/spec/spec.ts';
 import { dirtyFeed } from '../../src/simulate/dirty-feed.ts';
 import { startComponent, startTaskManager, stopComponent } from '../../src/stack/stack.ts';
 import { parseTradeText } from '../../src/trade/parse.ts';
+import { tickflow } from '../support/cli.ts';
 import { oracle } from '../support/oracle.ts';
+import { countRows, readTables } from '../support/postgres.ts';
 import { bySize } from '../support/soak.ts';
-import { produceLines, runCli } from '../support/stack.ts';
+import { produceLines } from '../support/stack.ts';
+import { waitFor } from '../support/wait.ts';
 import {
-  expectNoJobsLeft, stopJob, countRows, deployForTest, endpoints, freshSpec, kafkaBootstrap, kafkaPartition, keyedByTicker, migratedDatabase, readTables, rest, settings, waitUntil,
+  expectNoJobsLeft, stopJob, deployForTest, endpoints, freshSpec, kafkaBootstrap, kafkaPartition, keyedByTicker, migratedDatabase, rest, settings,
 } from './flink-support.ts';
 
 /**
@@ -34,7 +37,7 @@ async function scenario(prefix: string, seed: number, startMs: number, count: nu
   const { spec, name } = await freshSpec(prefix, { delivery: { checkpointIntervalMs: 2_000 } });
   const db = await migratedDatabase(prefix);
   const lines = [...dirtyFeed({ seed, count, startMs, stepMs: 50, late: 0, largeFraction: 0.02 })];
-  const lastTs = Math.max(...lines.map((l) => { const r = parseTradeText(l); return r.ok ? r.trade.tsMs : 0; }));
+  const lastTs = Math.max(...lines.map((l) => { const r = parseTradeText(l); return r.ok === true ? r.trade.tsMs : 0; }));
   // One trade an hour later on every partition moves every partition's watermark past the data,
   // so all windows of the feed close (a Kafka stream has no end of input).
   const byPartition = new Map<number, string>();
@@ -62,12 +65,14 @@ async function stream(s: Scenario, chunks: number, faultAfter: number, fault: ()
 async function expectExact(s: Scenario, jobId: string): Promise<{ candles: string[]; expected: string[] }> {
   const expected = oracle(s.lines.map((l) => Buffer.from(l)), 'x', s.spec);
   const closed = expected.candles.filter((c) => !s.sentinels.has(c.split('|')[0]!));
-  await waitUntil('the job did not recover and store every distinct trade', bySize(240_000, 900_000), async () => {
+  let seen = '';
+  await waitFor(async () => {
     const [trades, state] = [await countRows(s.db.url, 'stock_trades'), await rest.jobState(jobId)];
-    return trades === expected.trades.length && state === 'RUNNING' ? null : `stock_trades ${trades}/${expected.trades.length}, job ${state}`;
-  });
+    seen = `stock_trades ${trades}/${expected.trades.length}, job ${state}`;
+    return trades === expected.trades.length && state === 'RUNNING';
+  }, { what: 'the job to recover and store every distinct trade', timeoutMs: bySize(240_000, 900_000), everyMs: 1_000, context: () => seen });
   // The last windows close once the sentinels' watermark arrives; a wrong candle shows in the comparison, not here.
-  await waitUntil('closed windows', 30_000, async () => ((await countRows(s.db.url, 'trade_candles')) >= closed.length ? null : 'waiting')).catch(() => {});
+  await waitFor(async () => (await countRows(s.db.url, 'trade_candles')) >= closed.length, { what: 'closed windows', timeoutMs: 30_000, everyMs: 1_000 }).catch(() => {});
   const actual = await readTables(s.db.url);
   expect(actual.trades).toEqual(expected.trades);
   // Spike alerts depend on the order of equal timestamps, which a replay can change (docs/flink.md).
@@ -82,10 +87,7 @@ async function restoredCheckpoint(jobId: string): Promise<number> {
 }
 
 async function waitForCheckpoints(jobId: string, n: number): Promise<void> {
-  await waitUntil(`${n} completed checkpoints`, 60_000, async () => {
-    const done = (await rest.status(jobId)).checkpoints.completed;
-    return done >= n ? null : `${done} so far`;
-  });
+  await waitFor(async () => (await rest.status(jobId)).checkpoints.completed >= n, { what: `${n} completed checkpoints`, timeoutMs: 60_000, everyMs: 1_000 });
 }
 
 afterAll(async () => {
@@ -159,11 +161,11 @@ describe('recovery: the JobManager is killed mid-stream (no HA) and the job resu
       await stopComponent(settings, 'jobmanager', { signal: 'SIGKILL' });
       const t0 = Date.now();
       // What an operator runs: `up` starts what is missing and waits until every component answers.
-      const up = await runCli(['stack', 'up', '--no-postgres'], { timeoutMs: 240_000 });
+      const up = await tickflow(['stack', 'up', '--no-postgres'], { timeoutMs: 240_000 });
       expect(up.code, up.stderr).toBe(0);
       expect(up.stdout).toMatch(/jobmanager\s+starting/);
       const upSeconds = (Date.now() - t0) / 1000;
-      const deploy = await runCli([
+      const deploy = await tickflow([
         'flink', 'deploy', '--from-latest-checkpoint', '--spec', specFile, '--job', s.name, '--group', s.name,
         '--db', s.db.url, '--brokers', kafkaBootstrap, '--gateway', endpoints.gatewayUrl, '--flink-url', endpoints.flinkUrl, '--json', '--timeout', '180',
       ], { timeoutMs: 240_000 });

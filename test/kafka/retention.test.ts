@@ -15,9 +15,9 @@ import { dirtyFeed } from '../../src/simulate/dirty-feed.ts';
 import { parseTradeBytes } from '../../src/trade/parse.ts';
 import { specWith } from '../../src/spec/spec.ts';
 import { tickflow } from '../support/cli.ts';
-import { freshDatabase } from '../support/postgres.ts';
+import { freshDatabase, readTables } from '../support/postgres.ts';
 import { uniqueName } from '../support/stack.ts';
-import { BROKERS, expectedFor, pipelineTopics, readTables, writeLines, type Topics } from './kafka-support.ts';
+import { BROKERS, expectedFor, pipelineTopics, writeLines, type Topics } from './kafka-support.ts';
 
 const DAY = 24 * 3600_000;
 /** Short enough that anything stamped with the trades' dates (months ago) is past it, long enough for anything written during the test. */
@@ -100,8 +100,8 @@ async function produceWithEventTimes(topic: string, lines: Buffer[]): Promise<vo
     for (let i = 0; i < lines.length; i += 500) {
       const messages = lines.slice(i, i + 500).map((value) => {
         const r = parseTradeBytes(value);
-        if (r.ok) ts = r.trade.tsMs;
-        return { topic, value, timestamp: BigInt(ts), ...(r.ok ? { key: Buffer.from(r.trade.ticker) } : {}) };
+        if (r.ok === true) ts = r.trade.tsMs;
+        return { topic, value, timestamp: BigInt(ts), ...(r.ok === true ? { key: Buffer.from(r.trade.ticker) } : {}) };
       });
       await producer.send({ messages });
     }

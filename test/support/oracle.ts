@@ -36,6 +36,10 @@ export function oracle(lines: Uint8Array[], source: string, spec: PipelineSpec):
       deadLetters.push(`${source}|0|${i + 1}|${r.code}`);
       return;
     }
+    if (r.ok === 'heartbeat') {
+      maxTs = Math.max(maxTs, r.tsMs);
+      return;
+    }
     const t = r.trade;
     const watermark = maxTs - ooo;
     maxTs = Math.max(maxTs, t.tsMs);

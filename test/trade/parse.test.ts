@@ -30,7 +30,7 @@ describe('parseTradeText accepts the contract', () => {
     ['largest price', { ...valid, price: '999999.9999' }, 9_999_999_999],
   ])('%s', (_, o, e4) => {
     const r = parseTradeText(line(o));
-    expect(r.ok && r.trade.priceE4).toBe(e4);
+    expect(r.ok === true && r.trade.priceE4).toBe(e4);
   });
 
   it.each([
@@ -44,13 +44,13 @@ describe('parseTradeText accepts the contract', () => {
     ['trade_timestamp wins over the alias', { ...valid, timestamp: 'garbage' }, Date.UTC(2026, 10, 25, 6, 1, 2, 123)],
   ])('timestamp: %s', (_, o, ms) => {
     const r = parseTradeText(line(o));
-    expect(r.ok && r.trade.tsMs).toBe(ms);
+    expect(r.ok === true && r.trade.tsMs).toBe(ms);
   });
 
   it('counts trade_id in characters, as the VARCHAR(255) column does (not UTF-16 units)', () => {
     for (const id of ['\u{1F600}'.repeat(255), `${'\u{10FFFF}'.repeat(150)}${'é'.repeat(105)}`, `a${'\u{1D11E}'.repeat(254)}`]) {
       const r = parseTradeText(line({ ...valid, trade_id: id }));
-      expect(r.ok && r.trade.tradeId).toBe(id);
+      expect(r.ok === true && r.trade.tradeId).toBe(id);
     }
   });
 
@@ -136,13 +136,12 @@ describe('parseTradeText rejects with a reason', () => {
     expect(r.ok || r.code).toBe(code);
   });
 
-  it('a 10 MB record is refused by size without being parsed', () => {
-    const big = Buffer.from(line({ ...valid, trade_id: 'x'.repeat(10 * 1024 * 1024) }));
-    const t0 = performance.now();
+  it('a 10 MB record is refused by its size before any parsing', () => {
+    // Not JSON past its first bytes: had it been parsed first, the reason would be invalid_json.
+    const big = Buffer.from(`{"trade_id":"${'x'.repeat(10 * 1024 * 1024)}`);
     const r = parseTradeBytes(big);
     expect(r.ok || r.code).toBe('too_large');
     expect(!r.ok && r.reason).toBe(`record of ${big.length} bytes exceeds 65536`);
-    expect(performance.now() - t0).toBeLessThan(50);
   });
 
   it.each([
@@ -187,7 +186,7 @@ describe('parseTradeText rejects with a reason', () => {
 
   it('duplicate keys: the last one wins, as JSON.parse and Flink read them', () => {
     const r = parseTradeText('{"trade_id":"x","ticker":"A","price":"1","price":"2","volume":1,"volume":7,"trade_timestamp":"2026-11-25T00:00:00Z"}');
-    expect(r.ok && [r.trade.priceE4, r.trade.volume]).toEqual([20_000, 7]);
+    expect(r.ok === true && [r.trade.priceE4, r.trade.volume]).toEqual([20_000, 7]);
     const bad = parseTradeText('{"trade_id":"x","ticker":"A","price":"1","volume":1,"volume":0,"trade_timestamp":"2026-11-25T00:00:00Z"}');
     expect(bad.ok || bad.code).toBe('invalid_volume');
   });
@@ -204,7 +203,7 @@ describe('parseTradeText rejects with a reason', () => {
   it('a trade_id with SQL or HTML is data: accepted verbatim (stored through parameters, shown as text)', () => {
     for (const id of ["'; DROP TABLE stock_trades;--", '<script>alert(1)</script>', '<img src=x onerror=alert(1)>']) {
       const r = parseTradeText(line({ ...valid, trade_id: id }));
-      expect(r.ok && r.trade.tradeId).toBe(id);
+      expect(r.ok === true && r.trade.tradeId).toBe(id);
     }
   });
 
@@ -247,7 +246,7 @@ describe('parser properties', () => {
         const r = parseTradeBytes(b);
         expect(typeof r.ok).toBe('boolean');
         // Whatever is accepted is a valid trade by the contract's own rules.
-        if (r.ok) {
+        if (r.ok === true) {
           expect(r.trade.ticker).toMatch(/^[A-Z0-9.-]{1,10}$/);
           expect(r.trade.volume).toBeGreaterThanOrEqual(1);
           expect(r.trade.priceE4).toBeGreaterThanOrEqual(1);
@@ -300,7 +299,7 @@ describe('parser properties', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 9_999_999_999 }), (e4) => {
         const r = parseTradeText(line({ ...valid, price: formatPriceE4(e4) }));
-        expect(r.ok && r.trade.priceE4).toBe(e4);
+        expect(r.ok === true && r.trade.priceE4).toBe(e4);
       }),
       { numRuns: 20_000 },
     );
@@ -315,8 +314,8 @@ describe('parser properties', () => {
         const abs = Math.abs(offsetMin);
         const zone = `${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
         const r = parseTradeText(line({ ...valid, trade_timestamp: local + zone }));
-        if (r.ok) expect(r.trade.tsMs).toBe(d.getTime());
-        else expect(r.code).toBe('invalid_timestamp'); // only out-of-range renderings may be refused
+        if (r.ok === true) expect(r.trade.tsMs).toBe(d.getTime());
+        else expect(r.ok === false && r.code).toBe('invalid_timestamp'); // only out-of-range renderings may be refused
       }),
       { numRuns: 20_000 },
     );
