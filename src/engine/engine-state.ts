@@ -36,9 +36,25 @@ export interface TickerState {
 }
 
 export interface EngineState {
-  /** Newest event time seen (the watermark is this minus the out-of-orderness); null before any trade. */
+  /**
+   * Newest event time seen (in a checkpoint row: on that partition; rows written before
+   * per-partition watermarks hold the member's newest); null before any.
+   */
   maxEventTimeMs: number | null;
+  /**
+   * The engine's watermark: windows are closed and trades released up to it. Absent in rows
+   * written before per-partition watermarks, where it was maxEventTimeMs − out-of-orderness.
+   */
+  watermarkMs?: number | null;
+  /** Newest event time per partition (the engine's whole state; not in a checkpoint row). */
+  partitionMaxMs?: Record<number, number>;
   tickers: Record<string, TickerState>;
+}
+
+/** The watermark a state was taken at (-∞ before any event time). */
+export function checkpointWatermark(state: EngineState, outOfOrdernessMs: number): number {
+  if (state.watermarkMs !== undefined && state.watermarkMs !== null) return state.watermarkMs;
+  return state.maxEventTimeMs === null ? Number.NEGATIVE_INFINITY : state.maxEventTimeMs - outOfOrdernessMs;
 }
 
 export function emptyTickerState(): TickerState {

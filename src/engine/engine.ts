@@ -3,7 +3,7 @@ import { decodeFlatTradeBytes, decodeFlatTradeText } from '../trade/flat-trade-d
 import { parseTradeBytesReference, parseTradeTextReference, type RejectCode } from '../trade/parse.ts';
 import type { Trade } from '../trade/trade.ts';
 import { CandleWindows } from './candle-windows.ts';
-import { emptyTickerState, type EngineState, type TickerState } from './engine-state.ts';
+import { checkpointWatermark, emptyTickerState, type EngineState, type TickerState } from './engine-state.ts';
 import { EventTimeQueue } from './event-time-queue.ts';
 import { LargeTradeDetector } from './large-trade-detector.ts';
 import { emptyOutput, type AlertKind, type Candle, type EngineOutput, type RawRecord } from './records.ts';
@@ -17,6 +17,8 @@ export interface EngineCounters {
   duplicates: number;
   rejected: number;
   late: number;
+  /** Heartbeat records (time only: they move their partition's event time, nothing else). */
+  heartbeats: number;
   alerts: number;
   candles: number;
   alertsByKind: Record<AlertKind, number>;
@@ -39,6 +41,7 @@ export class Engine {
     duplicates: 0,
     rejected: 0,
     late: 0,
+    heartbeats: 0,
     alerts: 0,
     candles: 0,
     alertsByKind: { large_trade: 0, volume_spike: 0 },
@@ -70,7 +73,7 @@ export class Engine {
     this.#now = options.now ?? Date.now;
     this.#spikeQueue = new EventTimeQueue({ trackArrival: options.checkpoints === true });
     this.#partitionOf = options.checkpoints === true ? new Map() : null;
-    this.#watermark = new Watermark(spec.input.outOfOrdernessMs);
+    this.#watermark = new Watermark(spec.input.outOfOrdernessMs, spec.input.idleTimeoutMs);
     this.#deduper = new TradeIdDeduper(spec.dedupe.horizonMs);
     this.#candles = new CandleWindows(spec.candles.intervalMs);
     this.#large = spec.rules.largeTrade.enabled ? new LargeTradeDetector(spec.rules.largeTrade.threshold) : null;
@@ -84,14 +87,21 @@ export class Engine {
     this.counters.read++;
     const v = record.value;
     const max = this.#maxRecordBytes;
+    const partition = record.partition;
+    this.#watermark.arrive(partition, this.#now);
     // parseTradeBytes/parseTradeText, unrolled: the common record skips the result wrapper.
     const fast = typeof v === 'string' ? decodeFlatTradeText(v, max) : decodeFlatTradeBytes(v, max);
     if (fast !== null) {
-      this.#partitionOf?.set(fast.ticker, record.partition);
-      this.processTrade(fast);
+      this.#partitionOf?.set(fast.ticker, partition);
+      this.#processTrade(fast, partition);
       return;
     }
     const r = typeof v === 'string' ? parseTradeTextReference(v, max) : parseTradeBytesReference(v, max);
+    if (r.ok === 'heartbeat') {
+      this.counters.heartbeats++;
+      if (this.#watermark.observe(partition, r.tsMs)) this.#advance();
+      return;
+    }
     if (!r.ok) {
       this.counters.rejected++;
       this.counters.rejectedByCode[r.code] = (this.counters.rejectedByCode[r.code] ?? 0) + 1;
@@ -106,16 +116,16 @@ export class Engine {
       });
       return;
     }
-    this.#partitionOf?.set(r.trade.ticker, record.partition);
-    this.processTrade(r.trade);
+    this.#partitionOf?.set(r.trade.ticker, partition);
+    this.#processTrade(r.trade, partition);
   }
 
-  processTrade(t: Trade): void {
+  #processTrade(t: Trade, partition: number): void {
     const wm = this.#watermark;
     if (!this.#deduper.admit(t.tradeId)) {
       this.counters.duplicates++;
       // A replay still carries event time forward, as it does at Flink's source.
-      if (wm.observe(t.tsMs)) this.#advance();
+      if (wm.observe(partition, t.tsMs)) this.#advance();
       return;
     }
     this.counters.accepted++;
@@ -129,17 +139,41 @@ export class Engine {
         this.counters.alertsByKind.large_trade++;
       }
     }
-    if (t.tsMs < wm.current) {
+    if (t.tsMs < wm.current || (wm.hasFloors && t.tsMs < wm.lateBelow(partition))) {
       this.counters.late++;
+      // Late, yet it still moves its partition's event time (as at Flink's source).
+      if (wm.observe(partition, t.tsMs)) this.#advance();
       return;
     }
     this.#candles.add(t);
     if (this.#spike !== null) this.#spikeQueue.push(t);
-    if (wm.observe(t.tsMs)) this.#advance();
+    if (wm.observe(partition, t.tsMs)) this.#advance();
     // A trade exactly at the watermark is on time yet already due: release it now, so every
     // waiting trade is above the watermark — which is how a checkpoint finds them again.
     // (Nothing earlier can still arrive, so the release order is the same as at the next advance.)
     else if (this.#spike !== null && t.tsMs <= wm.current) this.#spikeQueue.releaseUpTo(wm.current, this.#releaseToSpike);
+  }
+
+  /**
+   * The wall clock moved (the pipeline calls this on a timer, records or not): partitions silent
+   * for the idle timeout stop holding the watermark back, and once all are silent the watermark
+   * follows the wall clock, so the last windows close while nothing arrives.
+   */
+  tick(): void {
+    if (this.#watermark.tick(this.#now())) this.#advance();
+  }
+
+  /**
+   * Active partitions that are not silent though no record reached the engine: their records
+   * wait in the source, or the pipeline is not pulling. Called before tick().
+   */
+  keepAlive(partitions: Iterable<number> | 'all'): void {
+    this.#watermark.keepAlive(partitions);
+  }
+
+  /** A partition just assigned holds the watermark back until it delivers or goes idle. */
+  addPartition(partition: number): void {
+    this.#watermark.addPartition(partition, this.#now());
   }
 
   /** End of a finite input: release every pending trade and emit every open window. */
@@ -189,24 +223,36 @@ export class Engine {
     this.#candles.exportTo(of);
     this.#spike?.exportTo(of);
     if (this.#spike !== null) this.#spikeQueue.exportTo(of);
-    const max = this.#watermark.maxEventTime;
-    return { maxEventTimeMs: Number.isFinite(max) ? max : null, tickers };
+    const wm = this.#watermark;
+    const max = wm.maxEventTime;
+    const partitionMaxMs: Record<number, number> = {};
+    for (const p of wm.partitions()) {
+      const m = wm.maxEventTimeOf(p);
+      if (Number.isFinite(m)) partitionMaxMs[p] = m;
+    }
+    return {
+      maxEventTimeMs: Number.isFinite(max) ? max : null,
+      watermarkMs: Number.isFinite(wm.current) ? wm.current : null,
+      partitionMaxMs,
+      tickers,
+    };
   }
 
   /**
-   * Takes over a checkpoint: its tickers' open windows, baselines and waiting trades (`pending`,
-   * read back from stock_trades and put in release order by orderPending), and its event time.
-   * Tickers already here are replaced. The waiting trades count as seen.
+   * Takes over a checkpoint of one partition: its tickers' open windows, baselines and waiting
+   * trades (`pending`, read back from stock_trades and put in release order by orderPending),
+   * and its event time (watermark.ts, restorePartition). Tickers already here are replaced. The
+   * waiting trades count as seen.
    */
-  restore(state: EngineState, pending: readonly Trade[], partition?: number): void {
+  restore(state: EngineState, pending: readonly Trade[], partition = 0): void {
     for (const [ticker, s] of Object.entries(state.tickers)) {
       this.#candles.restore(ticker, s.candles);
       if (this.#spike !== null) this.#spike.restore(ticker, s.baseline);
-      if (partition !== undefined) this.#partitionOf?.set(ticker, partition);
+      this.#partitionOf?.set(ticker, partition);
     }
     if (this.#spike !== null) for (const t of pending) this.#spikeQueue.push(t);
     for (const t of pending) this.#deduper.admit(t.tradeId);
-    if (state.maxEventTimeMs !== null) this.#watermark.observe(state.maxEventTimeMs);
+    this.#watermark.restorePartition(partition, state.maxEventTimeMs, checkpointWatermark(state, this.spec.input.outOfOrdernessMs), this.#now());
     this.#advance();
   }
 
@@ -223,6 +269,13 @@ export class Engine {
     this.#spike?.forget(tickers);
     this.#spikeQueue.forget(tickers);
     for (const t of tickers) this.#partitionOf?.delete(t);
+  }
+
+  /** These partitions are no longer read here: they stop holding the watermark back. */
+  removePartitions(partitions: Iterable<number>): void {
+    let moved = false;
+    for (const p of partitions) moved = this.#watermark.removePartition(p) || moved;
+    if (moved) this.#advance();
   }
 
   /** Trade ids stored before a restore: a record carrying one of them is a duplicate. */

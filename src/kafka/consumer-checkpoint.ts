@@ -30,14 +30,22 @@ export function specFingerprint(spec: PipelineSpec): string {
   return createHash('sha256').update(JSON.stringify(relevant)).digest('hex').slice(0, 16);
 }
 
-/** Splits the engine's state by the partition each ticker comes from. */
+/**
+ * Splits the engine's state by the partition each ticker comes from. Each row carries its
+ * partition's newest event time and the engine's watermark (what its windows were closed and its
+ * trades released up to): a restored partition starts from its own progress.
+ */
 export function splitByPartition(
   state: EngineState,
   partitionOf: (ticker: string) => number | undefined,
   nextOffsets: ReadonlyMap<number, bigint>,
 ): PartitionCheckpoint[] {
   const byPartition = new Map<number, EngineState>();
-  for (const p of nextOffsets.keys()) byPartition.set(p, { maxEventTimeMs: state.maxEventTimeMs, tickers: {} });
+  const watermarkMs = state.watermarkMs ?? null;
+  for (const p of nextOffsets.keys()) {
+    const max = state.partitionMaxMs === undefined ? state.maxEventTimeMs : (state.partitionMaxMs[p] ?? null);
+    byPartition.set(p, { maxEventTimeMs: max, watermarkMs, tickers: {} });
+  }
   for (const [ticker, s] of Object.entries(state.tickers)) {
     const p = partitionOf(ticker);
     // A ticker of a partition we no longer own is that partition's new owner's to checkpoint.
@@ -81,9 +89,9 @@ export async function loadCheckpoints(db: SqlClient, group: string, topic: strin
 function parseState(text: string): EngineState {
   const s = JSON.parse(text) as EngineState;
   const tickers: EngineState['tickers'] = Object.create(null) as EngineState['tickers'];
-  // Fields added later default to empty, so an older row still loads.
+  // Fields added later default to empty, so an older row still loads (without watermarkMs: see checkpointWatermark).
   for (const [k, v] of Object.entries(s.tickers ?? {})) tickers[k] = { ...emptyTickerState(), ...v };
-  return { maxEventTimeMs: s.maxEventTimeMs ?? null, tickers };
+  return { maxEventTimeMs: s.maxEventTimeMs ?? null, ...(s.watermarkMs !== undefined ? { watermarkMs: s.watermarkMs } : {}), tickers };
 }
 
 /**

@@ -21,7 +21,7 @@ export interface KafkaSourceOptions {
   exitAtEnd?: boolean;
   /** A caught-up partition with nothing new holds the time-aligned merge back this long. */
   alignIdleMs?: number;
-  /** Any partition silent this long stops holding it back (the spec's idle timeout). */
+  /** An empty partition holds the merge back at most this long. */
   idleTimeoutMs?: number;
   /** A group member silent this long is declared dead and its partitions move on. */
   sessionTimeoutMs?: number;
@@ -79,7 +79,6 @@ export class KafkaSource implements Source {
   readonly #fetchedUpTo = new Map<string, bigint>();
   #recovering = false;
   #closed = false;
-  #warnedSkew = false;
   /** Records buffered at most before fetching pauses. */
   readonly #hardCap: number;
 
@@ -357,6 +356,21 @@ export class KafkaSource implements Source {
     for (const lane of this.#fetchedUpTo.keys()) if (!lanes.has(lane)) this.#fetchedUpTo.delete(lane);
   }
 
+  /**
+   * The engine must not judge these partitions idle: they have records buffered here or still
+   * on the broker (a backlog, a fetch under way). All of them while the broker is away.
+   */
+  busyPartitions(): Iterable<number> | 'all' {
+    const assigned = this.#assigned();
+    if (assigned === null || this.#stream === null || this.#recovering) return 'all';
+    const busy: number[] = [];
+    for (const p of assigned) {
+      const lane = `${this.#o.topic}:${p}`;
+      if (this.#merge.buffered(lane) > 0 || this.#deliveredUpTo(lane) < (this.#latestEnds[p] ?? 0n)) busy.push(p);
+    }
+    return busy;
+  }
+
   #assigned(): number[] | null {
     const a = this.#consumer?.assignments;
     if (a === null || a === undefined) return null;
@@ -372,14 +386,9 @@ export class KafkaSource implements Source {
     if (emptyForMs >= this.#o.idleTimeoutMs) return true;
     // The buffer is full (fetching paused) yet this partition is dry: its next records cannot
     // arrive before the others drain, so waiting would stall everything. Skewed partitions
-    // (one far behind in event time) end up here; alignment yields to progress.
-    if (this.#merge.size >= this.#hardCap) {
-      if (!this.#warnedSkew) {
-        this.#warnedSkew = true;
-        this.#o.onWarning?.(`partition ${lane} is behind the others in event time and the buffer is full (${this.#hardCap} records): going on without it, so some of its trades may count as late`);
-      }
-      return true;
-    }
+    // (one far behind in event time) end up here; alignment yields to progress, and the
+    // engine's per-partition watermark keeps the dry partition's trades on time.
+    if (this.#merge.size >= this.#hardCap) return true;
     const partition = Number(lane.slice(lane.lastIndexOf(':') + 1));
     const end = this.#latestEnds[partition] ?? 0n;
     const next = this.#deliveredUpTo(lane);

@@ -1,16 +1,17 @@
 /**
  * Aligns partitions by record time before they reach the engine.
  *
- * The engine keeps one watermark (max event time seen − out-of-orderness). A consumer that is
+ * The engine keeps a watermark per partition (as Flink does), so the order across partitions
+ * does not decide lateness; it decides how long trades wait for the watermark. A consumer
  * catching up fetches a chunk per partition, and feeding partition 0's chunk before partition
- * 1's would push the watermark past everything partition 1 holds: most of its trades would
- * count as late. Flink avoids this with per-partition watermarks; we get the same effect by
- * handing records over in time order across partitions (a k-way merge on the trade's event
- * time), each partition's own order kept. A record without a time of its own (not a valid
- * trade) takes its partition's last one: it neither holds the partition back nor jumps ahead.
- * A partition with nothing buffered holds the merge back until the caller's
- * `mayPass(lane, emptyForMs)` says it is idle — in practice: caught up with its end offset and
- * quiet for a moment, or silent for the spec's idle timeout, as Flink's idle partitions are.
+ * 1's would hold partition 0's trades (and their candles) in the engine until partition 1
+ * catches up. Handing records over in time order across partitions (a k-way merge on the
+ * trade's event time, each partition's own order kept) keeps that wait and the engine's state
+ * small. A record without a time of its own (not a valid trade or heartbeat) takes its
+ * partition's last one: it neither holds the partition back nor jumps ahead. A partition with
+ * nothing buffered holds the merge back until the caller's `mayPass(lane, emptyForMs)` lets it
+ * go on — in practice: caught up with its end offset and quiet for a moment, or empty for half
+ * the spec's idle timeout.
  */
 export interface MergeItem<T> {
   readonly timestamp: number;
@@ -38,6 +39,12 @@ export class PartitionMerge<T> {
   /** Whether the last take stopped for an empty lane (its source must keep fetching). */
   get blocked(): boolean {
     return this.#blocked;
+  }
+
+  /** Items buffered for a lane. */
+  buffered(lane: string): number {
+    const l = this.#lanes.get(lane);
+    return l === undefined ? 0 : l.items.length - l.head;
   }
 
   /** A lane that exists before its first item holds the merge back like a dry one. */

@@ -101,9 +101,15 @@ export class PipelineRun {
     const signal = this.#o.signal ?? new AbortController().signal;
     this.#started = performance.now();
     this.#lastFlush = performance.now();
+    // Whether the loop waits for the source now (and not for the database): only then can a
+    // silent partition be idle — a stalled sink stops the source, that is not silence.
+    let pulling = true;
     // A quiet source (stdin, a paused topic) must not keep what was read out of the database:
-    // the timer writes it once it is maxBatchDelayMs old.
+    // the timer writes it once it is maxBatchDelayMs old. It also moves the engine's wall clock,
+    // so idle partitions stop holding the watermark back and windows close while nothing arrives.
     const idle = setInterval(() => {
+      engine.keepAlive(pulling ? (source.busyPartitions?.() ?? []) : 'all');
+      engine.tick();
       if (engine.pendingOutput > 0 && performance.now() - this.#lastFlush >= this.#o.maxBatchDelayMs) {
         this.#flush().catch((e: unknown) => (this.#idleError ??= e));
       }
@@ -112,6 +118,7 @@ export class PipelineRun {
     let lastTurn = performance.now();
     try {
       for await (const records of source.batches(signal)) {
+        pulling = false;
         if (this.#o.beforeBatch !== undefined && records.length > 0) await this.#o.beforeBatch(records);
         for (const r of records) engine.process(r);
         if (this.#idleError !== null) throw this.#idleError;
@@ -123,6 +130,7 @@ export class PipelineRun {
           lastTurn = performance.now();
         }
         if (signal.aborted) break;
+        pulling = true;
       }
     } finally {
       clearInterval(idle);

@@ -7,4 +7,10 @@ import type { RawRecord } from '../engine/records.ts';
 export interface Source {
   readonly description: string;
   batches(signal: AbortSignal): AsyncIterable<RawRecord[]>;
+  /**
+   * Partitions that have records not handed over yet (buffered, or still on a broker), or 'all'
+   * when the source cannot tell (reconnecting): the engine does not judge them idle. Absent: a
+   * source that hands over what it has.
+   */
+  busyPartitions?(): Iterable<number> | 'all';
 }
