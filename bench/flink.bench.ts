@@ -10,7 +10,8 @@ import { kafkaToolsLog4j } from '../src/stack/config.ts';
 import { stackLayout } from '../src/stack/layout.ts';
 import { dirtyFeed } from '../src/simulate/dirty-feed.ts';
 import type { VertexLoad } from '../src/flink/flink-rest.ts';
-import { stopJob, countRows, deployForTest, freshSpec, keyedByTicker, migratedDatabase, rest, settings, kafkaBootstrap } from '../test/flink/flink-support.ts';
+import { stopJob, deployForTest, freshSpec, keyedByTicker, migratedDatabase, rest, settings, kafkaBootstrap } from '../test/flink/flink-support.ts';
+import { countRows } from '../test/support/postgres.ts';
 import { produceLines } from '../test/support/stack.ts';
 import type { Bench, BenchRow } from './bench.ts';
 

@@ -1,13 +1,10 @@
 import { rm } from 'node:fs/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
-import postgres from 'postgres';
 import { clusterCheckpointDir, jobCheckpointDir, localPath } from '../../src/flink/checkpoints.ts';
 import { cancelJob, deployPipeline, jdbcTarget } from '../../src/flink/deploy.ts';
 import { ACTIVE_STATES, FlinkRestClient } from '../../src/flink/flink-rest.ts';
 import type { PipelineSpec } from '../../src/spec/spec.ts';
 import { specWith, type PipelineSpecInput } from '../../src/spec/spec.ts';
 import { openStore } from '../../src/store/open-store.ts';
-import { ACTUAL_QUERIES } from '../support/oracle.ts';
 import { freshDatabase } from '../support/postgres.ts';
 import { createTopic, testStackSettings, uniqueName } from '../support/stack.ts';
 
@@ -77,39 +74,6 @@ export async function stopJob(jobId: string | undefined, jobName?: string): Prom
 export async function expectNoJobsLeft(): Promise<void> {
   const left = (await rest.jobs()).filter((j) => jobNames.has(j.name) && ACTIVE_STATES.has(j.state));
   if (left.length > 0) throw new Error(`Flink jobs of this test file still running: ${left.map((j) => `${j.name} (${j.jid}, ${j.state})`).join(', ')}`);
-}
-
-/** Tables as comparable text rows, sorted: by default the four in the oracle's form. */
-export async function readTables<Q extends Record<string, string> = typeof ACTUAL_QUERIES>(url: string, queries: Q = ACTUAL_QUERIES as unknown as Q): Promise<Record<keyof Q, string[]>> {
-  const sql = postgres(url, { max: 1, onnotice: () => {} });
-  try {
-    const out = {} as Record<keyof Q, string[]>;
-    for (const [k, q] of Object.entries(queries)) out[k as keyof Q] = (await sql.unsafe<{ row: string }[]>(q)).map((r) => r.row).sort();
-    return out;
-  } finally {
-    await sql.end({ timeout: 2 });
-  }
-}
-
-export async function countRows(url: string, table: string): Promise<number> {
-  const sql = postgres(url, { max: 1, onnotice: () => {} });
-  try {
-    return Number((await sql.unsafe<{ n: string }[]>(`SELECT count(*)::text AS n FROM ${table}`))[0]!.n);
-  } finally {
-    await sql.end({ timeout: 2 });
-  }
-}
-
-/** Polls until `check` returns null (done) or the time is up; the failure names what was missing. */
-export async function waitUntil(what: string, timeoutMs: number, check: () => Promise<string | null>): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last: string | null = 'not checked yet';
-  while (Date.now() < deadline) {
-    last = await check();
-    if (last === null) return;
-    await sleep(1000);
-  }
-  throw new Error(`${what} within ${Math.round(timeoutMs / 1000)} s: ${last}`);
 }
 
 /** Kafka's default partitioner for keyed records: toPositive(murmur2(key)) % partitions. */

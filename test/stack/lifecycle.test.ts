@@ -5,7 +5,6 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { type Server, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,31 +13,8 @@ import { isPortFree } from '../../src/stack/ports.ts';
 import { findStackProcesses } from '../../src/stack/processes.ts';
 import { stackSettings } from '../../src/stack/settings.ts';
 import { currentStackInfo, stackDown, startTaskManager, stopComponent } from '../../src/stack/stack.ts';
-import { runCli } from '../support/stack.ts';
-
-/**
- * A free port below Linux's ephemeral range (32768+): a port the OS hands out for listen(0)
- * can be given again to some outgoing connection or to a JVM's own port-0 socket before the
- * stack binds it (it happened: "Could not start rest endpoint on any port in port range …").
- */
-async function freePort(): Promise<number> {
-  for (;;) {
-    const port = 20_000 + Math.floor(Math.random() * 12_000);
-    const server = await listen(port).catch(() => null);
-    if (server !== null) {
-      await new Promise((resolve) => server.close(resolve));
-      return port;
-    }
-  }
-}
-
-function listen(port: number): Promise<Server> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve(server));
-  });
-}
+import { tickflow } from '../support/cli.ts';
+import { freePort, listenOn } from '../support/ports.ts';
 
 describe('tickflow stack lifecycle (private stack, cold cache)', () => {
   let dir: string;
@@ -66,9 +42,9 @@ describe('tickflow stack lifecycle (private stack, cold cache)', () => {
   }, 180_000);
 
   it('refuses a taken port with one clear line, before downloading or starting anything', async () => {
-    const squatter = await listen(ports.flink);
+    const squatter = await listenOn(ports.flink);
     try {
-      const result = await runCli(['stack', 'up'], { env });
+      const result = await tickflow(['stack', 'up'], { env });
       expect(result.code).toBe(1);
       expect(result.stderr).toMatch(new RegExp(`^tickflow: port ${ports.flink} \\(Flink REST/web UI\\) on 127\\.0\\.0\\.1 is already in use( by [^;]+)?; free it or choose another with --flink-port / TICKFLOW_FLINK_PORT \\[stack_failed\\]\\n$`));
       expect(existsSync(join(dir, 'lib'))).toBe(false);
@@ -80,7 +56,7 @@ describe('tickflow stack lifecycle (private stack, cold cache)', () => {
 
   it('comes up from a cold cache: resolves the jars, formats Kafka, starts all four and waits for health', async () => {
     const started = Date.now();
-    const result = await runCli(['stack', 'up'], { env });
+    const result = await tickflow(['stack', 'up'], { env });
     const seconds = (Date.now() - started) / 1000;
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
@@ -98,11 +74,11 @@ describe('tickflow stack lifecycle (private stack, cold cache)', () => {
   }, 900_000);
 
   it('a second up is a no-op: same pids, nothing started', async () => {
-    const before = JSON.parse((await runCli(['stack', 'status', '--json'], { env })).stdout) as { pids: Record<string, number> };
-    const result = await runCli(['stack', 'up'], { env });
+    const before = JSON.parse((await tickflow(['stack', 'status', '--json'], { env })).stdout) as { pids: Record<string, number> };
+    const result = await tickflow(['stack', 'up'], { env });
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('already running: nothing to start');
-    const after = await runCli(['stack', 'status', '--json'], { env });
+    const after = await tickflow(['stack', 'status', '--json'], { env });
     expect(after.code).toBe(0);
     const parsed = JSON.parse(after.stdout) as { pids: Record<string, number>; components: Array<{ healthy: boolean }> };
     expect(parsed.pids).toEqual(before.pids);
@@ -110,10 +86,10 @@ describe('tickflow stack lifecycle (private stack, cold cache)', () => {
   }, 120_000);
 
   it('shows a component\'s log', async () => {
-    const result = await runCli(['stack', 'logs', 'kafka', '-n', '200'], { env });
+    const result = await tickflow(['stack', 'logs', 'kafka', '-n', '200'], { env });
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/Kafka Server started|KafkaRaftServer/);
-    const bad = await runCli(['stack', 'logs', 'zookeeper'], { env });
+    const bad = await tickflow(['stack', 'logs', 'zookeeper'], { env });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/^tickflow: no component "zookeeper".* \[bad_flag\]$/m);
   }, 60_000);
@@ -130,20 +106,20 @@ describe('tickflow stack lifecycle (private stack, cold cache)', () => {
   }, 180_000);
 
   it('down stops every process it started, waits for them, and frees the ports; data stays', async () => {
-    const result = await runCli(['stack', 'down'], { env });
+    const result = await tickflow(['stack', 'down'], { env });
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^kafka +stopped \(pid \d+/m);
     expect(findStackProcesses(stackLayout(dir))).toEqual([]);
     for (const port of Object.values(ports)) expect(await isPortFree('127.0.0.1', port)).toBe(true);
     expect(existsSync(join(stackLayout(dir).data.kafka, 'meta.properties'))).toBe(true);
-    const status = await runCli(['stack', 'status'], { env });
+    const status = await tickflow(['stack', 'status'], { env });
     expect(status.code).toBe(3);
     expect(status.stdout).toMatch(/^kafka +stopped$/m);
   }, 240_000);
 
   it('says clearly when PostgreSQL does not answer', async () => {
     const nobody = await freePort();
-    const result = await runCli(['stack', 'up', '--database-url', `postgres://postgres@127.0.0.1:${nobody}/postgres`], { env });
+    const result = await tickflow(['stack', 'up', '--database-url', `postgres://postgres@127.0.0.1:${nobody}/postgres`], { env });
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(new RegExp(`^tickflow: PostgreSQL is not answering at postgres://postgres@127\\.0\\.0\\.1:${nobody}/postgres \\(ECONNREFUSED\\)`));
     expect(findStackProcesses(stackLayout(dir))).toEqual([]);
@@ -169,7 +145,7 @@ describe('tickflow stack: clear errors for missing tools and bad flags', () => {
   });
 
   it('Java missing', async () => {
-    const result = await runCli(['stack', 'up', '--no-postgres'], { env: { ...await env(), TICKFLOW_JAVA_HOME: join(dir, 'no-such-jdk') } });
+    const result = await tickflow(['stack', 'up', '--no-postgres'], { env: { ...await env(), TICKFLOW_JAVA_HOME: join(dir, 'no-such-jdk') } });
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/^tickflow: Java not found at .*no-such-jdk\/bin\/java \(from TICKFLOW_JAVA_HOME\); install JDK 17/);
   });
@@ -179,22 +155,22 @@ describe('tickflow stack: clear errors for missing tools and bad flags', () => {
     await mkdir(join(home, 'bin'), { recursive: true });
     await writeFile(join(home, 'bin', 'java'), '#!/bin/sh\necho \'openjdk version "11.0.22" 2024-01-16\' >&2\n');
     await chmod(join(home, 'bin', 'java'), 0o755);
-    const result = await runCli(['stack', 'up', '--no-postgres'], { env: { ...await env(), TICKFLOW_JAVA_HOME: home } });
+    const result = await tickflow(['stack', 'up', '--no-postgres'], { env: { ...await env(), TICKFLOW_JAVA_HOME: home } });
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/^tickflow: Java 11\.0\.22 at .* is too old: the stack needs JDK 17 or newer/);
   });
 
   it('Maven missing (only matters while the jars are not resolved yet)', async () => {
-    const result = await runCli(['stack', 'up', '--no-postgres'], { env: { ...await env(), TICKFLOW_MVN: join(dir, 'no-such-mvn') } });
+    const result = await tickflow(['stack', 'up', '--no-postgres'], { env: { ...await env(), TICKFLOW_MVN: join(dir, 'no-such-mvn') } });
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/^tickflow: Maven not found \(.*no-such-mvn\): it is needed once/);
   });
 
   it('bad flags exit with code 2 and name the flag', async () => {
-    const result = await runCli(['stack', 'up', '--gateway-port', '70000'], { env: await env() });
+    const result = await tickflow(['stack', 'up', '--gateway-port', '70000'], { env: await env() });
     expect(result.code).toBe(2);
     expect(result.stderr).toBe('tickflow: --gateway-port: "70000" is not a port number (1-65535) [bad_flag]\n');
-    const same = await runCli(['stack', 'up', '--kafka-port', '9999', '--gateway-port', '9999'], { env: await env() });
+    const same = await tickflow(['stack', 'up', '--kafka-port', '9999', '--gateway-port', '9999'], { env: await env() });
     expect(same.code).toBe(2);
     expect(same.stderr).toMatch(/both set to 9999/);
   });

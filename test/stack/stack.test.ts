@@ -10,6 +10,7 @@ import {
   GatewaySession, cancelFlinkJob, consumeLines, createTopic, deleteTopic, flinkJobState, jdbcConnectorOptions, produceLines,
   testStackInfo, testStackSettings, tickflowDatabaseUrl, uniqueName,
 } from '../support/stack.ts';
+import { waitFor } from '../support/wait.ts';
 
 const settings = testStackSettings();
 
@@ -107,17 +108,14 @@ describe('local stack', () => {
       ];
       await produceLines(topic, trades.map((t) => `${t.ticker}\t${JSON.stringify(t)}`), { keyed: true });
 
-      const deadline = Date.now() + 120_000;
-      let rows: Array<Record<string, unknown>> = [];
-      while (Date.now() < deadline) {
-        rows = await sql.unsafe(`select trade_id, ticker, price::text as price, volume,
+      const rows = await waitFor(async () => {
+        const found: Array<Record<string, unknown>> = await sql.unsafe(`select trade_id, ticker, price::text as price, volume,
             to_char(trade_timestamp at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as trade_timestamp
           from ${table} order by trade_id`);
-        if (rows.length >= trades.length) break;
-        const state = await flinkJobState(jobId!, settings);
-        if (state === 'FAILED') throw new Error(`the INSERT job failed; see tickflow stack logs taskmanager`);
-        await new Promise((r) => setTimeout(r, 500));
-      }
+        if (found.length >= trades.length) return found;
+        if ((await flinkJobState(jobId!, settings)) === 'FAILED') throw new Error(`the INSERT job failed; see tickflow stack logs taskmanager`);
+        return null;
+      }, { what: `${trades.length} rows in ${table}`, timeoutMs: 120_000, everyMs: 500 });
       expect(rows).toEqual(trades);
     }, 300_000);
   });

@@ -9,7 +9,7 @@ import { renderTemplate, templateValues } from '../../src/stack/config.ts';
 import { stackLayout } from '../../src/stack/layout.ts';
 import { defaultPorts, stackSettings } from '../../src/stack/settings.ts';
 import { stackId, stackSourceDir, stackVersions } from '../../src/stack/versions.ts';
-import { repoRoot } from '../support/stack.ts';
+import { repoRoot } from '../support/cli.ts';
 
 describe('stack version set', () => {
   const v = stackVersions();

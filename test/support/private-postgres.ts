@@ -8,7 +8,7 @@ import { chownSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort } from '../server/helpers.ts';
+import { freePort } from './ports.ts';
 
 const run = promisify(execFile);
 

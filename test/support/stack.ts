@@ -3,15 +3,12 @@
  * test/setup/stack.global.ts). Settings come from the same env vars as `tickflow stack`
  * (TICKFLOW_STACK_DIR, TICKFLOW_*_PORT, DATABASE_URL), so tests reach the stack CI started.
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runKafkaTool, type ToolResult } from '../../src/stack/kafka-tools.ts';
 import { type StackFlags, type StackSettings, stackSettings } from '../../src/stack/settings.ts';
 import { currentStackInfo, type StackInfo } from '../../src/stack/stack.ts';
-
-export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+import { waitFor } from './wait.ts';
 
 /** The settings of the shared test stack (env-driven; see the module comment). */
 export function testStackSettings(flags: StackFlags = {}): StackSettings {
@@ -171,42 +168,10 @@ export class GatewaySession {
 export async function cancelFlinkJob(jobId: string, settings = testStackSettings(), timeoutMs = 60_000): Promise<void> {
   const base = `http://${settings.host}:${settings.ports.flink}`;
   await fetch(`${base}/jobs/${jobId}?mode=cancel`, { method: 'PATCH', signal: AbortSignal.timeout(10_000) });
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const job = (await (await fetch(`${base}/jobs/${jobId}`, { signal: AbortSignal.timeout(10_000) })).json()) as { state: string };
-    if (['CANCELED', 'FAILED', 'FINISHED'].includes(job.state)) return;
-    await sleep(250);
-  }
-  throw new Error(`job ${jobId} still running ${timeoutMs} ms after cancel`);
+  await waitFor(async () => ['CANCELED', 'FAILED', 'FINISHED'].includes(await flinkJobState(jobId, settings)), { what: `job ${jobId} to end after cancel`, timeoutMs, everyMs: 250 });
 }
 
 export async function flinkJobState(jobId: string, settings = testStackSettings()): Promise<string> {
   const response = await fetch(`http://${settings.host}:${settings.ports.flink}/jobs/${jobId}`, { signal: AbortSignal.timeout(10_000) });
   return ((await response.json()) as { state: string }).state;
-}
-
-// ---------------------------------------------------------------------------------------------
-// The CLI, as a user runs it.
-
-/** Entry point of the `tickflow` CLI; TICKFLOW_TEST_CLI_ENTRY overrides it (e.g. a dev harness). */
-export const cliEntry = process.env.TICKFLOW_TEST_CLI_ENTRY || `${repoRoot}src/cli/main.ts`;
-
-/** Runs `tickflow <args>` with this Node (24, type stripping), bounded; never throws on exit codes. */
-export function runCli(args: string[], options: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cliEntry, ...args], {
-      cwd: repoRoot,
-      env: { ...process.env, ...options.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 600_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
 }
