@@ -10,12 +10,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dirtyFeed } from '../../src/simulate/dirty-feed.ts';
 import { defaultSpec } from '../../src/spec/spec.ts';
-import { readTables } from '../kafka/kafka-support.ts';
-import { tickflow } from '../support/cli.ts';
+import { tickflow, TickflowProcess } from '../support/cli.ts';
 import { oracle, type Expected } from '../support/oracle.ts';
-import { freshDatabase } from '../support/postgres.ts';
+import { freshDatabase, readTables } from '../support/postgres.ts';
 import { bySize } from '../support/soak.ts';
-import { freePort, metric, startTickflow, waitFor } from './fault-support.ts';
+import { waitFor } from '../support/wait.ts';
+import { metric } from './fault-support.ts';
 
 const COUNT = bySize(150_000, 250_000);
 const KILLS = bySize(2, 5);
@@ -37,13 +37,12 @@ afterAll(async () => {
 
 /** Starts the run, waits until it has read `fraction` of the file, then kill -9. */
 async function runAndKill(db: string, fraction: number): Promise<void> {
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const run = startTickflow(['run', '--source', `file:${file}`, '--db', db, '--port', String(port), '--json', '--batch-size', '2000']);
-  await waitFor(`${Math.round(fraction * 100)} % of the file read`, async () => {
-    if (run.child.exitCode !== null) throw new Error(`the run ended before the kill: ${run.stderr()}`);
-    return ((await metric(base, 'tickflow_events_read_total').catch(() => null)) ?? 0) >= fraction * COUNT;
-  }, 300_000);
+  const run = new TickflowProcess(['run', '--source', `file:${file}`, '--db', db, '--port', '0', '--batch-size', '2000']);
+  const base = await run.dashboardUrl();
+  await waitFor(async () => {
+    if (!run.running) throw new Error(`the run ended before the kill: ${run.stderr}`);
+    return ((await metric(base, 'tickflow_events_read_total')) ?? 0) >= fraction * COUNT;
+  }, { what: `${Math.round(fraction * 100)} % of the file read`, timeoutMs: 300_000 });
   run.child.kill('SIGKILL');
   const r = await run.done;
   expect(r.signal).toBe('SIGKILL');

@@ -1,40 +1,10 @@
 /**
- * What the fault tests share: a tickflow process in the background whose output is kept, a
- * paced writer into its stdin (a live stream that honours backpressure), resident-memory
- * samples, and /metrics scraping.
+ * What the fault tests share: a paced writer into a tickflow process's stdin (a live stream
+ * that honours backpressure), resident-memory samples, and /metrics scraping.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
-
-export { freePort } from '../server/helpers.ts';
-
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
-
-export interface Background {
-  child: ChildProcess;
-  done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
-  /** Everything written to stderr so far. */
-  stderr(): string;
-}
-
-export function startTickflow(args: string[], o: { stdin?: boolean; env?: NodeJS.ProcessEnv } = {}): Background {
-  const child = spawn(process.execPath, [MAIN, ...args], {
-    stdio: [o.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...o.env },
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  // A child that exits while being fed must fail the test by its exit, not crash the runner.
-  child.stdin?.on('error', () => {});
-  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) =>
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })),
-  );
-  return { child, done, stderr: () => stderr };
-}
 
 /**
  * Writes lines into the child's stdin at about `perSecond`, waiting whenever the pipe is full:
@@ -84,13 +54,3 @@ export async function metric(baseUrl: string, name: string): Promise<number | nu
   const line = text.split('\n').find((l) => l.startsWith(`${name} `));
   return line === undefined ? null : Number(line.slice(name.length + 1));
 }
-
-/** Polls `check` every 100 ms; on timeout the error carries `context()` (e.g. a child's stderr). */
-export async function waitFor(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 120_000, context?: () => string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${context ? `\n${context()}` : ''}`);
-    await sleep(100);
-  }
-}
-

@@ -11,11 +11,12 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SeededRandom } from '../../src/simulate/random.ts';
-import { alertRows, committedTotal, dirtyLines, expectedFor, pipelineTopics, readTables, readTopic, writeLines } from '../kafka/kafka-support.ts';
-import { freshDatabase } from '../support/postgres.ts';
+import { alertRows, committedTotal, dirtyLines, expectedFor, pipelineTopics, readTopic, writeLines } from '../kafka/kafka-support.ts';
+import { tickflow, TickflowProcess } from '../support/cli.ts';
+import { freshDatabase, readTables } from '../support/postgres.ts';
 import { bySize } from '../support/soak.ts';
 import { uniqueName } from '../support/stack.ts';
-import { startTickflow, waitFor } from './fault-support.ts';
+import { waitFor } from '../support/wait.ts';
 
 const COUNT = bySize(40_000, 150_000);
 const KILLS = 5;
@@ -40,18 +41,18 @@ describe(`kill -9 of the Kafka consumer, ${KILLS} times in a row, while trades f
 
     // A rejoin after a kill waits out the dead member's session (10 s), so production is spread
     // over about as long as the five lives take: every life meets new trades.
-    const producer = startTickflow(['produce', '--from', `file:${file}`, '--topic', topics.input, '--rate', String(Math.round(COUNT / bySize(80, 200)))]);
+    const producer = new TickflowProcess(['produce', '--from', `file:${file}`, '--topic', topics.input, '--rate', String(Math.round(COUNT / bySize(80, 200)))]);
     let committed = 0;
     for (let k = 0; k < KILLS; k++) {
       // Small transactions, so kills land between commits with work on both sides of them.
-      const consumer = startTickflow(['run', '--source', 'kafka', '--no-dashboard', '--json', '--spec', topics.specFile, '--group', group, '--db', pg.url, '--batch-size', '500']);
+      const consumer = new TickflowProcess(['run', '--source', 'kafka', '--no-dashboard', '--json', '--spec', topics.specFile, '--group', group, '--db', pg.url, '--batch-size', '500']);
       // Each life commits something before it dies (else the kills prove nothing), then dies
       // at a random moment: mid-batch, mid-commit, mid-publish.
-      await waitFor(`life ${k + 1} to commit offsets`, async () => {
-        if (consumer.child.exitCode !== null) throw new Error(`consumer exited: ${consumer.stderr()}`);
+      await waitFor(async () => {
+        if (!consumer.running) throw new Error(`consumer exited: ${consumer.stderr}`);
         const now = await committedTotal(group, topics.input);
-        return now > committed || (producer.child.exitCode !== null && now >= lines.length);
-      });
+        return now > committed || (!producer.running && now >= lines.length);
+      }, { what: `life ${k + 1} to commit offsets`, timeoutMs: 120_000 });
       await sleep(rng.next() * 1_500);
       consumer.child.kill('SIGKILL');
       expect((await consumer.done).signal).toBe('SIGKILL');
@@ -61,8 +62,7 @@ describe(`kill -9 of the Kafka consumer, ${KILLS} times in a row, while trades f
     expect(produced.code, produced.stderr).toBe(0);
     expect(committed).toBeLessThan(lines.length);
 
-    const last = startTickflow(['run', '--source', 'kafka', '--no-dashboard', '--json', '--spec', topics.specFile, '--group', group, '--db', pg.url, '--stop-at-end']);
-    const r = await last.done;
+    const r = await tickflow(['run', '--source', 'kafka', '--no-dashboard', '--json', '--spec', topics.specFile, '--group', group, '--db', pg.url, '--stop-at-end']);
     expect(r.code, r.stderr).toBe(0);
     // The last life resumed from the committed offsets rather than from the beginning.
     expect(JSON.parse(r.stdout).read).toBeLessThanOrEqual(lines.length - committed);

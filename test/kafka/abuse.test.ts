@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { Producer } from '@platformatic/kafka';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tickflow } from '../support/cli.ts';
-import { freshDatabase } from '../support/postgres.ts';
+import { freshDatabase, readTables } from '../support/postgres.ts';
 import { uniqueName } from '../support/stack.ts';
 import { abusiveFeed, HTML_ID, SQL_ID, TEN_MB, writeFeed, type AbusiveLine } from '../abuse/abusive-input.ts';
-import { BROKERS, expectedFor, pipelineTopics, readTables, readTopic, type Topics } from './kafka-support.ts';
+import { BROKERS, expectedFor, pipelineTopics, readTopic, type Topics } from './kafka-support.ts';
 
 /**
  * The hostile records of test/abuse through Kafka: `tickflow produce --from file:` sends every

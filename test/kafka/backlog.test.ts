@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { dirtyFeed } from '../../src/simulate/dirty-feed.ts';
 import { tickflow } from '../support/cli.ts';
-import { freshDatabase } from '../support/postgres.ts';
+import { freshDatabase, readTables } from '../support/postgres.ts';
 import { uniqueName } from '../support/stack.ts';
-import { expectedFor, pipelineTopics, readTables, writeLines } from './kafka-support.ts';
+import { expectedFor, pipelineTopics, writeLines } from './kafka-support.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tickflow-backlog-'));
 const dbs: { drop: () => Promise<void> }[] = [];

@@ -1,46 +1,50 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { Admin } from '@platformatic/kafka';
 import postgres from 'postgres';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { tickflow } from '../support/cli.ts';
-import { freshDatabase } from '../support/postgres.ts';
+import { type CliResult, tickflow, TickflowProcess } from '../support/cli.ts';
+import { countRows, freshDatabase, readTables } from '../support/postgres.ts';
 import { uniqueName } from '../support/stack.ts';
-import { countTrades, dirtyLines, expectedFor, pipelineTopics, readTables, writeLines } from './kafka-support.ts';
+import { waitFor } from '../support/wait.ts';
+import { BROKERS, closeOut, committedTotal, dirtyLines, endOffsetsTotal, expectedFor, pipelineTopics, writeLines } from './kafka-support.ts';
 
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'tickflow-kafka-crash-'));
 const dbs: { drop: () => Promise<void> }[] = [];
-const children: ChildProcess[] = [];
+const children: TickflowProcess[] = [];
 
-/** `tickflow run --source kafka …` in the background; resolves its exit and output. */
-function startConsumer(args: string[]) {
-  const child = spawn(process.execPath, [MAIN, 'run', '--source', 'kafka', '--no-dashboard', '--json', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** `tickflow run --source kafka …` in the background. */
+function startConsumer(args: string[]): TickflowProcess {
+  const child = new TickflowProcess(['run', '--source', 'kafka', '--no-dashboard', '--json', ...args]);
   children.push(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) =>
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })),
-  );
-  return { child, done, stderr: () => stderr };
+  return child;
 }
 
+const countTrades = (url: string) => countRows(url, 'stock_trades');
 
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
+/** Resolves once the group is stable with `members` members, each assigned a partition of `topic`. */
+async function groupSettled(group: string, topic: string, members: number): Promise<void> {
+  const admin = new Admin({ clientId: 'tickflow-test-admin', bootstrapBrokers: [BROKERS] });
+  try {
+    await waitFor(async () => {
+      const g = (await admin.describeGroups({ groups: [group] })).get(group);
+      if (g === undefined || !/^stable$/i.test(g.state) || g.members.size !== members) return false;
+      return [...g.members.values()].every((m) => (m.assignments?.get(topic)?.partitions.length ?? 0) > 0);
+    }, { what: `group ${group} stable with ${members} members, each with a partition of ${topic}`, timeoutMs: 120_000 });
+  } finally {
+    await admin.close();
   }
 }
 
+/** Resolves once the group has committed everything on the topic (offsets follow the database commit). */
+async function committedAll(group: string, topic: string): Promise<void> {
+  const end = await endOffsetsTotal(topic);
+  await waitFor(async () => (await committedTotal(group, topic)) >= end, { what: `group ${group} to commit all ${end} records`, timeoutMs: 120_000 });
+}
+
 afterEach(() => {
-  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  for (const c of children.splice(0)) if (c.running) c.child.kill('SIGKILL');
 });
 
 afterAll(async () => {
@@ -58,13 +62,11 @@ describe('consumer groups', () => {
     dbs.push(pg);
     const group = uniqueName('g');
     const a = startConsumer(['--spec', topics.specFile, '--group', group, '--db', pg.url, '--batch-size', '1000']);
-    await sleep(3_000);
+    await groupSettled(group, topics.input, 1);
     const b = startConsumer(['--spec', topics.specFile, '--group', group, '--db', pg.url, '--batch-size', '1000']);
-    // Both members are in the group once the rebalance settles.
-    await sleep(8_000);
+    await groupSettled(group, topics.input, 2);
     expect((await tickflow(['produce', '--from', `file:${file}`, '--topic', topics.input, '--rate', '4000'])).code).toBe(0);
-    await waitFor('every trade stored', async () => (await countTrades(pg.url)) >= expected.trades.length);
-    await sleep(1_000);
+    await committedAll(group, topics.input);
     const [ra, rb] = await stopAll(a, b);
     const sa = JSON.parse(ra.stdout);
     const sb = JSON.parse(rb.stdout);
@@ -97,12 +99,11 @@ describe('consumer groups', () => {
     dbs.push(pg);
     const group = uniqueName('g');
     const member = () => startConsumer(['--spec', topics.specFile, '--group', group, '--db', pg.url, '--batch-size', '300']);
-    const producer = spawn(process.execPath, [MAIN, 'produce', '--from', `file:${file}`, '--topic', topics.input, '--rate', '300'], { stdio: 'ignore' });
+    const producer = new TickflowProcess(['produce', '--from', `file:${file}`, '--topic', topics.input, '--rate', '300']);
     children.push(producer);
-    const produced = new Promise<number | null>((resolve) => producer.on('close', resolve));
     const storedMore = async (what: string, n: number) => {
       const base = await countTrades(pg.url);
-      await waitFor(what, async () => (await countTrades(pg.url)) >= Math.min(expected.trades.length, base + n));
+      await waitFor(async () => (await countTrades(pg.url)) >= Math.min(expected.trades.length, base + n), { what, timeoutMs: 120_000 });
     };
     const a = member();
     await storedMore('a to store trades', 1_000);
@@ -116,9 +117,8 @@ describe('consumer groups', () => {
     // c joins: b hands some partitions over live.
     const c = member();
     await storedMore('b and c to store trades', 1_500);
-    expect(await produced).toBe(0);
-    await waitFor('every trade stored', async () => (await countTrades(pg.url)) >= expected.trades.length);
-    await sleep(1_000);
+    expect((await producer.done).code).toBe(0);
+    await committedAll(group, topics.input);
     const [rb, rc] = await stopAll(b, c);
     expect(rb.stderr).toMatch(/resuming from checkpoint: /);
     expect(rc.stderr).toMatch(/resuming from checkpoint: /);
@@ -150,16 +150,14 @@ describe('partition hand-over', () => {
     try {
       await held`SELECT pg_advisory_lock(hashtext(${`${topics.input}/${group}`}), 0)`;
       const stopped = startConsumer(['--spec', topics.specFile, '--group', group, '--db', pg.url]);
-      await waitFor('the member to wait', async () => /waiting for .+:0 to be handed over/.test(stopped.stderr()));
-      await sleep(1_000);
+      await waitFor(() => /waiting for .+:0 to be handed over/.test(stopped.stderr), { what: 'the member to wait', timeoutMs: 120_000 });
       expect(await countTrades(pg.url)).toBe(0);
-      stopped.child.kill('SIGTERM');
-      const r = await stopped.done;
+      const r = await stopped.stop('SIGTERM');
       expect(r.code, r.stderr).toBe(0);
       expect(JSON.parse(r.stdout).read).toBe(0);
 
       const waiting = startConsumer(['--spec', topics.specFile, '--group', group, '--db', pg.url, '--stop-at-end']);
-      await waitFor('the member to wait', async () => /waiting for .+:0 to be handed over/.test(waiting.stderr()));
+      await waitFor(() => /waiting for .+:0 to be handed over/.test(waiting.stderr), { what: 'the member to wait', timeoutMs: 120_000 });
       expect(await countTrades(pg.url)).toBe(0);
       await held`SELECT pg_advisory_unlock(hashtext(${`${topics.input}/${group}`}), 0)`;
       const done = await waiting.done;
@@ -172,20 +170,9 @@ describe('partition hand-over', () => {
   });
 });
 
-type Member = ReturnType<typeof startConsumer>;
-
 /** SIGTERM to both members at once; each must exit 0. */
-async function stopAll(a: Member, b: Member): Promise<[Awaited<Member['done']>, Awaited<Member['done']>]> {
-  a.child.kill('SIGTERM');
-  b.child.kill('SIGTERM');
-  const results = await Promise.all([a.done, b.done]);
+async function stopAll(a: TickflowProcess, b: TickflowProcess): Promise<[CliResult, CliResult]> {
+  const results = await Promise.all([a.stop('SIGTERM'), b.stop('SIGTERM')]);
   for (const r of results) expect(r.code, r.stderr).toBe(0);
   return results;
-}
-
-/** `run --stop-at-end` on the group: takes every checkpoint over, reads what is left, closes the open windows. */
-async function closeOut(specFile: string, group: string, db: string): Promise<{ read: number }> {
-  const r = await tickflow(['run', '--source', 'kafka', '--no-dashboard', '--json', '--spec', specFile, '--group', group, '--db', db, '--stop-at-end']);
-  expect(r.code, r.stderr).toBe(0);
-  return JSON.parse(r.stdout) as { read: number };
 }

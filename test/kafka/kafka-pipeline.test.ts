@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { Admin, Consumer } from '@platformatic/kafka';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tickflow } from '../support/cli.ts';
-import { freshDatabase } from '../support/postgres.ts';
+import { freshDatabase, readTables } from '../support/postgres.ts';
 import { consumeLines, uniqueName } from '../support/stack.ts';
-import { BROKERS, alertRows, dirtyLines, expectedFor, pipelineTopics, readTables, readTopic, writeLines, type Topics } from './kafka-support.ts';
+import { BROKERS, alertRows, dirtyLines, expectedFor, pipelineTopics, readTopic, writeLines, type Topics } from './kafka-support.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tickflow-kafka-'));
 const file = join(dir, 'trades.jsonl');
@@ -77,7 +77,7 @@ describe('produce → run --source kafka → PostgreSQL, alerts and dead-letter 
     const fromTopic = records.map((r) => `${r.headers['tickflow.reason.code']}|${r.value.toString('base64')}`).sort();
     expect(fromTopic).toEqual(expected.rejected);
     const positions = records.map((r) => `${r.headers['tickflow.source.topic']}|${r.headers['tickflow.source.partition']}|${r.headers['tickflow.source.offset']}|${r.headers['tickflow.reason.code']}`).sort();
-    expect(positions).toEqual((await readTables(pg.url)).positions);
+    expect(positions).toEqual((await readTables(pg.url)).deadLetters);
     for (const r of records) expect(r.headers['tickflow.reason']!.length).toBeGreaterThan(3);
   });
 

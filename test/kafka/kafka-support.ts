@@ -2,18 +2,15 @@
  * Helpers for the Kafka tests: a generated dirty input, the pipeline topics under unique
  * names, a reader for whole topics, and the tables in the oracle's text form.
  */
-import type { ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
-import postgres from 'postgres';
 import { join } from 'node:path';
 import { Admin, Consumer } from '@platformatic/kafka';
 import { dirtyFeed } from '../../src/simulate/dirty-feed.ts';
 import { specWith, type PipelineSpec } from '../../src/spec/spec.ts';
-import { openStore } from '../../src/store/open-store.ts';
-import { ACTUAL_QUERIES, oracle } from '../support/oracle.ts';
+import { oracle } from '../support/oracle.ts';
 import { uniqueName } from '../support/stack.ts';
-import { tickflow } from '../support/cli.ts';
+import { type CliResult, tickflow, type TickflowProcess } from '../support/cli.ts';
+import { waitFor } from '../support/wait.ts';
 
 export const BROKERS = process.env.KAFKA_BROKERS || `127.0.0.1:${process.env.TICKFLOW_KAFKA_PORT || 9092}`;
 
@@ -63,23 +60,6 @@ export function expectedFor(lines: Buffer[], t: Topics) {
   return { ...e, rejected: rejected.sort() };
 }
 
-export async function readTables(db: string): Promise<Record<string, string[]>> {
-  const store = await openStore(db);
-  try {
-    const out: Record<string, string[]> = {};
-    for (const [k, q] of Object.entries(ACTUAL_QUERIES)) out[k] = (await store.query<{ row: string }>(q)).map((r) => r.row).sort();
-    out.rejected = (await store.query<{ row: string }>(`SELECT reason_code || '|' || encode(raw, 'base64') AS row FROM dead_letters`))
-      .map((r) => r.row.replace(/\n/g, ''))
-      .sort();
-    out.positions = (await store.query<{ row: string }>(`SELECT source || '|' || source_partition || '|' || source_offset || '|' || reason_code AS row FROM dead_letters`))
-      .map((r) => r.row)
-      .sort();
-    return out;
-  } finally {
-    await store.close();
-  }
-}
-
 export interface TopicRecord {
   key: string | null;
   value: Buffer;
@@ -92,8 +72,7 @@ export interface TopicRecord {
 export async function readTopic(topic: string): Promise<TopicRecord[]> {
   const consumer = new Consumer({ clientId: 'tickflow-test-reader', bootstrapBrokers: [BROKERS], groupId: uniqueName('reader'), autocommit: false });
   try {
-    const ends = (await consumer.listOffsets({ topics: [topic] })).get(topic) ?? [];
-    const total = ends.reduce((s, o) => s + Number(o), 0);
+    const total = await endOffsetsTotal(topic);
     const out: TopicRecord[] = [];
     if (total === 0) return out;
     const stream = await consumer.consume({ topics: [topic], mode: 'earliest', autocommit: false, maxWaitTime: 200 });
@@ -133,30 +112,39 @@ export async function committedTotal(group: string, topic: string): Promise<numb
   }
 }
 
-/** Rows in stock_trades now (0 while the table does not exist yet). */
-export async function countTrades(url: string): Promise<number> {
-  const sql = postgres(url, { max: 1, onnotice: () => {} });
+/** Sum over partitions of the offsets a topic ends at now. */
+export async function endOffsetsTotal(topic: string): Promise<number> {
+  const consumer = new Consumer({ clientId: 'tickflow-test-offsets', bootstrapBrokers: [BROKERS], groupId: uniqueName('offsets'), autocommit: false });
   try {
-    const [row] = await sql`SELECT count(*)::int AS n FROM stock_trades`.catch(() => [{ n: 0 }]);
-    return row!.n as number;
+    return ((await consumer.listOffsets({ topics: [topic] })).get(topic) ?? []).reduce((s, o) => s + Number(o), 0);
   } finally {
-    await sql.end();
+    await consumer.close(true);
   }
 }
 
 /**
- * Stops a long-running consumer once the database holds every expected trade (SIGTERM: it
- * flushes and commits), and returns its output; fails with its stderr if it never gets there.
+ * Waits until the group has committed the whole topic (a consumer commits offsets only after
+ * the transaction that stored what it read), then stops the consumer with SIGTERM (it flushes
+ * and commits) and returns its output; fails with its stderr if it never gets there.
  */
-export async function drainAndStop(consumer: { child: ChildProcess; done: Promise<{ code: number | null; stderr: string }>; stderr: () => string }, url: string, trades: number, timeoutMs = 180_000) {
-  const deadline = Date.now() + timeoutMs;
-  while ((await countTrades(url)) < trades) {
-    if (Date.now() > deadline || consumer.child.exitCode !== null) {
-      throw new Error(`the consumer did not store ${trades} trades (exit ${consumer.child.exitCode}): ${consumer.stderr().slice(-3_000)}`);
-    }
-    await sleep(100);
-  }
-  await sleep(500);
-  consumer.child.kill('SIGTERM');
-  return consumer.done;
+export async function drainAndStop(consumer: TickflowProcess, group: string, topic: string, timeoutMs = 180_000): Promise<CliResult> {
+  const end = await endOffsetsTotal(topic);
+  await waitFor(
+    async () => {
+      if (!consumer.running) throw new Error(`the consumer exited before it had read the topic: ${consumer.stderr.slice(-3_000)}`);
+      return (await committedTotal(group, topic)) >= end;
+    },
+    { what: `group ${group} to commit all ${end} records of ${topic}`, timeoutMs, context: () => consumer.stderr.slice(-3_000) },
+  );
+  return consumer.stop('SIGTERM');
+}
+
+/**
+ * `run --stop-at-end` on the group: takes every checkpoint over, reads what is left, and closes
+ * the open windows (a stopped consumer only paused them). Returns its JSON summary.
+ */
+export async function closeOut(specFile: string, group: string, db: string): Promise<{ read: number; stored: number }> {
+  const r = await tickflow(['run', '--source', 'kafka', '--no-dashboard', '--json', '--spec', specFile, '--group', group, '--db', db, '--stop-at-end']);
+  if (r.code !== 0) throw new Error(`run --stop-at-end exited ${r.code}: ${r.stderr}`);
+  return JSON.parse(r.stdout) as { read: number; stored: number };
 }

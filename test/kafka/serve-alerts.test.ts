@@ -1,94 +1,63 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SseReader } from '../server/helpers.ts';
+import { tickflow, TickflowProcess } from '../support/cli.ts';
 import { freshDatabase } from '../support/postgres.ts';
 import { createTopic, produceLines, uniqueName } from '../support/stack.ts';
+import { waitFor } from '../support/wait.ts';
 import { BROKERS } from './kafka-support.ts';
 
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 let pg: { url: string; drop: () => Promise<void> };
-let serve: ChildProcess | null = null;
+let serve: TickflowProcess | null = null;
 
 beforeAll(async () => {
   pg = await freshDatabase();
 });
 afterAll(async () => {
-  serve?.kill('SIGTERM');
+  await serve?.stop('SIGTERM');
   await pg?.drop();
 });
 
-/** Reads an SSE response until `until` returns true for the text so far, or the deadline. */
-async function readStream(url: string, until: (text: string) => boolean, ms: number): Promise<string> {
-  const ctl = new AbortController();
-  const timer = setTimeout(() => ctl.abort(), ms);
-  let text = '';
-  try {
-    const res = await fetch(url, { signal: ctl.signal });
-    const reader = res.body!.getReader();
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      text += Buffer.from(value).toString('utf8');
-      if (until(text)) break;
-    }
-  } catch {
-    // aborted at the deadline: return what arrived
-  } finally {
-    clearTimeout(timer);
-    ctl.abort();
-  }
-  return text;
-}
+const alertOf = (id: string) => ({
+  alert_id: `large:${id}`,
+  kind: 'large_trade',
+  trade_id: id,
+  ticker: 'NVDA',
+  price: '123.4500',
+  volume: 2_500_000,
+  trade_timestamp: '2026-11-25T10:00:00.000Z',
+  threshold: 1_000_000,
+  detected_at: '2026-11-25T10:00:00.100Z',
+  message: 'Large trade detected for NVDA',
+});
 
 describe('tickflow serve --brokers', () => {
   it('streams an alert published on the alerts topic by another client, once', async () => {
     const topic = uniqueName('serve_alerts');
     await createTopic(topic);
-    serve = spawn(process.execPath, [MAIN, 'serve', '--db', pg.url, '--brokers', BROKERS, '--alerts-topic', topic, '--port', '0'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const url = await new Promise<string>((resolve, reject) => {
-      let err = '';
-      serve!.stderr!.on('data', (d: Buffer) => {
-        err += d.toString();
-        const m = /dashboard on (http:\/\/\S+?)\/? over/.exec(err);
-        if (m) resolve(m[1]!);
-      });
-      serve!.on('close', (code) => reject(new Error(`serve exited ${code}: ${err}`)));
-    });
-    const alert = {
-      alert_id: 'large:serve-test-1',
-      kind: 'large_trade',
-      trade_id: 'serve-test-1',
-      ticker: 'NVDA',
-      price: '123.4500',
-      volume: 2_500_000,
-      trade_timestamp: '2026-11-25T10:00:00.000Z',
-      threshold: 1_000_000,
-      detected_at: '2026-11-25T10:00:00.100Z',
-      message: 'Large trade detected for NVDA',
-    };
-    // Read for a fixed while (the alert plus time for a duplicate to show up, if it would).
-    const streamed = readStream(`${url}/api/stream`, () => false, 15_000);
-    await new Promise((r) => setTimeout(r, 1_500)); // the page is open before the alert exists
-    // Kafka's own console producer, twice: an at-least-once replay is shown once.
-    await produceLines(topic, [JSON.stringify(alert), JSON.stringify(alert)]);
-    const text = await streamed;
-    const events = text.split('\n\n').filter((e) => e.includes('event: alert'));
-    expect(events).toHaveLength(1);
-    const data = JSON.parse(events[0]!.split('\n').find((l) => l.startsWith('data: '))!.slice(6));
-    expect(data).toEqual({ ...alert, baseline_mean: null });
+    serve = new TickflowProcess(['serve', '--db', pg.url, '--brokers', BROKERS, '--alerts-topic', topic, '--port', '0']);
+    const stream = new SseReader(`${await serve.dashboardUrl()}/api/stream`);
+    const streamed = (id: string) => stream.of('alert').filter((a) => (a as { alert_id: string }).alert_id === `large:${id}`);
+    try {
+      // The page is open and the server reads the topic before the alert exists: a first
+      // alert, sent until it shows (the server starts reading at the topic's end).
+      await waitFor(async () => {
+        if (streamed('serve-ready').length > 0) return true;
+        await produceLines(topic, [JSON.stringify(alertOf('serve-ready'))]);
+        return streamed('serve-ready').length > 0;
+      }, { what: 'the server to stream alerts from the topic', timeoutMs: 120_000, everyMs: 1_000 });
+      // Kafka's own console producer, twice: an at-least-once replay is shown once. The topic
+      // has one partition, so once the alert after them is streamed, both copies were read.
+      const alert = alertOf('serve-test-1');
+      await produceLines(topic, [JSON.stringify(alert), JSON.stringify(alert), JSON.stringify(alertOf('serve-after'))]);
+      await waitFor(() => streamed('serve-after').length > 0, { what: 'the alert after the replayed one', timeoutMs: 60_000 });
+      expect(streamed('serve-test-1')).toEqual([{ ...alert, baseline_mean: null }]);
+    } finally {
+      await stream.stop();
+    }
   });
 
   it('refuses an alerts topic that does not exist, in one line', async () => {
-    const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-      const c = spawn(process.execPath, [MAIN, 'serve', '--db', pg.url, '--brokers', BROKERS, '--alerts-topic', uniqueName('missing'), '--port', '0'], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stderr = '';
-      c.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      c.on('close', (code) => resolve({ code, stderr }));
-    });
+    const r = await tickflow(['serve', '--db', pg.url, '--brokers', BROKERS, '--alerts-topic', uniqueName('missing'), '--port', '0']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('does not exist');
   });

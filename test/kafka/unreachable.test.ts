@@ -1,6 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tickflow } from '../support/cli.ts';
+import { freePort } from '../support/ports.ts';
 import { BROKERS } from './kafka-support.ts';
 
 /**
@@ -22,14 +23,6 @@ afterAll(async () => {
   await new Promise((r) => silent.close(r));
 });
 
-async function closedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
 describe('broker unreachable', () => {
   for (const [name, args] of [
     ['produce', ['produce', '--count', '10']],
@@ -41,26 +34,25 @@ describe('broker unreachable', () => {
     ['serve (alerts from the topic)', ['serve', '--db', 'memory', '--port', '0']],
   ] as const) {
     it(`${name}: nothing listening → one line, exit 2, at once`, async () => {
-      const port = await closedPort();
-      const t0 = Date.now();
-      const r = await tickflow([...args, '--brokers', `127.0.0.1:${port}`, '--connect-timeout', '3'], { timeoutMs: 30_000 });
+      const port = await freePort();
+      // A command that waits instead of failing at once is killed after 20 s (exit null).
+      const r = await tickflow([...args, '--brokers', `127.0.0.1:${port}`, '--connect-timeout', '3'], { timeoutMs: 20_000 });
       expect(r.code).toBe(2);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
       expect(r.stderr).toMatch(/cannot reach Kafka at 127\.0\.0\.1:\d+ .*ECONNREFUSED/);
       expect(r.stderr).not.toMatch(/\n\s+at /);
-      expect(Date.now() - t0).toBeLessThan(20_000);
     });
   }
 
   it('produce: a broker that accepts but never answers → error within the connect timeout', async () => {
     const t0 = Date.now();
-    const r = await tickflow(['produce', '--count', '10', '--brokers', `127.0.0.1:${silentPort}`, '--connect-timeout', '3'], { timeoutMs: 60_000 });
+    // One that hangs past the connect timeout is killed after 20 s (exit null).
+    const r = await tickflow(['produce', '--count', '10', '--brokers', `127.0.0.1:${silentPort}`, '--connect-timeout', '3'], { timeoutMs: 20_000 });
     const took = Date.now() - t0;
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/cannot reach Kafka at 127\.0\.0\.1:\d+/);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    // 3 s of timeout plus process start-up on a busy machine.
-    expect(took).toBeLessThan(20_000);
+    // It waited for the broker's answer as long as it was told to.
     expect(took).toBeGreaterThanOrEqual(3_000);
   });
 
