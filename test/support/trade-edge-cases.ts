@@ -209,3 +209,25 @@ export const corpus: Buffer[] = [
   ...structure,
   ...utf8,
 ].map((l) => (typeof l === 'string' ? Buffer.from(l) : l));
+
+const beat = '2026-11-25T06:01:02.123Z';
+/**
+ * Heartbeats — exactly one member "heartbeat" whose value is a timestamp string valid as
+ * trade_timestamp — and near misses, which are ordinary records (refused as any other record
+ * without trade fields, or a trade when the trade fields are there).
+ */
+export const heartbeats: Buffer[] = [
+  j({ heartbeat: beat }), ` ${j({ heartbeat: beat })}\n`, '{ "heartbeat" : "2026-11-25T06:01:02Z" }', '{"heart\\u0062eat":"2026-11-25T06:01:02Z"}',
+  j({ heartbeat: '2026-11-25 07:01:02.5+01:00' }), j({ heartbeat: '2026-11-25T06:01:02.123999Z' }), j({ heartbeat: '1970-01-01T00:00:00Z' }),
+  j({ heartbeat: '9999-12-30T23:59:59.999Z' }), '{"heartbeat":"garbage","heartbeat":"2026-11-25T06:01:02Z"}',
+  // near misses
+  '{"heartbeat":"2026-11-25T06:01:02Z","heartbeat":"garbage"}', '{"heartbeat":"2026-11-25T06:01:02Z","heartbeat":null}',
+  j({ heartbeat: beat, extra: 1 }), j({ extra: 1, heartbeat: beat }), j({ heartbeat: beat, trade_id: 't-1' }), j({ ...valid, heartbeat: beat }),
+  j({ heartbeat: beat, ...valid }), j({ heartbeat: beat, timestamp: beat }), j({ heartbeat: beat, __proto__x: 1 }), `{"__proto__":1,"heartbeat":"${beat}"}`,
+  ...timestampTexts.map((t) => j({ heartbeat: t })), ...timestampRaw.map((t) => `{"heartbeat":${t}}`),
+  j({ heartbeat: 1_764_050_462_123 }), j({ heartbeat: '1764050462123' }), j({ heartbeat: null }), j({ heartbeat: true }), j({ heartbeat: '' }),
+  j({ heartbeat: {} }), j({ heartbeat: { time: beat } }), j({ heartbeat: [beat] }), j({ a: { heartbeat: beat } }), JSON.stringify([{ heartbeat: beat }]),
+  j({ Heartbeat: beat }), j({ 'heartbeat ': beat }), j({ heartbeats: beat }), j({ trade_timestamp: beat }), j({ timestamp: beat }), '{}',
+  `{"heartbeat":"${beat}"} x`, `{"heartbeat":"${beat}",}`, `{"heartbeat":"${beat}"`, `"heartbeat"`, `{"heartbeat":"2026-11-25T06:01:02${smile}Z"}`,
+  bytes('{"heartbeat":"2026-11-25T06:01:02', [0xc3], 'Z"}'), `{"heartbeat":"${'x'.repeat(70_000)}"}`,
+].map((l) => (typeof l === 'string' ? Buffer.from(l) : l));

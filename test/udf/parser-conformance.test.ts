@@ -11,7 +11,7 @@ import { stackSettings } from '../../src/stack/settings.ts';
 import { ensureUdfJar, isUdfBuilt } from '../../src/stack/udf.ts';
 import { type ParserOutcome, runJavaParser } from '../support/java-parser.ts';
 import { editedRecord } from '../support/trade-arbitraries.ts';
-import { corpus, valid, withRaw } from '../support/trade-edge-cases.ts';
+import { corpus, heartbeats, valid, withRaw } from '../support/trade-edge-cases.ts';
 
 /**
  * The Flink function's parser (stack/udf, Java) against src/trade/parse.ts, record by record:
@@ -29,6 +29,7 @@ const compared: { corpus: string; maxBytes: number; records: number; javaMs: num
 
 function reference(bytes: Uint8Array, maxBytes: number): ParserOutcome {
   const r = parseTradeBytes(bytes, maxBytes);
+  if (r.ok === 'heartbeat') return { code: 'heartbeat', reason: null, trade_id: null, ticker: null, price: null, volume: null, ts_ms: r.tsMs };
   if (!r.ok) return { code: r.code, reason: r.reason, trade_id: null, ticker: null, price: null, volume: null, ts_ms: null };
   const t = r.trade;
   return { code: null, reason: null, trade_id: t.tradeId, ticker: t.ticker, price: formatPriceE4(t.priceE4), volume: t.volume, ts_ms: t.tsMs };
@@ -83,6 +84,18 @@ describe('the Java trade parser (stack/udf) = src/trade/parse.ts', () => {
     await conform('edge cases', corpus, 50);
     // Each record twice in a row, as Flink hands it to the parser: the second answer comes from the memo.
     await conform('edge cases, each twice in a row', corpus.flatMap((b) => [b, Buffer.from(b)]));
+  });
+
+  it('heartbeats and near misses (extra member, bad or non-string time, nested, array, duplicate keys, escaped key)', async () => {
+    const java = await runJavaParser(jar, heartbeats, DEFAULT_MAX_RECORD_BYTES);
+    // The corpus must exercise both sides: real heartbeats, and near misses refused as ordinary records.
+    expect(java.filter((o) => o.code === 'heartbeat').length).toBeGreaterThanOrEqual(15);
+    expect(java.filter((o) => o.code !== 'heartbeat').length).toBeGreaterThanOrEqual(60);
+    await conform('heartbeats', heartbeats);
+    await conform('heartbeats', heartbeats, 40);
+    await conform('heartbeats, each twice in a row', heartbeats.flatMap((b) => [b, Buffer.from(b)]));
+    // A heartbeat between two copies of a trade, as a partition interleaves them: the memo keeps neither answer for the other.
+    await conform('heartbeats between trades', heartbeats.flatMap((b) => [corpus[0]!, b, corpus[0]!]));
   });
 
   describe('JSONTestSuite', () => {
