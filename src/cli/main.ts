@@ -3,6 +3,7 @@ import { resolveSetting } from '../config/resolve.ts';
 import { type ErrorCode, isTickflowError } from '../tickflow-error.ts';
 import { alertsCommand } from './alerts-command.ts';
 import { flinkCommand } from './flink-command.ts';
+import { heartbeatCommand } from './heartbeat-command.ts';
 import { produceCommand } from './produce-command.ts';
 import { queryCommand } from './query-command.ts';
 import { runCommand } from './run-command.ts';
@@ -47,7 +48,7 @@ const program = new Command('tickflow')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
-for (const cmd of [runCommand(), queryCommand(), simulateCommand(), specCommand(), stackCommand(), serveCommand(), topicsCommand(), produceCommand(), alertsCommand(), flinkCommand()]) {
+for (const cmd of [runCommand(), queryCommand(), simulateCommand(), specCommand(), stackCommand(), serveCommand(), topicsCommand(), produceCommand(), alertsCommand(), flinkCommand(), heartbeatCommand()]) {
   program.addCommand(cmd);
 }
 // Parse errors anywhere end here (exit 2), not in commander's own process.exit.

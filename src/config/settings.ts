@@ -74,6 +74,7 @@ export const SETTINGS = {
   // ── Kafka clients ───────────────────────────────────────────────────────────────────────
   brokers: setting({ flag: '--brokers <list>', env: ['KAFKA_BROKERS'], file: 'kafka.brokers', default: ['127.0.0.1:9092'], defaultText: '127.0.0.1:9092', help: 'Kafka bootstrap servers host:port[,…]', parse: p.brokerList }),
   connectTimeout: setting({ flag: '--connect-timeout <seconds>', env: ['KAFKA_CONNECT_TIMEOUT_MS'], file: 'kafka.connectTimeoutMs', default: 10_000, defaultText: '10 s', help: 'give up reaching the broker after this long (the variable and file key in ms)', parse: p.seconds(0.1, 3600), parseStored: p.integer(100, 3_600_000) }),
+  heartbeatInterval: setting({ flag: '--interval <seconds>', env: ['TICKFLOW_HEARTBEAT_INTERVAL_MS'], file: 'heartbeat.intervalMs', default: 1_000, defaultText: '1 s', help: 'tickflow heartbeat: how often it looks at the partitions and, when all are idle, writes a heartbeat to each (the variable and file key in ms)', parse: p.seconds(0.05, 3600), parseStored: p.integer(50, 3_600_000) }),
   kafkaClientId: setting({ env: ['KAFKA_CLIENT_ID'], file: 'kafka.clientId', default: 'tickflow', help: 'client id prefix the broker sees', parse: p.text }),
   kafkaSaslMechanism: setting({ env: ['KAFKA_SASL_MECHANISM'], file: 'kafka.sasl.mechanism', help: 'SASL mechanism', parse: p.oneOf(['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'], (v) => v.toUpperCase()) }),
   kafkaSaslUsername: setting({ env: ['KAFKA_SASL_USERNAME'], file: 'kafka.sasl.username', help: 'SASL user', parse: p.text }),

@@ -1,0 +1,187 @@
+import { Consumer, ListOffsetTimestamps, Producer } from '@platformatic/kafka';
+import { parseTradeBytes } from '../trade/parse.ts';
+import { formatTimestamp, MAX_EVENT_TIME_MS } from '../trade/trade.ts';
+import { clientOptions, type KafkaSettings } from './config.ts';
+import { closeQuietly, ensureReachable } from './connect.ts';
+import { describeKafkaError, topicMissing } from './errors.ts';
+
+/** The heartbeat record of docs/architecture.md: exactly one member, an ISO-8601 time. */
+export function heartbeatJson(tsMs: number): string {
+  return JSON.stringify({ heartbeat: formatTimestamp(tsMs) });
+}
+
+/** How many records at a partition's end are read for its newest event time. */
+const TAIL_RECORDS = 500n;
+const TAIL_BYTES = 1 << 20;
+
+export interface HeartbeatWriterOptions {
+  settings: KafkaSettings;
+  topic: string;
+  /** spec.input.idleTimeoutMs: how long every partition must have been silent. */
+  idleTimeoutMs: number;
+  intervalMs: number;
+  /** spec.input.maxRecordBytes, for reading the tail as the engines read it. */
+  maxRecordBytes: number;
+  log?: (line: string) => void;
+  now?: () => number;
+}
+
+interface PartitionState {
+  end: bigint;
+  /** Heartbeats this writer appended since `end` was listed: they are not activity. */
+  ours: number;
+  /** Wall time the end offset last moved by someone else's record (or the writer started). */
+  changedAt: number;
+  /** The newest event time in the partition's tail; undefined: not read since the last activity; null: none there. */
+  eventMs: number | null | undefined;
+  lastBeatMs: number;
+}
+
+/**
+ * Keeps event time moving on a topic whose producers have all stopped, for the Flink job, whose
+ * Kafka source has no idle-advance of its own (docs/flink.md#heartbeats). Each tick it lists
+ * the partitions' end offsets; a partition whose end moved by more than this writer's own
+ * heartbeats had activity. Once every partition has been silent for the idle timeout, each
+ * partition with an event time gets a heartbeat at
+ *   newest event time in its tail + (now − when its end last moved),
+ * so event time follows the wall clock from where the partition's own data stopped — never to
+ * "now" (a replay dated months ago advances from its own last time), and never ahead of what a
+ * producer resuming on that partition in step with its data would write. While any partition is
+ * active nothing is written: Flink's idle timeout already leaves silent partitions out, and a
+ * heartbeat there would make a lagging partition hold the others back.
+ */
+export class HeartbeatWriter {
+  readonly #o: Required<Omit<HeartbeatWriterOptions, 'log' | 'now'>> & { log: (line: string) => void; now: () => number };
+  #consumer: Consumer<Buffer, Buffer, Buffer, Buffer> | null = null;
+  #producer: Producer<Buffer, Buffer, Buffer, Buffer> | null = null;
+  #partitions: PartitionState[] = [];
+  #beating = false;
+  #stopped = false;
+  #wake: (() => void) | null = null;
+  /** Heartbeats written, for status lines and tests. */
+  written = 0;
+
+  constructor(o: HeartbeatWriterOptions) {
+    this.#o = { log: () => {}, now: Date.now, ...o };
+  }
+
+  /** Connects both clients and checks the topic (bounded by the connect timeout). */
+  async open(): Promise<void> {
+    const { settings, topic } = this.#o;
+    this.#consumer = new Consumer({ ...clientOptions(settings, 'heartbeat-reader'), groupId: 'tickflow-heartbeat', autocommit: false });
+    this.#producer = new Producer({ ...clientOptions(settings, 'heartbeat'), idempotent: true, acks: -1 });
+    try {
+      await ensureReachable(this.#consumer, settings, 'heartbeat');
+      const meta = await this.#consumer.metadata({ topics: [topic], autocreateTopics: false }).catch((e: unknown) => {
+        throw topicMissing(topic, ` [${describeKafkaError(e)}]`);
+      });
+      if (!meta.topics.has(topic)) throw topicMissing(topic);
+    } catch (e) {
+      await this.close();
+      throw e;
+    }
+  }
+
+  /** Ticks every interval until stop(). A failed tick is reported and retried at the next one. */
+  async run(): Promise<void> {
+    while (!this.#stopped) {
+      try {
+        await this.tick();
+      } catch (e) {
+        this.#o.log(`heartbeat: ${describeKafkaError(e)} (retrying)`);
+      }
+      if (this.#stopped) break;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.#o.intervalMs);
+        this.#wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    this.#wake?.();
+  }
+
+  async close(): Promise<void> {
+    this.stop();
+    await Promise.all([this.#consumer, this.#producer].map((c) => (c === null ? undefined : closeQuietly(c))));
+    this.#consumer = null;
+    this.#producer = null;
+  }
+
+  /** One look at the partitions, and the heartbeats it calls for. */
+  async tick(): Promise<void> {
+    const consumer = this.#consumer!;
+    const { topic, idleTimeoutMs } = this.#o;
+    const ends = (await consumer.listOffsets({ topics: [topic] })).get(topic) ?? [];
+    const now = this.#o.now();
+    ends.forEach((end, p) => {
+      const st = this.#partitions[p];
+      if (st === undefined) {
+        this.#partitions[p] = { end, ours: 0, changedAt: now, eventMs: undefined, lastBeatMs: -1 };
+        return;
+      }
+      if (end !== st.end && end - st.end !== BigInt(st.ours)) {
+        st.changedAt = now;
+        st.eventMs = undefined;
+      }
+      st.end = end;
+      st.ours = 0;
+    });
+    const idle = this.#partitions.length > 0 && this.#partitions.every((st) => now - st.changedAt >= idleTimeoutMs);
+    if (!idle) {
+      if (this.#beating) this.#o.log('heartbeat: trades again, heartbeats stopped');
+      this.#beating = false;
+      return;
+    }
+    for (const [p, st] of this.#partitions.entries()) {
+      if (st.eventMs === undefined) st.eventMs = await this.#newestEventTime(p, st.end);
+      if (st.eventMs === null) continue;
+      const beatMs = Math.min(MAX_EVENT_TIME_MS, st.eventMs + (now - st.changedAt));
+      if (beatMs <= st.lastBeatMs) continue;
+      await this.#producer!.send({ messages: [{ topic, partition: p, value: Buffer.from(heartbeatJson(beatMs)) }] });
+      st.ours++;
+      st.lastBeatMs = beatMs;
+      this.written++;
+    }
+    if (!this.#beating) {
+      const times = this.#partitions.map((st, p) => `${p}: ${st.eventMs == null ? 'no event time' : formatTimestamp(st.eventMs)}`);
+      this.#o.log(`heartbeat: every partition idle for ${idleTimeoutMs / 1000} s, writing heartbeats from the newest event times (${times.join(', ')})`);
+    }
+    this.#beating = true;
+  }
+
+  /** The newest event time (trade or heartbeat) among the partition's last records; null if none has one. */
+  async #newestEventTime(partition: number, end: bigint): Promise<number | null> {
+    const consumer = this.#consumer!;
+    const { topic } = this.#o;
+    const earliest = (await consumer.listOffsets({ topics: [topic], partitions: { [topic]: [partition] }, timestamp: ListOffsetTimestamps.EARLIEST })).get(topic)?.[partition] ?? 0n;
+    const from = end - TAIL_RECORDS > earliest ? end - TAIL_RECORDS : earliest;
+    if (from >= end) return null;
+    const meta = await consumer.metadata({ topics: [topic] });
+    const t = meta.topics.get(topic)!;
+    const response = await consumer.fetch({
+      node: t.partitions[partition]!.leader,
+      maxWaitTime: 0,
+      minBytes: 1,
+      maxBytes: TAIL_BYTES,
+      topics: [{ topicId: t.id, partitions: [{ partition, fetchOffset: from, partitionMaxBytes: TAIL_BYTES, currentLeaderEpoch: -1, lastFetchedEpoch: -1 }] }],
+    });
+    let newest: number | null = null;
+    for (const part of response.responses.flatMap((r) => r.partitions)) {
+      for (const batch of part.records ?? []) {
+        for (const record of batch.records) {
+          if (batch.firstOffset + BigInt(record.offsetDelta) < from || record.value === null) continue;
+          const r = parseTradeBytes(record.value, this.#o.maxRecordBytes);
+          const ms = r.ok === 'heartbeat' ? r.tsMs : r.ok ? r.trade.tsMs : null;
+          if (ms !== null && (newest === null || ms > newest)) newest = ms;
+        }
+      }
+    }
+    return newest;
+  }
+}
