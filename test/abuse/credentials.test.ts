@@ -1,12 +1,11 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientOptions, kafkaSettings } from '../../src/kafka/config.ts';
+import { tickflow, TickflowProcess } from '../support/cli.ts';
 import { freshDatabase, serverUrl } from '../support/postgres.ts';
 
 /**
@@ -16,7 +15,6 @@ import { freshDatabase, serverUrl } from '../support/postgres.ts';
  * holds the password — in plain or in URL-encoded form. TICKFLOW_DEBUG=1 (stack traces on
  * unexpected errors) is on throughout, so a leak through an error's details shows too.
  */
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const PASSWORD = 'Pw-d0nt-l34k-xyzzy';
 const ROLE = 'tickflow_pw_role';
 // A password that needs escaping in a URL: neither its raw nor its escaped form may appear.
@@ -31,33 +29,18 @@ interface Run {
 }
 
 /** A command in its own empty working directory, so whatever files it writes can be searched too. */
-function run(args: string[], o: { env?: NodeJS.ProcessEnv; untilStderr?: RegExp; timeoutMs?: number } = {}): Promise<Run> {
+async function run(args: string[], o: { env?: NodeJS.ProcessEnv; untilServing?: boolean; timeoutMs?: number } = {}): Promise<Run> {
   const cwd = mkdtempSync(join(tmpdir(), 'tickflow-cred-'));
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { cwd, env: { ...process.env, TICKFLOW_DEBUG: '1', ...o.env }, stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    let stderr = '';
-    let stopped = false;
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => {
-      out += d.toString();
-      stderr += d.toString();
-      // A long-running command is stopped once it has said what it says at start.
-      // At once (serve listens for it before it prints the line), and once: a second SIGINT
-      // during shutdown would find no handler left and kill outright.
-      if (!stopped && o.untilStderr?.test(stderr)) {
-        stopped = true;
-        child.kill('SIGINT');
-      }
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), o.timeoutMs ?? 60_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out, cwd });
-    });
-    child.stdin.end();
-  });
+  const env = { TICKFLOW_DEBUG: '1', ...o.env };
+  if (!o.untilServing) {
+    const r = await tickflow(args, { cwd, env, timeoutMs: o.timeoutMs ?? 60_000 });
+    return { code: r.code, out: r.stdout + r.stderr, cwd };
+  }
+  // A long-running command is stopped once it has said what it says at start.
+  const p = new TickflowProcess(args, { cwd, env });
+  await p.dashboardUrl(o.timeoutMs ?? 60_000);
+  const r = await p.stop();
+  return { code: r.code, out: r.stdout + r.stderr, cwd };
 }
 
 /** Every file under dir, as text (the embedded database's files included). */
@@ -108,7 +91,7 @@ describe('a database password is never printed or written', () => {
     const queried = await run(['query', 'alerts', '--db', withPassword, '--limit', '3']);
     expect(queried.code, queried.out).toBe(0);
     expectNoLeak(queried);
-    const served = await run(['serve', '--db', withPassword, '--port', '0'], { untilStderr: /dashboard on/ });
+    const served = await run(['serve', '--db', withPassword, '--port', '0'], { untilServing: true });
     expect(served.out).toMatch(/dashboard on http:\/\/127\.0\.0\.1:\d+\/ over postgres:\/\/tickflow_pw_role:\*\*\*@/);
     expect(served.code, served.out).toBe(0);
     expectNoLeak(served);

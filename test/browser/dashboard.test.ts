@@ -6,9 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Market } from '../../src/simulate/market.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import { formatPriceE4 } from '../../src/trade/trade.ts';
-import { tickflow } from '../support/cli.ts';
+import { tradeLine } from '../server/helpers.ts';
+import { tickflow, TickflowProcess } from '../support/cli.ts';
 import { freshDatabase } from '../support/postgres.ts';
-import { freePort, TickflowProcess, tradeLine, waitFor } from '../server/helpers.ts';
+import { waitFor } from '../support/wait.ts';
 
 /**
  * The dashboard in real headless Chromium during a real `tickflow run` (the simulator, as
@@ -82,8 +83,7 @@ beforeAll(async () => {
      VALUES ('large:xss', 'large_trade', 'xss', '<i>XSS</i>', 1, 2000000, now() + interval '1 day', 1000000, now() + interval '1 day', '<script>window.pwned=1</script>')`,
   );
   await store.close();
-  const port = await freePort();
-  run = new TickflowProcess(['run', '--db', pg.url, '--rate', '600', '--seed', String(SEED), '--tickers', TICKERS.join(','), '--port', String(port)]);
+  run = new TickflowProcess(['run', '--db', pg.url, '--rate', '600', '--seed', String(SEED), '--tickers', TICKERS.join(','), '--port', '0']);
   base = await run.dashboardUrl();
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
@@ -102,7 +102,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  if (run) expect(await run.stop()).toBe(0);
+  if (run) expect((await run.stop()).code).toBe(0);
   await pg?.drop();
 }, 60_000);
 
@@ -144,10 +144,10 @@ describe('dashboard in headless Chromium', { timeout: 120_000 }, () => {
   it('shows an alert produced after the page loaded within seconds, and markup as text only', async () => {
     const loadedAt = Date.now();
     // Any alert the simulator raises from now on (about 2% of trades are large).
-    const fresh = await waitFor('an alert detected after the page loaded', async () => {
+    const fresh = await waitFor(async () => {
       const r = await api<{ alerts: { alert_id: string; detected_at: string }[] }>(`/api/alerts?since=${loadedAt + 1}&limit=20`);
       return r.alerts.filter((a) => a.alert_id !== 'large:xss').at(-1);
-    });
+    }, { what: 'an alert detected after the page loaded', timeoutMs: 30_000 });
     const row = page.locator(`#alerts tbody tr[data-alert-id="${fresh.alert_id}"]`);
     await row.waitFor({ timeout: 5_000 });
     const latencyMs = Date.now() - Date.parse(fresh.detected_at);
@@ -168,7 +168,7 @@ describe('dashboard in headless Chromium', { timeout: 120_000 }, () => {
     await store.close();
     await page.reload();
     await page.waitForSelector('body[data-ready="true"]');
-    await page.waitForTimeout(2_000);
+    await page.waitForFunction(`Number(document.querySelector('#chart').dataset.bars) > 30 && document.querySelectorAll('#alerts tbody tr').length > 0`);
     mkdirSync('test-results', { recursive: true });
     await page.screenshot({ path: 'test-results/dashboard.png' });
     // The README's copy changes only when asked, so a test run leaves the working tree clean.
@@ -199,7 +199,8 @@ describe('dashboard in headless Chromium', { timeout: 120_000 }, () => {
       expect(await row.getAttribute('title')).toBe(`<script>window.pwned=4</script>${payload}`);
       // Not one element was made from the data, and no handler ran.
       expect(await page.locator('main b, #alerts img, #alerts script, select b, #chart-ticker b').count()).toBe(0);
-      await page.waitForTimeout(500);
+      // Had an <img> been made, its request would have failed and its handler run by now.
+      await page.waitForLoadState('networkidle');
       expect(await page.evaluate('typeof window.pwned')).toBe('undefined');
     } finally {
       const cleanup = await openStore(pg.url);

@@ -1,9 +1,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tickflow } from '../support/cli.ts';
+import { freePort } from '../support/ports.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tickflow-cli-'));
 
@@ -101,10 +101,7 @@ describe('tickflow CLI', () => {
     [['flink', 'status'], '--flink-url', 'the Flink REST API'],
     [['flink', 'cancel'], '--flink-url', 'the Flink REST API'],
   ])('%j: a malformed or unreachable %s is one line, exit 2', async (args, flag, what) => {
-    const closed = createServer();
-    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
-    const port = (closed.address() as { port: number }).port;
-    await new Promise((r) => closed.close(r));
+    const port = await freePort();
     for (const [url, mentions] of [
       ['not a url', `${flag}: "not a url" is not an http:// URL [bad_flag]`],
       ['ftp://flink.example', `${flag}: "ftp://flink.example" is not an http:// URL [bad_flag]`],
@@ -198,11 +195,13 @@ describe('tickflow CLI', () => {
     expect(table.stdout).toMatch(/ticker\s+window_start\s+open/);
   });
 
-  it('summarises a paced run stopped by --duration', async () => {
+  it('summarises a paced run stopped by --duration, never reading faster than --rate', async () => {
     const r = await tickflow(['run', '--db', 'memory', '--rate', '500', '--duration', '2', '--json', '--no-dashboard']);
     expect(r.code).toBe(0);
     const s = JSON.parse(r.stdout);
-    expect(s.read).toBeGreaterThan(500);
-    expect(s.read).toBeLessThan(1_500);
+    expect(s.read).toBeGreaterThan(0);
+    // 500/s for 2 s: a slow machine reads fewer (how close it comes is a benchmark's figure),
+    // an unpaced run thousands more.
+    expect(s.read).toBeLessThanOrEqual(1_000);
   });
 });

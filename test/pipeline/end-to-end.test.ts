@@ -4,26 +4,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dirtyFeed } from '../../src/simulate/dirty-feed.ts';
 import { defaultSpec } from '../../src/spec/spec.ts';
-import { openStore } from '../../src/store/open-store.ts';
 import { tickflow } from '../support/cli.ts';
-import { ACTUAL_QUERIES, oracle, type Expected } from '../support/oracle.ts';
-import { freshDatabase } from '../support/postgres.ts';
+import { oracle, type Expected } from '../support/oracle.ts';
+import { freshDatabase, readTables } from '../support/postgres.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tickflow-e2e-'));
 const file = join(dir, 'trades.jsonl');
 let expected: Expected;
 let pg: { url: string; drop: () => Promise<void> };
-
-async function readTables(db: string) {
-  const store = await openStore(db);
-  try {
-    const out: Record<string, string[]> = {};
-    for (const [k, q] of Object.entries(ACTUAL_QUERIES)) out[k] = (await store.query<{ row: string }>(q)).map((r) => r.row).sort();
-    return out;
-  } finally {
-    await store.close();
-  }
-}
 
 beforeAll(async () => {
   // 3,000 lines: replays, malformed records, bounded disorder, the seed's `timestamp` alias and
@@ -96,9 +84,29 @@ describe('tickflow run --source file: (embedded engine, end to end)', () => {
   });
 
   it('reads stdin with file:- and small batches give the same result', async () => {
-    const db = 'memory';
-    const r = await tickflow(['run', '--source', 'file:-', '--db', db, '--json', '--batch-size', '7'], { input: readFileSync(file, 'latin1') });
-    expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ read: expected.read, stored: expected.trades.length, late: expected.late });
+    const other = await freshDatabase();
+    try {
+      const r = await tickflow(['run', '--source', 'file:-', '--db', other.url, '--json', '--batch-size', '7'], { input: readFileSync(file) });
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject({
+        read: expected.read,
+        stored: expected.trades.length,
+        duplicates: expected.duplicates,
+        alerts: expected.alerts.length,
+        dead_letters: expected.deadLetters.length,
+        late: expected.late,
+        candles: expected.candles.length,
+      });
+      const actual = await readTables(other.url);
+      expect(actual.trades).toEqual(expected.trades);
+      expect(actual.alerts).toEqual(expected.alerts);
+      expect(actual.candles).toEqual(expected.candles);
+      // stdin names its records "stdin", the oracle named them by the file.
+      expect(actual.deadLetters.map((d) => d.replace(/^stdin\|/, `${file}|`)).sort()).toEqual(expected.deadLetters);
+      expect(actual.rejected).toEqual((await readTables(pg.url)).rejected);
+    } finally {
+      await other.drop();
+    }
   });
 });

@@ -1,16 +1,13 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/open-store.ts';
-import { tickflow } from '../support/cli.ts';
+import { tickflow, TickflowProcess } from '../support/cli.ts';
 import { freshDatabase } from '../support/postgres.ts';
+import { waitFor } from '../support/wait.ts';
 
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 let pg: { url: string; drop: () => Promise<void> };
 
 beforeAll(async () => {
@@ -22,24 +19,19 @@ afterAll(async () => {
 
 describe('a quiet source', () => {
   it('stores a trade read from stdin within moments, while stdin stays open', async () => {
-    const child = spawn(process.execPath, [MAIN, 'run', '--source', 'file:-', '--db', pg.url, '--json', '--no-dashboard'], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    const run = new TickflowProcess(['run', '--source', 'file:-', '--db', pg.url, '--json', '--no-dashboard']);
     const sql = postgres(pg.url, { max: 1, onnotice: () => {} });
     try {
-      child.stdin.write('{"trade_id":"quiet-1","ticker":"AAPL","price":"10.5","volume":3,"trade_timestamp":"2026-11-25T10:00:00Z"}\n');
-      let rows: unknown[] = [];
-      const deadline = Date.now() + 30_000;
-      while (Date.now() < deadline) {
-        rows = await sql`SELECT trade_id FROM stock_trades WHERE trade_id = 'quiet-1'`.catch(() => []);
-        if (rows.length > 0) break;
-        await sleep(100);
-      }
+      run.write(['{"trade_id":"quiet-1","ticker":"AAPL","price":"10.5","volume":3,"trade_timestamp":"2026-11-25T10:00:00Z"}']);
+      const rows = await waitFor(async () => {
+        const found = await sql`SELECT trade_id FROM stock_trades WHERE trade_id = 'quiet-1'`.catch(() => []);
+        return found.length > 0 ? found : null;
+      }, { what: 'the trade in stock_trades', timeoutMs: 30_000, context: () => run.stderr });
       expect(rows).toHaveLength(1);
-      expect(child.exitCode).toBeNull(); // still running: the row did not wait for the end of input
+      expect(run.running).toBe(true); // still running: the row did not wait for the end of input
     } finally {
-      child.stdin.end();
-      await new Promise((r) => child.on('close', r));
+      run.child.stdin.end();
+      await run.done;
       await sql.end();
     }
   });

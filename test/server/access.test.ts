@@ -1,7 +1,7 @@
 import { networkInterfaces } from 'node:os';
 import { afterAll, describe, expect, it } from 'vitest';
-import { tickflow } from '../support/cli.ts';
-import { freePort, TickflowProcess } from './helpers.ts';
+import { tickflow, TickflowProcess } from '../support/cli.ts';
+import { freePort } from '../support/ports.ts';
 
 /**
  * Who can read the dashboard, through the real `tickflow serve`: loopback only by default; off
@@ -35,6 +35,7 @@ const outside = outsideAddress();
 
 describe('dashboard access', () => {
   it('binds to loopback by default: reachable on 127.0.0.1, refused on the machine\'s other address', async () => {
+    // An explicit port, since where it listens is what is checked.
     const port = await freePort();
     const serve = new TickflowProcess(['serve', '--db', 'memory', '--port', String(port)]);
     running.push(serve);
@@ -48,17 +49,15 @@ describe('dashboard access', () => {
     expect(await status(`${base}/api/stats`)).toBe(200);
     expect(outside, 'a non-loopback IPv4 address on this machine').not.toBeNull();
     expect(await status(`http://${outside}:${port}/api/stats`)).toBe(-1); // connection refused
-    expect(await serve.stop()).toBe(0);
+    expect((await serve.stop()).code).toBe(0);
   });
 
   for (const via of ['--token', 'TICKFLOW_TOKEN'] as const) {
     it(`off loopback with ${via}: 401 without the token or with a wrong one, 200 with it; /healthz open; the token never printed or echoed`, async () => {
-      const port = await freePort();
-      const args = ['serve', '--db', 'memory', '--host', '0.0.0.0', '--port', String(port)];
-      const serve = via === '--token' ? new TickflowProcess([...args, '--token', TOKEN]) : new TickflowProcess(args, { TICKFLOW_TOKEN: TOKEN });
+      const args = ['serve', '--db', 'memory', '--host', '0.0.0.0', '--port', '0'];
+      const serve = via === '--token' ? new TickflowProcess([...args, '--token', TOKEN]) : new TickflowProcess(args, { env: { TICKFLOW_TOKEN: TOKEN } });
       running.push(serve);
-      await serve.dashboardUrl();
-      const base = `http://${outside}:${port}`;
+      const base = `http://${outside}:${new URL(await serve.dashboardUrl()).port}`;
       const answers: string[] = [];
       for (const path of ['/', '/api/stats', '/api/alerts', '/api/stream', '/metrics', '/assets/app.js']) {
         for (const init of [{}, { headers: { authorization: `Bearer ${TOKEN}x` } }, { headers: { cookie: `tickflow_token=${TOKEN.slice(1)}` } }]) {
@@ -77,7 +76,7 @@ describe('dashboard access', () => {
       expect(link.headers.get('set-cookie')).toMatch(/^tickflow_token=[^;]+; Path=\/; HttpOnly; SameSite=Strict$/);
       expect(await status(`${base}/api/stats`, { headers: { cookie: `tickflow_token=${TOKEN}` } })).toBe(200);
       expect(await status(`${base}/healthz`)).toBe(200);
-      expect(await serve.stop()).toBe(0);
+      expect((await serve.stop()).code).toBe(0);
       expect(serve.stdout + serve.stderr).not.toContain(TOKEN);
       for (const a of answers) expect(a).not.toContain(TOKEN.slice(1));
     });

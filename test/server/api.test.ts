@@ -7,9 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dirtyFeed } from '../../src/simulate/dirty-feed.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import type { Store } from '../../src/store/store.ts';
-import { tickflow } from '../support/cli.ts';
+import { tickflow, TickflowProcess } from '../support/cli.ts';
 import { freshDatabase } from '../support/postgres.ts';
-import { freePort, SseReader, TickflowProcess, waitFor } from './helpers.ts';
+import { waitFor } from '../support/wait.ts';
+import { SseReader } from './helpers.ts';
 import { parsePrometheus } from './prometheus-text.ts';
 
 /**
@@ -44,13 +45,12 @@ beforeAll(async () => {
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
   db = await openStore(pg.url);
-  const port = await freePort();
-  serve = new TickflowProcess(['serve', '--db', pg.url, '--port', String(port)]);
+  serve = new TickflowProcess(['serve', '--db', pg.url, '--port', '0']);
   base = await serve.dashboardUrl();
 });
 
 afterAll(async () => {
-  expect(await serve?.stop()).toBe(0);
+  expect((await serve?.stop())?.code).toBe(0);
   await db?.close();
   await pg?.drop();
 });
@@ -246,15 +246,15 @@ describe('GET /api/stream (Server-Sent Events)', () => {
     expect(newAlerts.length).toBeGreaterThan(5);
 
     // Every new candle arrives; alerts arrive or are counted as skipped (the stream caps its rate).
-    await waitFor('all new candles on the stream', async () => {
+    await waitFor(() => {
       const seen = new Set(live.of('candle').map((c: any) => `${c.ticker}|${c.window_start}`));
       return newCandles.every((c) => seen.has(c.k));
-    });
-    const stats = await waitFor('stats counting every new alert', async () => {
+    }, { what: 'all new candles on the stream' });
+    const stats = await waitFor(async () => {
       const s = live.of('stats').at(-1) as any;
       const streamed = live.of('alert').length;
       return s && streamed + s.alerts_not_streamed === newAlerts.length && s.stored === Number((await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM stock_trades`))[0]!.n) ? s : null;
-    });
+    }, { what: 'stats counting every new alert' });
     expect(stats.source).toBe('database');
     const streamed = live.of('alert') as any[];
     expect(streamed.length).toBeGreaterThan(0);
@@ -265,13 +265,13 @@ describe('GET /api/stream (Server-Sent Events)', () => {
     const from = live.events[Math.floor(live.events.length / 2)]!.id!;
     const resumed = new SseReader(`${base}/api/stream`, { 'last-event-id': from });
     const expectedIds = ids.slice(ids.indexOf(from) + 1);
-    await waitFor('the resumed stream to catch up', async () => resumed.events.length >= expectedIds.length);
+    await waitFor(() => resumed.events.length >= expectedIds.length, { what: 'the resumed stream to catch up' });
     expect(resumed.events.slice(0, expectedIds.length).map((e) => e.id)).toEqual(expectedIds);
     expect(resumed.events.every((e) => e.event !== 'reset')).toBe(true);
 
     // An id this server never issued: the client is told to reload.
     const stranger = new SseReader(`${base}/api/stream`, { 'last-event-id': 'zzzz-12' });
-    const first = await waitFor('a first event', async () => stranger.events[0]);
+    const first = await waitFor(() => stranger.events[0], { what: 'a first event' });
     expect(first.event).toBe('reset');
     await Promise.all([live.stop(), resumed.stop(), stranger.stop()]);
   });

@@ -1,77 +1,4 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
-
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
-
-/** A port that was free a moment ago (the OS picks it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** A long-running `tickflow` child (serve, or run fed through stdin), stopped with SIGINT. */
-export class TickflowProcess {
-  readonly child: ChildProcessWithoutNullStreams;
-  stdout = '';
-  stderr = '';
-  readonly exited: Promise<number | null>;
-
-  constructor(args: string[], env: NodeJS.ProcessEnv = {}) {
-    this.child = spawn(process.execPath, [MAIN, ...args], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
-    this.child.stdout.setEncoding('utf8').on('data', (d: string) => (this.stdout += d));
-    this.child.stderr.setEncoding('utf8').on('data', (d: string) => (this.stderr += d));
-    this.exited = new Promise((resolve) => this.child.on('close', (code) => resolve(code)));
-  }
-
-  /** Waits for "dashboard on http://…" on stderr and returns that base URL (no trailing slash). */
-  async dashboardUrl(timeoutMs = 90_000): Promise<string> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const m = /dashboard on (http:\/\/[^\s/]+)\//.exec(this.stderr);
-      if (m) return m[1]!;
-      if (this.child.exitCode !== null) throw new Error(`tickflow exited ${this.child.exitCode}: ${this.stderr}`);
-      if (Date.now() > deadline) throw new Error(`no dashboard address within ${timeoutMs} ms: ${this.stderr}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-
-  write(lines: string[]): void {
-    if (lines.length > 0) this.child.stdin.write(`${lines.join('\n')}\n`);
-  }
-
-  async stop(): Promise<number | null> {
-    if (this.child.exitCode === null) {
-      this.child.stdin.end();
-      this.child.kill('SIGINT');
-    }
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 30_000);
-    const code = await this.exited;
-    clearTimeout(timer);
-    return code;
-  }
-}
-
-export async function waitFor<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 30_000, everyMs = 200): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown = null;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== null && v !== undefined && v !== false) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
+import { waitFor } from '../support/wait.ts';
 
 export interface SseEvent {
   id: string | null;
@@ -124,7 +51,7 @@ export class SseReader {
   }
 
   waitFor(what: string, match: (e: SseEvent) => boolean, timeoutMs = 30_000): Promise<SseEvent> {
-    return waitFor(what, async () => this.events.find(match), timeoutMs, 50);
+    return waitFor(() => this.events.find(match), { what, timeoutMs, everyMs: 50 });
   }
 
   stop(): Promise<void> {
