@@ -4,7 +4,7 @@ import { parserFunctions } from '../../src/flink/sql/source-and-parse.ts';
 import { parseTradeBytes } from '../../src/trade/parse.ts';
 import { formatPriceE4 } from '../../src/trade/trade.ts';
 import { testStackSettings } from '../support/stack.ts';
-import { corpus } from '../support/trade-edge-cases.ts';
+import { corpus as edgeCases, heartbeats } from '../support/trade-edge-cases.ts';
 
 /**
  * The parser function as the job calls it (registered by the compiler's own statements, its jar
@@ -30,6 +30,8 @@ afterAll(async () => {
 });
 
 const REJECTED_TIME = '1969-12-31 23:59:59.999';
+const corpus = [...edgeCases, ...heartbeats];
+const flinkTime = (ms: number): string => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
 
 describe('the parser function in Flink = src/trade/parse.ts', () => {
   it('gives every record the same verdict, reason, event time and fields', async () => {
@@ -45,10 +47,10 @@ describe('the parser function in Flink = src/trade/parse.ts', () => {
     for (const row of r.rows) {
       const i = row[0] as number;
       const p = parseTradeBytes(corpus[i]!);
-      const time = p.ok === true ? new Date(p.trade.tsMs).toISOString().replace('T', ' ').replace('Z', '') : null;
       const expected = p.ok === true
-        ? [null, null, time, time, p.trade.tradeId, p.trade.ticker, formatPriceE4(p.trade.priceE4), p.trade.volume]
-        : p.ok === false ? [p.code, p.reason, REJECTED_TIME, null, null, null, null, null] : null;
+        ? [null, null, flinkTime(p.trade.tsMs), flinkTime(p.trade.tsMs), p.trade.tradeId, p.trade.ticker, formatPriceE4(p.trade.priceE4), p.trade.volume]
+        : p.ok === false ? [p.code, p.reason, REJECTED_TIME, null, null, null, null, null]
+        : ['heartbeat', null, flinkTime(p.tsMs), flinkTime(p.tsMs), null, null, null, null];
       const actual = row.slice(1);
       if (JSON.stringify(actual) !== JSON.stringify(expected)) {
         mismatches.push(`${corpus[i]!.toString('utf8').slice(0, 90)} → flink ${JSON.stringify(actual).slice(0, 300)} vs embedded ${JSON.stringify(expected).slice(0, 300)}`);
