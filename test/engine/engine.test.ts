@@ -3,6 +3,7 @@ import { Engine } from '../../src/engine/engine.ts';
 import type { Alert, Candle } from '../../src/engine/records.ts';
 import { specWith } from '../../src/spec/spec.ts';
 import { formatPriceE4 } from '../../src/trade/trade.ts';
+import { oracle } from '../support/oracle.ts';
 
 const T0 = Date.UTC(2026, 10, 25, 9, 30, 0); // a minute boundary
 let offset = 0;
@@ -199,5 +200,87 @@ describe('dead letters', () => {
       ['trades', 2, 99, 'invalid_utf8'],
     ]);
     expect(e.counters).toMatchObject({ read: 2, rejected: 2, accepted: 0 });
+  });
+});
+
+/**
+ * Boundaries worked out by hand, for the engine and for the oracle the pipeline tests compare
+ * databases with: both must give these numbers for the same records.
+ */
+describe('boundaries, computed by hand', () => {
+  const lines = (records: ReturnType<typeof rec>[]) => records.map((r) => Buffer.from(r.value));
+  const iso = (atMs: number) => new Date(T0 + atMs).toISOString();
+
+  it('a trade exactly at the watermark is on time: in its candle and the spike baseline, checked at once; 1 ms below is late', () => {
+    const spec = specWith({ rules: { largeTrade: { enabled: false }, volumeSpike: { factor: 2, lookback: 2 } } }); // out-of-orderness 5 s
+    const records = [
+      rec('s1', 'A', '1', 10, 0),
+      rec('s2', 'A', '1', 10, 1_000),
+      rec('s3', 'A', '1', 10, 10_000), // watermark 5 s: s1, s2 released to the spike rule
+      rec('at', 'A', '2', 100, 5_000), // at the watermark: on time, and due, so checked now: mean(s1, s2) = 10, 100 > 2 × 10
+      rec('below', 'A', '3', 7, 4_999), // 1 ms under it: late
+      rec('b1', 'B', '5', 1, 65_000), // watermark 60 s closes A's first window
+      rec('b2', 'B', '6', 2, 60_000), // at the watermark, first instant of the next window: on time
+      rec('b3', 'B', '7', 3, 59_999), // late: its window is closed
+    ];
+    const e = new Engine(spec);
+    const beforeNext = run(e, records.slice(0, 5), false);
+    expect(beforeNext.alerts.map(alertView)).toEqual(['spike:at mean=10.0000']);
+    expect(beforeNext.candles).toEqual([]);
+    const rest = run(e, records.slice(5));
+    expect(e.counters.late).toBe(2);
+    // s3's baseline is s2 and `at` (event time, not arrival): mean 55, and 10 is no spike.
+    expect(rest.alerts).toEqual([]);
+    // A: s1, s2, s3, at (arrival order for open/close); VWAP (10 + 10 + 10 + 200) / 130 = 1.76923… → 1.7692.
+    // B: b1, b2; VWAP (5 + 12) / 3 = 5.66666… → 5.6667.
+    const candles = [
+      { ticker: 'A', start: 0, o: '1.0000', h: '2.0000', l: '1.0000', c: '2.0000', v: 130, vwap: '1.7692', n: 4 },
+      { ticker: 'B', start: 60_000, o: '5.0000', h: '6.0000', l: '5.0000', c: '6.0000', v: 3, vwap: '5.6667', n: 2 },
+    ];
+    expect([...beforeNext.candles, ...rest.candles].map(candleView)).toEqual(candles);
+
+    const o = oracle(lines(records), 'test', spec);
+    expect(o).toMatchObject({ read: 8, duplicates: 0, late: 2 });
+    expect(o.alerts).toEqual(['spike:at|volume_spike|A|100||10.0000']);
+    expect(o.candles).toEqual([`A|${iso(0)}|1.0000|2.0000|1.0000|2.0000|130|1.7692|4`, `B|${iso(60_000)}|5.0000|6.0000|5.0000|6.0000|3|5.6667|2`]);
+    expect(o.trades).toHaveLength(8);
+  });
+
+  it('remembers a trade_id for at least dedupe.horizonMs of watermark progress and forgets it after two', () => {
+    // Out-of-orderness 1 s, horizon 10 s: ids are kept in generations of 10 s of watermark.
+    const spec = specWith({ input: { outOfOrdernessMs: 1_000 }, dedupe: { horizonMs: 10_000 }, rules: { largeTrade: { enabled: false }, volumeSpike: { enabled: false } } });
+    const records = [
+      rec('x', 'A', '10', 1, 0), // watermark −1 s: the first generation starts there
+      rec('x', 'A', '99', 9, 5_000), // a replay within the horizon: duplicate
+      rec('y', 'A', '20', 2, 9_000),
+      rec('z', 'A', '1', 3, 9_500),
+      rec('a', 'A', '1', 4, 10_000), // watermark 9 s = −1 s + 10 s: a new generation; x, y, z, a are the previous one
+      rec('x', 'A', '99', 9, 12_000), // still remembered: duplicate
+      rec('b', 'A', '1', 5, 19_500),
+      rec('c', 'A', '1', 6, 20_000), // watermark 19 s: another generation; x, y, z, a are forgotten
+      rec('x', 'A', '10', 1, 0), // the first record again: new to the engine, and late (0 < 19 s)
+      rec('y', 'A', '21', 2, 19_500), // y again, on time (19.5 s ≥ 19 s): it counts in the candle a second time
+      rec('b', 'A', '99', 9, 19_600), // b's generation is the previous one: duplicate
+    ];
+    const e = new Engine(spec);
+    const out = run(e, records);
+    expect(e.counters).toMatchObject({ read: 11, duplicates: 3, late: 1 });
+    expect(out.trades.map((t) => t.tradeId)).toEqual(['x', 'y', 'z', 'a', 'b', 'c', 'x', 'y']);
+    // x, y, z, a, b, c and y again, in arrival order; VWAP (10·1 + 20·2 + 3 + 4 + 5 + 6 + 21·2) / 23 = 110/23 = 4.78260… → 4.7826.
+    const candle = { ticker: 'A', start: 0, o: '10.0000', h: '21.0000', l: '1.0000', c: '21.0000', v: 23, vwap: '4.7826', n: 7 };
+    expect(out.candles.map(candleView)).toEqual([candle]);
+
+    const o = oracle(lines(records), 'test', spec);
+    expect(o).toMatchObject({ read: 11, duplicates: 3, late: 1 });
+    // The database keeps the first row of each trade_id.
+    expect(o.trades).toEqual([
+      `a|A|1.0000|4|${iso(10_000)}`,
+      `b|A|1.0000|5|${iso(19_500)}`,
+      `c|A|1.0000|6|${iso(20_000)}`,
+      `x|A|10.0000|1|${iso(0)}`,
+      `y|A|20.0000|2|${iso(9_000)}`,
+      `z|A|1.0000|3|${iso(9_500)}`,
+    ]);
+    expect(o.candles).toEqual([`A|${iso(0)}|10.0000|21.0000|1.0000|21.0000|23|4.7826|7`]);
   });
 });

@@ -20,9 +20,27 @@ export interface Expected {
 export function oracle(lines: Uint8Array[], source: string, spec: PipelineSpec): Expected {
   const ooo = spec.input.outOfOrdernessMs;
   const interval = spec.candles.intervalMs;
-  const seen = new Set<string>();
   let maxTs = Number.NEGATIVE_INFINITY;
-  const stored: Trade[] = [];
+  // The dedupe horizon as docs/architecture.md#duplicates states it: ids are kept in two
+  // generations, each spanning horizonMs of watermark progress; when a new one starts the
+  // oldest is dropped whole. An id is remembered while its generation is the current or the
+  // previous one, so at least one horizon and at most two after it was first seen.
+  const horizon = spec.dedupe.horizonMs;
+  const generationOf = new Map<string, number>();
+  let generation = 0;
+  let generationStart = Number.NEGATIVE_INFINITY;
+  const eventTime = (tsMs: number): void => {
+    if (tsMs <= maxTs) return;
+    maxTs = tsMs;
+    const watermark = maxTs - ooo;
+    if (generationStart === Number.NEGATIVE_INFINITY) generationStart = watermark;
+    else if (watermark - generationStart >= horizon) {
+      generation++;
+      generationStart = watermark;
+    }
+  };
+  const remembered = (id: string): boolean => (generationOf.get(id) ?? Number.NEGATIVE_INFINITY) >= generation - 1;
+  const stored: { t: Trade; seq: number }[] = [];
   const onTime: { t: Trade; seq: number }[] = [];
   const deadLetters: string[] = [];
   let read = 0;
@@ -37,26 +55,36 @@ export function oracle(lines: Uint8Array[], source: string, spec: PipelineSpec):
       return;
     }
     if (r.ok === 'heartbeat') {
-      maxTs = Math.max(maxTs, r.tsMs);
+      eventTime(r.tsMs);
       return;
     }
     const t = r.trade;
     const watermark = maxTs - ooo;
-    maxTs = Math.max(maxTs, t.tsMs);
-    if (seen.has(t.tradeId)) {
+    const duplicate = remembered(t.tradeId);
+    eventTime(t.tsMs);
+    if (duplicate) {
       duplicates++;
       return;
     }
-    seen.add(t.tradeId);
-    stored.push(t);
+    // A forgotten id counts as new: its record goes through again (the database keys keep the
+    // first row and alert).
+    generationOf.set(t.tradeId, generation);
+    stored.push({ t, seq: i });
     if (t.tsMs < watermark) late++;
     else onTime.push({ t, seq: i });
   });
 
-  const alerts: string[] = [];
+  // alert_id → the alert of the earliest record (the one the database keeps).
+  const alertById = new Map<string, { seq: number; row: string }>();
+  const alert = (id: string, seq: number, row: string): void => {
+    const had = alertById.get(id);
+    if (had === undefined || seq < had.seq) alertById.set(id, { seq, row });
+  };
   const { largeTrade, volumeSpike } = spec.rules;
   if (largeTrade.enabled) {
-    for (const t of stored) if (t.volume > largeTrade.threshold) alerts.push(`large:${t.tradeId}|large_trade|${t.ticker}|${t.volume}|${largeTrade.threshold}|`);
+    for (const { t, seq } of stored) {
+      if (t.volume > largeTrade.threshold) alert(`large:${t.tradeId}`, seq, `large:${t.tradeId}|large_trade|${t.ticker}|${t.volume}|${largeTrade.threshold}|`);
+    }
   }
   if (volumeSpike.enabled) {
     const byTicker = new Map<string, { t: Trade; seq: number }[]>();
@@ -64,7 +92,7 @@ export function oracle(lines: Uint8Array[], source: string, spec: PipelineSpec):
     for (const list of byTicker.values()) {
       list.sort((a, b) => a.t.tsMs - b.t.tsMs || a.seq - b.seq);
       const n = volumeSpike.lookback;
-      list.forEach(({ t }, i) => {
+      list.forEach(({ t, seq }, i) => {
         if (i < n) return;
         const prev = list.slice(i - n, i).reduce((s, x) => s + BigInt(x.t.volume), 0n);
         // volume > factor × prev/n  ⇔  volume·n·100 > factor·100·prev
@@ -72,7 +100,7 @@ export function oracle(lines: Uint8Array[], source: string, spec: PipelineSpec):
           const num = prev * 10_000n;
           const q = num / BigInt(n);
           const mean = (num - q * BigInt(n)) * 2n >= BigInt(n) ? q + 1n : q;
-          alerts.push(`spike:${t.tradeId}|volume_spike|${t.ticker}|${t.volume}||${formatPriceE4(Number(mean))}`);
+          alert(`spike:${t.tradeId}`, seq, `spike:${t.tradeId}|volume_spike|${t.ticker}|${t.volume}||${formatPriceE4(Number(mean))}`);
         }
       });
     }
@@ -104,9 +132,11 @@ export function oracle(lines: Uint8Array[], source: string, spec: PipelineSpec):
     ].join('|');
   });
 
+  const rows = new Map<string, Trade>();
+  for (const { t } of stored) if (!rows.has(t.tradeId)) rows.set(t.tradeId, t);
   return {
-    trades: stored.map((t) => `${t.tradeId}|${t.ticker}|${formatPriceE4(t.priceE4)}|${t.volume}|${formatTimestamp(t.tsMs)}`).sort(),
-    alerts: alerts.sort(),
+    trades: [...rows.values()].map((t) => `${t.tradeId}|${t.ticker}|${formatPriceE4(t.priceE4)}|${t.volume}|${formatTimestamp(t.tsMs)}`).sort(),
+    alerts: [...alertById.values()].map((a) => a.row).sort(),
     candles: candles.sort(),
     deadLetters: deadLetters.sort(),
     read,
