@@ -8,14 +8,16 @@ import { HeartbeatWriter } from '../../src/kafka/heartbeat-writer.ts';
 import { dirtyFeed } from '../../src/simulate/dirty-feed.ts';
 import { parseTradeText } from '../../src/trade/parse.ts';
 import { ACTUAL_QUERIES, oracle } from '../support/oracle.ts';
-import { produceLines } from '../support/stack.ts';
+import { TickflowProcess } from '../support/cli.ts';
+import { produceLines, uniqueName } from '../support/stack.ts';
 import { deployForTest, expectNoJobsLeft, freshSpec, kafkaBootstrap, kafkaPartition, keyedByTicker, migratedDatabase, rest, stopJob } from './flink-support.ts';
 
 /**
  * A finite topic and no end of input anywhere: the Flink job must still write every candle,
  * each ticker's last window included, once trading stops — with `tickflow heartbeat`'s writer
  * running, and only then. The candles, trades and alerts must equal what the embedded engine
- * computes for the same records at the end of the input (the oracle, which closes every window).
+ * computes for the same records at the end of the input (the oracle, which closes every window),
+ * and what the TS consumer (`run --source kafka`, no --stop-at-end) stores from the same topic.
  */
 const START = Date.UTC(2026, 10, 25, 14, 0, 0);
 const IDLE_MS = 3_000;
@@ -53,15 +55,17 @@ describe('Flink: windows close when trading stops', () => {
   let jobId: string | undefined;
   let name: string | undefined;
   let writer: HeartbeatWriter | undefined;
-  let drop: (() => Promise<void>) | undefined;
+  let consumer: TickflowProcess | undefined;
+  const drops: Array<() => Promise<void>> = [];
 
   afterAll(async () => {
+    await consumer?.stop();
     await writer?.close();
     await stopJob(jobId, name);
-    await drop?.();
+    for (const drop of drops) await drop();
   });
 
-  it('without the heartbeat writer the last windows stay open; with it every candle is written, equal to the embedded engine at end of input', async () => {
+  it('without the heartbeat writer the last windows stay open; with it every candle is written, equal to the embedded engine at end of input and to the TS consumer', async () => {
     const fresh = await freshSpec('tfbeat', { input: { idleTimeoutMs: IDLE_MS, outOfOrdernessMs: BOUND_MS }, candles: { intervalMs: INTERVAL_MS } });
     const { spec } = fresh;
     name = fresh.name;
@@ -88,7 +92,7 @@ describe('Flink: windows close when trading stops', () => {
     const needMs = Math.max(IDLE_MS, lastWindowEnd + BOUND_MS - Math.min(...newest.values()));
 
     const db = await migratedDatabase('tf_beat');
-    drop = db.drop;
+    drops.push(db.drop);
     // The records are on the topic before the job starts: with an idle timeout this short, a
     // partition whose first records reach its subtask a little late would otherwise be left out
     // as idle while the others' watermark closes windows without it.
@@ -138,5 +142,23 @@ describe('Flink: windows close when trading stops', () => {
     expect(codes).not.toContain('heartbeat');
     expect(writer.written).toBeGreaterThan(0);
     expect(await rest.jobState(jobId)).toBe('RUNNING');
+
+    // The TS consumer on the same topic, heartbeats included, never told where it ends.
+    const dbTs = await migratedDatabase('tf_beat_ts');
+    drops.push(dbTs.drop);
+    const specFile = join(tmpdir(), `${name}.spec.json`);
+    writeFileSync(specFile, JSON.stringify(spec));
+    consumer = new TickflowProcess(['run', '--source', 'kafka', '--spec', specFile, '--db', dbTs.url, '--group', uniqueName('beat_ts'), '--brokers', kafkaBootstrap, '--no-dashboard']);
+    await pollUntil(120_000, async () => {
+      if (!consumer!.running) throw new Error(`the TS consumer exited: ${consumer!.stderr}`);
+      const [candles, alerts] = [await rows(dbTs.url, ACTUAL_QUERIES.candles), await rows(dbTs.url, ACTUAL_QUERIES.alerts)];
+      if (candles.length === expected.candles.length && alerts.length === expected.alerts.length) return null;
+      return `TS consumer: ${candles.length} of ${expected.candles.length} candles, ${alerts.length} of ${expected.alerts.length} alerts`;
+    });
+    const ts = await Promise.all([rows(dbTs.url, ACTUAL_QUERIES.candles), rows(dbTs.url, ACTUAL_QUERIES.trades), rows(dbTs.url, ACTUAL_QUERIES.alerts)]);
+    expect(ts).toEqual(after);
+    expect(await rows(dbTs.url, 'SELECT reason_code AS row FROM dead_letters')).toEqual(codes);
+    const stopped = await consumer.stop();
+    expect(stopped.code).toBe(0);
   });
 });
