@@ -184,7 +184,7 @@ export class Watermark {
     const before = this.current;
     if (Number.isFinite(before)) {
       for (let q = 0; q < this.#status.length; q++) {
-        if (this.#status[q] !== undefined && this.#status[q] !== UNKNOWN && this.#floor[q]! < before) {
+        if (q !== p && this.#status[q] !== undefined && this.#status[q] !== UNKNOWN && this.#floor[q]! < before) {
           this.#floor[q] = before;
           if (this.#wm[q]! < before) this.#wm[q] = before;
         }

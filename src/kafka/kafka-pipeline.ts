@@ -268,9 +268,6 @@ export class KafkaPipeline {
     }
     for (const p of gained) this.#owned.add(p);
     if (gained.length === 0) return { taken: [], resume };
-    // Each gained partition holds the watermark back until it delivers or goes idle; a restored
-    // one from its checkpoint's event time (restore, below).
-    for (const p of gained) this.#engine.addPartition(p);
     const store = this.#needStore();
     const topic = this.#spec.input.topic;
     const ooo = this.#spec.input.outOfOrdernessMs;
@@ -304,6 +301,11 @@ export class KafkaPipeline {
       this.#engine.resumeAt(row.partition, Number(row.nextOffset));
       readBack += trades.length;
     }
+    // Each gained partition holds the watermark back until it delivers or goes idle: a restored
+    // one from its checkpoint's event time (restore, above), any other from its first record.
+    // Only after the restores: each restore keeps the windows of the partitions already here
+    // closed, and a partition gained now has none.
+    for (const p of gained) this.#engine.addPartition(p);
     if (resume.size > 0) {
       const ms = Math.round(performance.now() - started);
       this.#warn(`resuming from checkpoint: ${[...resume].map(([p, o]) => `${topic}:${p}@${o}`).join(', ')} (group ${this.#group}; ${readBack} waiting trades read back, ${ms} ms)`);

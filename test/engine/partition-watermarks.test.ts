@@ -221,4 +221,19 @@ describe('a partition taken over from a checkpoint', () => {
     expect(candles).toContain('BBB@0:23');
     expect(candles).toContain('BBB@60000:60');
   });
+
+  it('two partitions restored one after the other are each judged against their own checkpoint', () => {
+    const { engine: a } = engineAt({ checkpoints: true });
+    for (let s = 0; s <= 120; s += 10) a.process(trade(1, 'BBB', s * 1_000));
+    const row = (max: number): EngineState => ({ maxEventTimeMs: T0 + max, watermarkMs: T0 + 25_000, tickers: {} });
+    a.restore(row(30_000), [], 0);
+    a.restore(row(32_000), [], 2);
+    expect(wm(a)).toBe(25_000);
+    a.process(trade(0, 'AAA', 25_000));
+    a.process(trade(2, 'CCC', 27_000));
+    expect(a.counters.late).toBe(0);
+    a.process(trade(2, 'CCC', 24_999)); // below its checkpoint's watermark: its windows were closed there
+    a.process(trade(1, 'BBB', 114_999)); // below what p1's windows were closed at before the restores
+    expect(a.counters.late).toBe(2);
+  });
 });
