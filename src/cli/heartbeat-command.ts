@@ -33,7 +33,8 @@ export function heartbeatCommand(): Command {
       log: err,
     });
     await writer.open();
-    err(`heartbeat: watching ${spec.input.topic}; heartbeats every ${intervalMs / 1000} s once every partition has been idle for ${spec.input.idleTimeoutMs / 1000} s (Ctrl-C stops)`);
+    const idle = spec.input.idleTimeoutMs / 1000;
+    err(`heartbeat: watching ${spec.input.topic}; heartbeats every ${intervalMs / 1000} s once every partition has been idle for ${idle} s (Ctrl-C stops)`);
     const onSignal = (): void => writer.stop();
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);

@@ -82,13 +82,18 @@ export class HeartbeatWriter {
     }
   }
 
-  /** Ticks every interval until stop(). A failed tick is reported and retried at the next one. */
+  /** Ticks every interval until stop(). A failed tick is retried at the next one, its error said once until it changes. */
   async run(): Promise<void> {
+    let lastError = '';
     while (!this.#stopped) {
       try {
         await this.tick();
+        if (lastError !== '') this.#o.log('heartbeat: Kafka answers again');
+        lastError = '';
       } catch (e) {
-        this.#o.log(`heartbeat: ${describeKafkaError(e)} (retrying)`);
+        const error = describeKafkaError(e);
+        if (error !== lastError) this.#o.log(`heartbeat: ${error} (retrying every ${this.#o.intervalMs / 1000} s)`);
+        lastError = error;
       }
       if (this.#stopped) break;
       await new Promise<void>((resolve) => {
@@ -159,7 +164,8 @@ export class HeartbeatWriter {
   async #newestEventTime(partition: number, end: bigint): Promise<number | null> {
     const consumer = this.#consumer!;
     const { topic } = this.#o;
-    const earliest = (await consumer.listOffsets({ topics: [topic], partitions: { [topic]: [partition] }, timestamp: ListOffsetTimestamps.EARLIEST })).get(topic)?.[partition] ?? 0n;
+    const starts = await consumer.listOffsets({ topics: [topic], partitions: { [topic]: [partition] }, timestamp: ListOffsetTimestamps.EARLIEST });
+    const earliest = starts.get(topic)?.[partition] ?? 0n;
     const from = end - TAIL_RECORDS > earliest ? end - TAIL_RECORDS : earliest;
     if (from >= end) return null;
     const meta = await consumer.metadata({ topics: [topic] });
