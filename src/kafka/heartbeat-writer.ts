@@ -1,5 +1,5 @@
 import { Consumer, ListOffsetTimestamps, Producer } from '@platformatic/kafka';
-import { parseTradeBytes } from '../trade/parse.ts';
+import { type ParseResult, parseTradeBytes } from '../trade/parse.ts';
 import { formatTimestamp, MAX_EVENT_TIME_MS } from '../trade/trade.ts';
 import { clientOptions, type KafkaSettings } from './config.ts';
 import { closeQuietly, ensureReachable } from './connect.ts';
@@ -13,6 +13,8 @@ export function heartbeatJson(tsMs: number): string {
 /** How many records at a partition's end are read for its newest event time. */
 const TAIL_RECORDS = 500n;
 const TAIL_BYTES = 1 << 20;
+/** New records up to this many are read to see whether they are only heartbeats (another writer's); more are activity. */
+const FOREIGN_BEATS_MAX = 64n;
 
 export interface HeartbeatWriterOptions {
   settings: KafkaSettings;
@@ -39,9 +41,9 @@ interface PartitionState {
 
 /**
  * Keeps event time moving on a topic whose producers have all stopped, for the Flink job, whose
- * Kafka source has no idle-advance of its own (docs/flink.md#heartbeats). Each tick it lists
- * the partitions' end offsets; a partition whose end moved by more than this writer's own
- * heartbeats had activity. Once every partition has been silent for the idle timeout, each
+ * Kafka source has no idle-advance of its own (docs/flink.md#heartbeats-closing-windows-when-trading-stops). Each tick it lists
+ * the partitions' end offsets; a partition whose end moved by records other than heartbeats had
+ * activity. Once every partition has been silent for the idle timeout, each
  * partition with an event time gets a heartbeat at
  *   newest event time in its tail + (now − when its end last moved),
  * so event time follows the wall clock from where the partition's own data stopped — never to
@@ -124,19 +126,19 @@ export class HeartbeatWriter {
     const { topic, idleTimeoutMs } = this.#o;
     const ends = (await consumer.listOffsets({ topics: [topic] })).get(topic) ?? [];
     const now = this.#o.now();
-    ends.forEach((end, p) => {
+    for (const [p, end] of ends.entries()) {
       const st = this.#partitions[p];
       if (st === undefined) {
         this.#partitions[p] = { end, ours: 0, changedAt: now, eventMs: undefined, lastBeatMs: -1 };
-        return;
+        continue;
       }
-      if (end !== st.end && end - st.end !== BigInt(st.ours)) {
+      if (end !== st.end && end - st.end !== BigInt(st.ours) && !(await this.#onlyHeartbeats(p, st.end, end))) {
         st.changedAt = now;
         st.eventMs = undefined;
       }
       st.end = end;
       st.ours = 0;
-    });
+    }
     const idle = this.#partitions.length > 0 && this.#partitions.every((st) => now - st.changedAt >= idleTimeoutMs);
     if (!idle) {
       if (this.#beating) this.#o.log('heartbeat: trades again, heartbeats stopped');
@@ -160,14 +162,37 @@ export class HeartbeatWriter {
     this.#beating = true;
   }
 
+  /**
+   * A few new records that are all heartbeats are another writer's (or a restarted one's), not
+   * activity: two writers on one topic would otherwise silence each other for an idle timeout
+   * after every heartbeat. Their times are not taken over: this writer's stay its own base + idle
+   * time, and a lower heartbeat than the partition's newest changes nothing.
+   */
+  async #onlyHeartbeats(partition: number, from: bigint, end: bigint): Promise<boolean> {
+    if (end <= from || end - from > FOREIGN_BEATS_MAX) return false;
+    const records = await this.#read(partition, from, end);
+    return records.length === Number(end - from) && records.every((r) => r.ok === 'heartbeat');
+  }
+
   /** The newest event time (trade or heartbeat) among the partition's last records; null if none has one. */
   async #newestEventTime(partition: number, end: bigint): Promise<number | null> {
-    const consumer = this.#consumer!;
     const { topic } = this.#o;
-    const starts = await consumer.listOffsets({ topics: [topic], partitions: { [topic]: [partition] }, timestamp: ListOffsetTimestamps.EARLIEST });
+    const starts = await this.#consumer!.listOffsets({ topics: [topic], partitions: { [topic]: [partition] }, timestamp: ListOffsetTimestamps.EARLIEST });
     const earliest = starts.get(topic)?.[partition] ?? 0n;
     const from = end - TAIL_RECORDS > earliest ? end - TAIL_RECORDS : earliest;
     if (from >= end) return null;
+    let newest: number | null = null;
+    for (const r of await this.#read(partition, from, end)) {
+      const ms = r.ok === 'heartbeat' ? r.tsMs : r.ok ? r.trade.tsMs : null;
+      if (ms !== null && (newest === null || ms > newest)) newest = ms;
+    }
+    return newest;
+  }
+
+  /** The partition's records in [from, end) (at most 1 MiB of them), parsed as the engines parse them. */
+  async #read(partition: number, from: bigint, end: bigint): Promise<ParseResult[]> {
+    const consumer = this.#consumer!;
+    const { topic } = this.#o;
     const meta = await consumer.metadata({ topics: [topic] });
     const t = meta.topics.get(topic)!;
     const response = await consumer.fetch({
@@ -177,17 +202,17 @@ export class HeartbeatWriter {
       maxBytes: TAIL_BYTES,
       topics: [{ topicId: t.id, partitions: [{ partition, fetchOffset: from, partitionMaxBytes: TAIL_BYTES, currentLeaderEpoch: -1, lastFetchedEpoch: -1 }] }],
     });
-    let newest: number | null = null;
+    const out: ParseResult[] = [];
     for (const part of response.responses.flatMap((r) => r.partitions)) {
       for (const batch of part.records ?? []) {
         for (const record of batch.records) {
-          if (batch.firstOffset + BigInt(record.offsetDelta) < from || record.value === null) continue;
-          const r = parseTradeBytes(record.value, this.#o.maxRecordBytes);
-          const ms = r.ok === 'heartbeat' ? r.tsMs : r.ok ? r.trade.tsMs : null;
-          if (ms !== null && (newest === null || ms > newest)) newest = ms;
+          const offset = batch.firstOffset + BigInt(record.offsetDelta);
+          if (offset < from || offset >= end) continue;
+          // A tombstone is an empty record to the engines.
+          out.push(parseTradeBytes(record.value ?? Buffer.alloc(0), this.#o.maxRecordBytes));
         }
       }
     }
-    return newest;
+    return out;
   }
 }

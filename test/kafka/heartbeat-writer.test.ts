@@ -1,7 +1,7 @@
 import { Consumer, Producer } from '@platformatic/kafka';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kafkaSettingsFrom } from '../../src/kafka/config.ts';
-import { HeartbeatWriter } from '../../src/kafka/heartbeat-writer.ts';
+import { HeartbeatWriter, heartbeatJson } from '../../src/kafka/heartbeat-writer.ts';
 import { parseTradeBytes } from '../../src/trade/parse.ts';
 import { isTickflowError } from '../../src/tickflow-error.ts';
 import { tickflow } from '../support/cli.ts';
@@ -88,26 +88,36 @@ describe('tickflow heartbeat (src/kafka/heartbeat-writer.ts)', () => {
         { partition: 1, tsMs: T0 + 7_000 + IDLE + 1_000, keyed: false },
       ]);
 
+      // Another writer's heartbeat is not activity either (two writers do not silence each other),
+      // and its time is not taken over.
+      await write(topic, 0, Buffer.from(heartbeatJson(T0 + 4_000 + IDLE + 1_500)));
+      now += 1_000;
+      await writer.tick();
+      expect(writer.written).toBe(6);
+
       // A trade on partition 1: activity — nothing is written until all are idle again.
       await write(topic, 1, trade('b3', T0 + 9_000));
       now += 1_000;
       await writer.tick();
       now += IDLE - 1;
       await writer.tick();
-      expect(writer.written).toBe(4);
+      expect(writer.written).toBe(6);
 
       // Idle again: partition 1 continues from its newest event time, which is now its own last
-      // heartbeat (T0 + 11,000) — the later-written but older trade does not pull it back — and
+      // heartbeat (T0 + 12,000) — the later-written but older trade does not pull it back — and
       // the time since the trade; partition 0 from where it was, by the time since the writer started.
       now += 1;
       await writer.tick();
-      expect(await heartbeatsOn(topic, 5 + 4 + 1 + 2)).toEqual([
+      expect(await heartbeatsOn(topic, 5 + 4 + 1 + 2 + 1 + 2)).toEqual([
         { partition: 0, tsMs: T0 + 4_000 + IDLE, keyed: false },
         { partition: 0, tsMs: T0 + 4_000 + IDLE + 1_000, keyed: false },
-        { partition: 0, tsMs: T0 + 4_000 + (IDLE + 1_000 + 1_000 + IDLE), keyed: false },
+        { partition: 0, tsMs: T0 + 4_000 + IDLE + 1_500, keyed: false },
+        { partition: 0, tsMs: T0 + 4_000 + IDLE + 2_000, keyed: false },
+        { partition: 0, tsMs: T0 + 4_000 + (IDLE + 3_000 + IDLE), keyed: false },
         { partition: 1, tsMs: T0 + 7_000 + IDLE, keyed: false },
         { partition: 1, tsMs: T0 + 7_000 + IDLE + 1_000, keyed: false },
-        { partition: 1, tsMs: T0 + 7_000 + IDLE + 1_000 + IDLE, keyed: false },
+        { partition: 1, tsMs: T0 + 7_000 + IDLE + 2_000, keyed: false },
+        { partition: 1, tsMs: T0 + 7_000 + IDLE + 2_000 + IDLE, keyed: false },
       ]);
     } finally {
       await writer.close();
