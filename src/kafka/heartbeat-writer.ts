@@ -41,10 +41,10 @@ interface PartitionState {
 
 /**
  * Keeps event time moving on a topic whose producers have all stopped, for the Flink job, whose
- * Kafka source has no idle-advance of its own (docs/flink.md#heartbeats-closing-windows-when-trading-stops). Each tick it lists
+ * Kafka source has no idle-advance of its own (docs/flink.md, "Heartbeats"). Each tick it lists
  * the partitions' end offsets; a partition whose end moved by records other than heartbeats had
- * activity. Once every partition has been silent for the idle timeout, each
- * partition with an event time gets a heartbeat at
+ * activity. Once every partition has been silent for the idle timeout, each partition with an
+ * event time gets a heartbeat at
  *   newest event time in its tail + (now − when its end last moved),
  * so event time follows the wall clock from where the partition's own data stopped — never to
  * "now" (a replay dated months ago advances from its own last time), and never ahead of what a
