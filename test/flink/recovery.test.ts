@@ -118,6 +118,8 @@ describe('recovery: the TaskManager is killed mid-stream', () => {
       await waitForCheckpoints(jobId!, 2);
       expect(await countRows(s.db.url, 'stock_trades')).toBeGreaterThan(0);
       await stopComponent(settings, 'taskmanager', { signal: 'SIGKILL' });
+      // The fault lasts a moment (no TaskManager at all), as a crashed machine's does; nothing
+      // waits on it.
       await sleep(1_000);
       const t0 = Date.now();
       await startTaskManager(settings);

@@ -8,7 +8,6 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Admin, ConfigResourceTypes, IncrementalAlterConfigOperationTypes, ListOffsetTimestamps, Producer } from '@platformatic/kafka';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dirtyFeed } from '../../src/simulate/dirty-feed.ts';
@@ -17,6 +16,7 @@ import { specWith } from '../../src/spec/spec.ts';
 import { tickflow } from '../support/cli.ts';
 import { freshDatabase, readTables } from '../support/postgres.ts';
 import { uniqueName } from '../support/stack.ts';
+import { waitFor } from '../support/wait.ts';
 import { BROKERS, expectedFor, pipelineTopics, writeLines, type Topics } from './kafka-support.ts';
 
 const DAY = 24 * 3600_000;
@@ -71,10 +71,11 @@ async function retentionCheckPassed(): Promise<void> {
   try {
     for (const n of [1n, 2n]) {
       await producer.send({ messages: [{ topic: canary, value: Buffer.from(`canary ${n}`), timestamp: BigInt(Date.now() - 90 * DAY) }] });
-      while ((await earliestOffsets(canary))[0]! < n) {
-        if (Date.now() > deadline) throw new Error(`the broker's retention check did not delete canary ${n} of ${canary} in time`);
-        await sleep(500);
-      }
+      await waitFor(async () => (await earliestOffsets(canary))[0]! >= n, {
+        what: `the broker's retention check to delete canary ${n} of ${canary}`,
+        timeoutMs: Math.max(0, deadline - Date.now()),
+        everyMs: 500,
+      });
     }
   } finally {
     await producer.close();
