@@ -46,8 +46,12 @@ export interface EngineState {
    * written before per-partition watermarks, where it was maxEventTimeMs − out-of-orderness.
    */
   watermarkMs?: number | null;
-  /** Newest event time per partition (the engine's whole state; not in a checkpoint row). */
-  partitionMaxMs?: Record<number, number>;
+  /**
+   * Per partition (the engine's whole state; not in a checkpoint row): its newest event time, and
+   * the watermark its tickers' windows were closed and trades released up to — the engine's, or
+   * above it after a restore pulled the engine's back (watermark.ts, restorePartition).
+   */
+  partitions?: Record<number, { maxEventTimeMs: number | null; watermarkMs: number | null }>;
   tickers: Record<string, TickerState>;
 }
 

@@ -225,17 +225,10 @@ export class Engine {
     if (this.#spike !== null) this.#spikeQueue.exportTo(of);
     const wm = this.#watermark;
     const max = wm.maxEventTime;
-    const partitionMaxMs: Record<number, number> = {};
-    for (const p of wm.partitions()) {
-      const m = wm.maxEventTimeOf(p);
-      if (Number.isFinite(m)) partitionMaxMs[p] = m;
-    }
-    return {
-      maxEventTimeMs: Number.isFinite(max) ? max : null,
-      watermarkMs: Number.isFinite(wm.current) ? wm.current : null,
-      partitionMaxMs,
-      tickers,
-    };
+    const finite = (ms: number): number | null => (Number.isFinite(ms) ? ms : null);
+    const partitions: NonNullable<EngineState['partitions']> = {};
+    for (const p of wm.partitions()) partitions[p] = { maxEventTimeMs: finite(wm.maxEventTimeOf(p)), watermarkMs: finite(wm.lateBelow(p)) };
+    return { maxEventTimeMs: finite(max), watermarkMs: finite(wm.current), partitions, tickers };
   }
 
   /**

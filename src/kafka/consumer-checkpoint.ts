@@ -41,10 +41,13 @@ export function splitByPartition(
   nextOffsets: ReadonlyMap<number, bigint>,
 ): PartitionCheckpoint[] {
   const byPartition = new Map<number, EngineState>();
-  const watermarkMs = state.watermarkMs ?? null;
   for (const p of nextOffsets.keys()) {
-    const max = state.partitionMaxMs === undefined ? state.maxEventTimeMs : (state.partitionMaxMs[p] ?? null);
-    byPartition.set(p, { maxEventTimeMs: max, watermarkMs, tickers: {} });
+    const own = state.partitions?.[p];
+    byPartition.set(p, {
+      maxEventTimeMs: own === undefined ? (state.partitions === undefined ? state.maxEventTimeMs : null) : own.maxEventTimeMs,
+      watermarkMs: own?.watermarkMs ?? state.watermarkMs ?? null,
+      tickers: {},
+    });
   }
   for (const [ticker, s] of Object.entries(state.tickers)) {
     const p = partitionOf(ticker);

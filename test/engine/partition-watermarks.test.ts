@@ -203,7 +203,7 @@ describe('a partition taken over from a checkpoint', () => {
     const { engine: a } = engineAt({ checkpoints: true });
     for (let s = 0; s <= 120; s += 10) a.process(trade(0, 'AAA', s * 1_000));
     expect(wm(a)).toBe(115_000);
-    a.restore({ ...state, maxEventTimeMs: state.partitionMaxMs?.[1] ?? null }, [], 1);
+    a.restore({ ...state, ...state.partitions?.[1] }, [], 1);
     expect(wm(a)).toBe(25_000); // p1's own: 30 s − 5 s
     // p1's backlog, within its bound: none late; p0 stays on time too within its own.
     a.process(trade(1, 'BBB', 26_000));
@@ -229,6 +229,13 @@ describe('a partition taken over from a checkpoint', () => {
     a.restore(row(30_000), [], 0);
     a.restore(row(32_000), [], 2);
     expect(wm(a)).toBe(25_000);
+    // A checkpoint of p1 now says where p1's windows were closed (115 s), not the engine's 25 s:
+    // its owner after a hand-over must not read p1's released trades back as waiting.
+    expect(a.state().partitions).toEqual({
+      0: { maxEventTimeMs: T0 + 30_000, watermarkMs: T0 + 25_000 },
+      1: { maxEventTimeMs: T0 + 120_000, watermarkMs: T0 + 115_000 },
+      2: { maxEventTimeMs: T0 + 32_000, watermarkMs: T0 + 25_000 },
+    });
     a.process(trade(0, 'AAA', 25_000));
     a.process(trade(2, 'CCC', 27_000));
     expect(a.counters.late).toBe(0);
