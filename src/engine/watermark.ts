@@ -106,6 +106,7 @@ export class Watermark {
     this.#status[p] = UNKNOWN;
     this.#maxTs[p] = Number.NEGATIVE_INFINITY;
     this.#wm[p] = Number.NEGATIVE_INFINITY;
+    this.#floor[p] = Number.NEGATIVE_INFINITY;
     // The wall-clock advance starts from the newest event time of the partitions still read here.
     this.#maxAll = Number.NEGATIVE_INFINITY;
     for (let q = 0; q < this.#maxTs.length; q++) if (this.#maxTs[q]! > this.#maxAll) this.#maxAll = this.#maxTs[q]!;

@@ -103,6 +103,29 @@ describe('per-partition watermarks', () => {
     expect(wm(e)).toBe(47_000);
   });
 
+  it('a partition no longer read here (moved to another member) stops holding the watermark back', () => {
+    const { engine: e } = engineAt();
+    e.process(trade(1, 'BBB', 10_000));
+    e.process(trade(0, 'AAA', 60_000));
+    expect(wm(e)).toBe(5_000);
+    e.removePartitions([1]);
+    expect(wm(e)).toBe(55_000);
+  });
+
+  it('a partition just assigned holds the watermark back until its first record', () => {
+    const { engine: e, at } = engineAt();
+    e.process(trade(0, 'AAA', 10_000));
+    e.addPartition(1);
+    e.process(trade(0, 'AAA', 60_000));
+    expect(wm(e)).toBe(5_000);
+    e.process(trade(1, 'BBB', 20_000)); // 40 s behind p0: on time
+    expect(e.counters.late).toBe(0);
+    expect(wm(e)).toBe(15_000);
+    at(0);
+    at(10_000); // both silent for 10 s: the wall clock takes over from 60 s − 5 s
+    expect(wm(e)).toBe(55_000);
+  });
+
   it('a heartbeat moves its partition like a trade and is counted, never stored nor dead-lettered', () => {
     const { engine: e } = engineAt();
     e.process(trade(1, 'BBB', 0));
