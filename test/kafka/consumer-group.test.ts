@@ -8,7 +8,7 @@ import { type CliResult, tickflow, TickflowProcess } from '../support/cli.ts';
 import { countRows, freshDatabase, readTables } from '../support/postgres.ts';
 import { uniqueName } from '../support/stack.ts';
 import { waitFor } from '../support/wait.ts';
-import { BROKERS, closeOut, committedTotal, dirtyLines, endOffsetsTotal, expectedFor, pipelineTopics, writeLines } from './kafka-support.ts';
+import { BROKERS, closeOut, committedAll, dirtyLines, expectedFor, pipelineTopics, writeLines } from './kafka-support.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tickflow-kafka-crash-'));
 const dbs: { drop: () => Promise<void> }[] = [];
@@ -37,12 +37,6 @@ async function groupSettled(group: string, topic: string, members: number): Prom
   }
 }
 
-/** Resolves once the group has committed everything on the topic (offsets follow the database commit). */
-async function committedAll(group: string, topic: string): Promise<void> {
-  const end = await endOffsetsTotal(topic);
-  await waitFor(async () => (await committedTotal(group, topic)) >= end, { what: `group ${group} to commit all ${end} records`, timeoutMs: 120_000 });
-}
-
 afterEach(() => {
   for (const c of children.splice(0)) if (c.running) c.child.kill('SIGKILL');
 });
@@ -66,7 +60,7 @@ describe('consumer groups', () => {
     const b = startConsumer(['--spec', topics.specFile, '--group', group, '--db', pg.url, '--batch-size', '1000']);
     await groupSettled(group, topics.input, 2);
     expect((await tickflow(['produce', '--from', `file:${file}`, '--topic', topics.input, '--rate', '4000'])).code).toBe(0);
-    await committedAll(group, topics.input);
+    await committedAll(group, topics.input, [a, b]);
     const [ra, rb] = await stopAll(a, b);
     const sa = JSON.parse(ra.stdout);
     const sb = JSON.parse(rb.stdout);
@@ -118,7 +112,7 @@ describe('consumer groups', () => {
     const c = member();
     await storedMore('b and c to store trades', 1_500);
     expect((await producer.done).code).toBe(0);
-    await committedAll(group, topics.input);
+    await committedAll(group, topics.input, [b, c]);
     const [rb, rc] = await stopAll(b, c);
     expect(rb.stderr).toMatch(/resuming from checkpoint: /);
     expect(rc.stderr).toMatch(/resuming from checkpoint: /);

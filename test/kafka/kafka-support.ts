@@ -1,6 +1,6 @@
 /**
  * Helpers for the Kafka tests: a generated dirty input, the pipeline topics under unique
- * names, a reader for whole topics, and the tables in the oracle's text form.
+ * names, what the oracle expects of them, a reader for whole topics, and a group's progress.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -123,19 +123,25 @@ export async function endOffsetsTotal(topic: string): Promise<number> {
 }
 
 /**
- * Waits until the group has committed the whole topic (a consumer commits offsets only after
- * the transaction that stored what it read), then stops the consumer with SIGTERM (it flushes
- * and commits) and returns its output; fails with its stderr if it never gets there.
+ * Waits until the group has committed the whole topic as it ends now: everything read was
+ * stored (a consumer commits offsets only after the transaction that stored them). `members`
+ * fail the wait at once if one of them exits.
  */
-export async function drainAndStop(consumer: TickflowProcess, group: string, topic: string, timeoutMs = 180_000): Promise<CliResult> {
+export async function committedAll(group: string, topic: string, members: TickflowProcess[], timeoutMs = 180_000): Promise<void> {
   const end = await endOffsetsTotal(topic);
+  const stderr = () => members.map((m) => m.stderr.slice(-3_000)).join('\n');
   await waitFor(
     async () => {
-      if (!consumer.running) throw new Error(`the consumer exited before it had read the topic: ${consumer.stderr.slice(-3_000)}`);
+      if (members.some((m) => !m.running)) throw new Error(`a consumer exited before the group had read the topic: ${stderr()}`);
       return (await committedTotal(group, topic)) >= end;
     },
-    { what: `group ${group} to commit all ${end} records of ${topic}`, timeoutMs, context: () => consumer.stderr.slice(-3_000) },
+    { what: `group ${group} to commit all ${end} records of ${topic}`, timeoutMs, context: stderr },
   );
+}
+
+/** Once the group committed the whole topic, stops the consumer with SIGTERM (it flushes and commits); returns its output. */
+export async function drainAndStop(consumer: TickflowProcess, group: string, topic: string, timeoutMs = 180_000): Promise<CliResult> {
+  await committedAll(group, topic, [consumer], timeoutMs);
   return consumer.stop('SIGTERM');
 }
 
