@@ -54,6 +54,8 @@ export interface RunSummary {
   alerts: number;
   dead_letters: number;
   late: number;
+  /** Heartbeat records read (time only: never stored). */
+  heartbeats: number;
   candles: number;
   elapsed_ms: number;
   trades_per_s: number;
@@ -164,6 +166,7 @@ export class PipelineRun {
       alerts: c.alerts,
       dead_letters: c.rejected,
       late: c.late,
+      heartbeats: c.heartbeats,
       candles: c.candles,
       elapsed_ms: Math.round(elapsed),
       trades_per_s: elapsed > 0 ? Math.round((c.read / elapsed) * 1000) : 0,

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TickflowProcess } from '../support/cli.ts';
+import { tickflow, TickflowProcess } from '../support/cli.ts';
 import { freshDatabase } from '../support/postgres.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -47,5 +47,18 @@ describe('a source that pauses', () => {
       await run.done;
       await sql.end();
     }
+  });
+
+  it('a heartbeat in the input moves event time: counted, never stored, never a dead letter', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tickflow-beat-'));
+    const file = join(dir, 'beat.jsonl');
+    writeFileSync(file, [
+      '{"trade_id":"h-1","ticker":"AAPL","price":"10","volume":1,"trade_timestamp":"2026-11-25T10:00:10Z"}',
+      '{"heartbeat":"2026-11-25T10:01:05Z"}',
+      '{"heartbeat":"2026-11-25T10:01:05Z","extra":1}',
+    ].join('\n'));
+    const r = await tickflow(['run', '--source', `file:${file}`, '--db', pg.url, '--json', '--no-dashboard']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ read: 3, stored: 1, heartbeats: 1, dead_letters: 1, late: 0, candles: 1 });
   });
 });
