@@ -52,7 +52,11 @@ export const port: Parser<number> = (v) => {
   return n;
 };
 
-export const listenPort: Parser<number> = (v) => (v === '0' ? 0 : port(v));
+export const listenPort: Parser<number> = (v) => {
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n > 65_535) throw problem('is not a port number (0-65535; 0 takes a free one)');
+  return n;
+};
 
 export const memory: Parser<string> = (v) => {
   if (!/^\d+[mg]$/i.test(v)) throw problem('is not a size like 512m or 2g');

@@ -140,6 +140,6 @@ describe('access', () => {
   it('tickflow run --port with a bad value exits 2 naming the flag', async () => {
     const r = await tickflow(['run', '--db', 'memory', '--port', 'http']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/--port: "http" is not an integer/);
+    expect(r.stderr).toMatch(/--port: "http" is not a port number \(0-65535; 0 takes a free one\) \[bad_flag\]/);
   });
 });
