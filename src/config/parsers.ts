@@ -79,7 +79,7 @@ export const brokerList: Parser<string[]> = (v) => {
   if (list.length === 0) throw problem('names no broker (host:port[,host:port…])');
   for (const b of list) {
     const m = /^(\[[0-9a-fA-F:]+\]|[^:\s]+):(\d{1,5})$/.exec(b);
-    if (m === null || Number(m[2]) < 1 || Number(m[2]) > 65_535) throw problem(`is not host:port[,host:port…] ("${b}")`);
+    if (m === null || Number(m[2]) < 1 || Number(m[2]) > 65_535) throw problem(`is not host:port[,host:port…]${list.length > 1 ? ` ("${b}")` : ''}`);
   }
   return list;
 };

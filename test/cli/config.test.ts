@@ -45,10 +45,10 @@ describe('one resolver: flag > environment > config file > default', () => {
   });
 
   it('names where a bad value came from, with the code of that layer, and never echoes a secret', () => {
-    expect(() => resolveSetting('port', { flags: { port: 'x' } })).toThrow(expect.objectContaining({ code: 'bad_flag', message: '--port: "x" is not a port number (1-65535)' }));
-    expect(() => resolveSetting('port', { env: { TICKFLOW_PORT: 'x' } })).toThrow(expect.objectContaining({ code: 'bad_config', message: 'TICKFLOW_PORT: "x" is not a port number (1-65535)' }));
+    expect(() => resolveSetting('port', { flags: { port: 'x' } })).toThrow(expect.objectContaining({ code: 'bad_flag', message: '--port: "x" is not a port number (0-65535; 0 takes a free one)' }));
+    expect(() => resolveSetting('port', { env: { TICKFLOW_PORT: 'x' } })).toThrow(expect.objectContaining({ code: 'bad_config', message: 'TICKFLOW_PORT: "x" is not a port number (0-65535; 0 takes a free one)' }));
     const bad = loadConfigFile(file('bad-port.json', { dashboard: { port: 'x' } }));
-    expect(() => resolveSetting('port', { file: bad })).toThrow(`config ${bad.path}: dashboard.port: "x" is not a port number (1-65535)`);
+    expect(() => resolveSetting('port', { file: bad })).toThrow(`config ${bad.path}: dashboard.port: "x" is not a port number (0-65535; 0 takes a free one)`);
     expect(() => resolveSetting('jobDb', { env: { DATABASE_URL: 'mysql://u:hunter2@db/x' } })).toThrow('DATABASE_URL: value is not a postgres:// URL');
   });
 

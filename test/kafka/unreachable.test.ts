@@ -85,6 +85,6 @@ describe('broker unreachable', () => {
   it('a malformed --brokers is a usage error naming the flag', async () => {
     const r = await tickflow(['produce', '--brokers', 'nonsense']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/--brokers .*"nonsense" is not host:port/);
+    expect(r.stderr).toMatch(/^tickflow: --brokers: "nonsense" is not host:port.* \[bad_flag\]$/m);
   });
 });
