@@ -69,11 +69,15 @@ export const bench: Bench = {
       // worth in the same bench run. NODE_OPTIONS does not take V8's wasm flags.
       const targets: [string, string, number, string[]?][] = [
         ['PGlite', `pglite:${join(tmp, 'pgdata')}`, 200_000],
-        ['PGlite without the CLI\'s --liftoff-only', `pglite:${join(tmp, 'pgdata-tiered')}`, 200_000, ['--no-liftoff-only']],
+        ["PGlite without the CLI's --liftoff-only", `pglite:${join(tmp, 'pgdata-tiered')}`, 200_000, ['--no-liftoff-only']],
       ];
-      if (process.env.DATABASE_URL !== '') targets.push(['PostgreSQL', process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/tickflow_bench_e2e', 300_000]);
+      if (process.env.DATABASE_URL !== '')
+        targets.push(['PostgreSQL', process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/tickflow_bench_e2e', 300_000]);
       for (const [label, db, target, nodeFlags] of targets) {
-        const { out } = await runCli(['run', '--rate', 'max', '--count', String(COUNT), '--seed', String(Date.now() % 1e9), '--db', db, '--json', '--no-dashboard'], { nodeFlags });
+        const { out } = await runCli(
+          ['run', '--rate', 'max', '--count', String(COUNT), '--seed', String(Date.now() % 1e9), '--db', db, '--json', '--no-dashboard'],
+          { nodeFlags },
+        );
         const s = JSON.parse(out) as { trades_per_s: number; peak_rss_mb: number; alerts: number; candles: number };
         rows.push({
           name: `tickflow run --rate max, simulator → ${label}`,
@@ -94,10 +98,10 @@ export const bench: Bench = {
       }
 
       // What `npm start` does: simulator at 1,000 trades/s, dashboard on, PGlite; RSS sampled.
-      const { samples } = await runCli(
-        ['run', '--db', `pglite:${join(tmp, 'start')}`, '--port', String(PORT), '--json'],
-        { stopAfterMs: START_SECONDS * 1000, sampleMs: Math.max(1000, START_SECONDS * 10) },
-      );
+      const { samples } = await runCli(['run', '--db', `pglite:${join(tmp, 'start')}`, '--port', String(PORT), '--json'], {
+        stopAfterMs: START_SECONDS * 1000,
+        sampleMs: Math.max(1000, START_SECONDS * 10),
+      });
       const after = (sec: number): number => samples.find(([t]) => t >= sec)?.[1] ?? Number.NaN;
       const max = Math.max(...samples.map(([, r]) => r));
       const half = samples.filter(([t]) => t >= START_SECONDS / 2).map(([, r]) => r);
@@ -106,10 +110,32 @@ export const bench: Bench = {
       const last = samples.at(-1)?.[1] ?? Number.NaN;
       const span = `${START_SECONDS} s of npm-start-like run (1,000 trades/s, dashboard, PGlite), sampled every ${Math.max(1, START_SECONDS / 100)} s`;
       rows.push(
-        { name: 'npm start: RSS after 1 min', value: after(Math.min(60, START_SECONDS - 1)), unit: 'MB', target: '≤ 200 MB', met: after(Math.min(60, START_SECONDS - 1)) <= 200, notes: span },
+        {
+          name: 'npm start: RSS after 1 min',
+          value: after(Math.min(60, START_SECONDS - 1)),
+          unit: 'MB',
+          target: '≤ 200 MB',
+          met: after(Math.min(60, START_SECONDS - 1)) <= 200,
+          notes: span,
+        },
         { name: 'npm start: highest RSS sampled', value: max, unit: 'MB', target: '≤ 200 MB', met: max <= 200, notes: span },
-        { name: 'npm start: RSS at the end', value: last, unit: 'MB', notes: `samples: ${samples.filter((_, i) => i % Math.ceil(samples.length / 8) === 0).map(([t, r]) => `${Math.round(t)}s ${Math.round(r)}`).join(', ')}` },
-        { name: 'npm start: RSS drift, 2nd half − 1st half', value: drift, unit: 'MB', target: 'flat (≤ 10 MB)', met: Math.abs(drift) <= 10, notes: 'mean RSS of the second half minus the first (after the first minute)' },
+        {
+          name: 'npm start: RSS at the end',
+          value: last,
+          unit: 'MB',
+          notes: `samples: ${samples
+            .filter((_, i) => i % Math.ceil(samples.length / 8) === 0)
+            .map(([t, r]) => `${Math.round(t)}s ${Math.round(r)}`)
+            .join(', ')}`,
+        },
+        {
+          name: 'npm start: RSS drift, 2nd half − 1st half',
+          value: drift,
+          unit: 'MB',
+          target: 'flat (≤ 10 MB)',
+          met: Math.abs(drift) <= 10,
+          notes: 'mean RSS of the second half minus the first (after the first minute)',
+        },
       );
     } finally {
       rmSync(tmp, { recursive: true, force: true });

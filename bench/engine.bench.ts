@@ -76,7 +76,10 @@ export const bench: Bench = {
   name: 'engine',
   async run(): Promise<BenchRow[]> {
     const rows: BenchRow[] = [];
-    for (const [label, bytes] of [['JSON text', false], ['raw bytes (Kafka/file path)', true]] as const) {
+    for (const [label, bytes] of [
+      ['JSON text', false],
+      ['raw bytes (Kafka/file path)', true],
+    ] as const) {
       const input = records(bytes);
       // Warm-up: let the JIT settle on every path before anything is timed.
       const warm = input.slice(0, 200_000);
@@ -99,7 +102,14 @@ export const bench: Bench = {
       rows.push(
         { name: `JSON.parse ceiling, ${label}`, value: top, unit: 'lines/s', notes: `bare JSON.parse of the same lines, ${note}` },
         { name: `trade parser alone, ${label}`, value: Math.max(...parse), unit: 'trades/s', notes: `parse + validate, no operators; ${note}` },
-        { name: `engine alone, ${label}`, value: best, unit: 'trades/s', target: '≥ 1,000,000/s', met: best >= 1_000_000, notes: `${note}, all rules on (${fmt(top)} lines/s JSON.parse in this run)` },
+        {
+          name: `engine alone, ${label}`,
+          value: best,
+          unit: 'trades/s',
+          target: '≥ 1,000,000/s',
+          met: best >= 1_000_000,
+          notes: `${note}, all rules on (${fmt(top)} lines/s JSON.parse in this run)`,
+        },
         { name: `engine / JSON.parse, ${label}`, value: ratio, unit: '×', notes: 'above 1: the whole engine is faster than a bare JSON.parse of its input' },
       );
     }

@@ -61,7 +61,11 @@ const TARGET_TRADES_PER_S = 50_000;
 
 /** Vertex names are whole plans; the operator chain in a few words is what a reader needs. */
 function shortVertexName(name: string): string {
-  const ops = name.replace(/\[\d+\]:/g, '').split(/\s*->\s*|\s*:\s+/).map((o) => o.trim().split(/[([]/)[0]!.trim()).filter((o) => o !== '');
+  const ops = name
+    .replace(/\[\d+\]:/g, '')
+    .split(/\s*->\s*|\s*:\s+/)
+    .map((o) => o.trim().split(/[([]/)[0]!.trim())
+    .filter((o) => o !== '');
   return [...new Set(ops)].join(' → ').slice(0, 90);
 }
 
@@ -73,7 +77,18 @@ async function throughput(engine: EngineName, o: { trades: number; partitions: n
   let started: Started | undefined;
   let loads: VertexLoad[] = [];
   try {
-    const lines = [...dirtyFeed({ seed: 1, count: o.trades, startMs: Date.UTC(2026, 10, 25, 14), stepMs: 10, replays: 0, malformed: 0, outOfOrder: 0.02, largeFraction: 0.01 })];
+    const lines = [
+      ...dirtyFeed({
+        seed: 1,
+        count: o.trades,
+        startMs: Date.UTC(2026, 10, 25, 14),
+        stepMs: 10,
+        replays: 0,
+        malformed: 0,
+        outOfOrder: 0.02,
+        largeFraction: 0.01,
+      }),
+    ];
     await produceLines(spec.input.topic, keyedByTicker(lines), { keyed: true });
     const t0Engine = Date.now();
     started = await startEngine(engine, spec, name, db.url, o.parallelism);
@@ -88,8 +103,16 @@ async function throughput(engine: EngineName, o: { trades: number; partitions: n
       if (started.jobId !== undefined && n < lines.length * 0.9) loads = await rest.vertexLoads(started.jobId).catch(() => loads);
     }
     const s = (Date.now() - t0) / 1000;
-    const how = engine === 'flink' ? `parallelism ${o.parallelism}, ${o.partitions} partitions, checkpoints every 5 s` : `one consumer process, ${o.partitions} partitions, checkpoints in each transaction`;
-    const row = { name: `${engine}: Kafka → PostgreSQL, sustained`, value: n / s, unit: 'trades/s', notes: `${n.toLocaleString('en-US')} trades in ${s.toFixed(1)} s, ${how}` };
+    const how =
+      engine === 'flink'
+        ? `parallelism ${o.parallelism}, ${o.partitions} partitions, checkpoints every 5 s`
+        : `one consumer process, ${o.partitions} partitions, checkpoints in each transaction`;
+    const row = {
+      name: `${engine}: Kafka → PostgreSQL, sustained`,
+      value: n / s,
+      unit: 'trades/s',
+      notes: `${n.toLocaleString('en-US')} trades in ${s.toFixed(1)} s, ${how}`,
+    };
     return { row, loads };
   } finally {
     await started?.stop();
@@ -100,7 +123,9 @@ async function throughput(engine: EngineName, o: { trades: number; partitions: n
 async function kafkaConsole(mainClass: string, args: string[]): Promise<ChildProcessWithoutNullStreams> {
   const java = await findJava();
   const layout = stackLayout(settings.dir);
-  return spawn(java.command, ['-Xmx256m', `-Dlog4j2.configurationFile=${kafkaToolsLog4j(layout)}`, '-cp', `${layout.lib.kafka}/*`, mainClass, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  return spawn(java.command, ['-Xmx256m', `-Dlog4j2.configurationFile=${kafkaToolsLog4j(layout)}`, '-cp', `${layout.lib.kafka}/*`, mainClass, ...args], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
 }
 
 async function alertLatency(engine: EngineName, delivery: 'at-least-once' | 'exactly-once'): Promise<BenchRow[]> {
@@ -108,11 +133,26 @@ async function alertLatency(engine: EngineName, delivery: 'at-least-once' | 'exa
   const db = await migratedDatabase('tf_bench_lat');
   let started: Started | undefined;
   const consumer = await kafkaConsole('org.apache.kafka.tools.consumer.ConsoleConsumer', [
-    '--bootstrap-server', kafkaBootstrap, '--topic', spec.topics.alerts, '--consumer-property', 'isolation.level=read_committed',
+    '--bootstrap-server',
+    kafkaBootstrap,
+    '--topic',
+    spec.topics.alerts,
+    '--consumer-property',
+    'isolation.level=read_committed',
   ]);
   const producer = await kafkaConsole('org.apache.kafka.tools.ConsoleProducer', [
-    '--bootstrap-server', kafkaBootstrap, '--topic', spec.input.topic, '--property', 'parse.key=true', '--property', 'key.separator=\t',
-    '--producer-property', 'linger.ms=2', '--timeout', '2',
+    '--bootstrap-server',
+    kafkaBootstrap,
+    '--topic',
+    spec.input.topic,
+    '--property',
+    'parse.key=true',
+    '--property',
+    'key.separator=\t',
+    '--producer-property',
+    'linger.ms=2',
+    '--timeout',
+    '2',
   ]);
   const latencies: number[] = [];
   let buffered = '';
@@ -170,11 +210,14 @@ async function sideBySide(main: { trades: number; partitions: number; parallelis
   const rows: BenchRow[] = [];
   const flink = await throughput('flink', main);
   const ts = await throughput('ts consumer', main);
-  rows.push(
-    { ...flink.row, target: `≥ ${TARGET_TRADES_PER_S.toLocaleString('en-US')}/s`, met: flink.row.value >= TARGET_TRADES_PER_S },
-    ts.row,
-    { name: 'flink ÷ ts consumer, sustained', value: flink.row.value / ts.row.value, unit: '×', target: '≥ 1×', met: flink.row.value >= ts.row.value, notes: 'same input, same run' },
-  );
+  rows.push({ ...flink.row, target: `≥ ${TARGET_TRADES_PER_S.toLocaleString('en-US')}/s`, met: flink.row.value >= TARGET_TRADES_PER_S }, ts.row, {
+    name: 'flink ÷ ts consumer, sustained',
+    value: flink.row.value / ts.row.value,
+    unit: '×',
+    target: '≥ 1×',
+    met: flink.row.value >= ts.row.value,
+    notes: 'same input, same run',
+  });
   // Where the Flink job spends its time at full speed: 1000 ms/s = one subtask fully busy.
   for (const v of flink.loads) {
     rows.push({

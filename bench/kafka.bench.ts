@@ -72,7 +72,10 @@ export const bench: Bench = {
     const rows: BenchRow[] = [];
     const db = await freshDb();
     try {
-      for (const [t, extra] of [[topic, [`--alerts-topic`, `${topic}.alerts`, '--dlq-topic', `${topic}.dlq`]], [javaTopic, ['--alerts-topic', `${javaTopic}.a`, '--dlq-topic', `${javaTopic}.d`]]] as const) {
+      for (const [t, extra] of [
+        [topic, [`--alerts-topic`, `${topic}.alerts`, '--dlq-topic', `${topic}.dlq`]],
+        [javaTopic, ['--alerts-topic', `${javaTopic}.a`, '--dlq-topic', `${javaTopic}.d`]],
+      ] as const) {
         check(await cli(['topics', 'create', '--brokers', brokers, '--topic', t, ...extra]), 'topics create');
       }
       // Simulated trades dated in the past, as a replay's would be.
@@ -86,41 +89,119 @@ export const bench: Bench = {
       const oursRate = (JSON.parse(ours.stdout) as { trades_per_s: number }).trades_per_s;
 
       // 2. Kafka's ProducerPerformance, same record size, acks, idempotence, codec, batch bytes.
-      const perf = await runKafkaTool(settings, 'ProducerPerformance', [
-        '--topic', javaTopic, '--num-records', String(N), '--record-size', String(recordSize), '--throughput', '-1',
-        '--producer-props', `bootstrap.servers=${brokers}`, 'acks=all', 'enable.idempotence=true', 'compression.type=lz4',
-        `batch.size=${Math.floor(BATCH_BYTES / 3)}`, 'linger.ms=5',
-      ], { timeoutMs: 600_000, heap: '512m' });
+      const perf = await runKafkaTool(
+        settings,
+        'ProducerPerformance',
+        [
+          '--topic',
+          javaTopic,
+          '--num-records',
+          String(N),
+          '--record-size',
+          String(recordSize),
+          '--throughput',
+          '-1',
+          '--producer-props',
+          `bootstrap.servers=${brokers}`,
+          'acks=all',
+          'enable.idempotence=true',
+          'compression.type=lz4',
+          `batch.size=${Math.floor(BATCH_BYTES / 3)}`,
+          'linger.ms=5',
+        ],
+        { timeoutMs: 600_000, heap: '512m' },
+      );
       const m = /(\d+) records sent, ([\d.]+) records\/sec/.exec(perf.stdout.trim().split('\n').at(-1) ?? '');
-      if (perf.code !== 0 || m === null) throw new Error(`ProducerPerformance failed: ${(perf.stderr || perf.stdout).trim().split('\n').slice(-3).join(' | ')}`);
+      if (perf.code !== 0 || m === null)
+        throw new Error(`ProducerPerformance failed: ${(perf.stderr || perf.stdout).trim().split('\n').slice(-3).join(' | ')}`);
       const javaRate = Number(m[2]);
-      rows.push({ name: `producer: tickflow produce (${N.toLocaleString('en-US')} × ${recordSize} B, acks=all, idempotent, lz4)`, value: oursRate, unit: 'trades/s' });
+      rows.push({
+        name: `producer: tickflow produce (${N.toLocaleString('en-US')} × ${recordSize} B, acks=all, idempotent, lz4)`,
+        value: oursRate,
+        unit: 'trades/s',
+      });
       rows.push({ name: 'producer: Kafka ProducerPerformance (same settings, same run)', value: javaRate, unit: 'records/s' });
-      rows.push({ name: 'producer ratio tickflow / ProducerPerformance', value: oursRate / javaRate, unit: '×', target: 'ratio ≥ 0.5', met: oursRate / javaRate >= 0.5 });
+      rows.push({
+        name: 'producer ratio tickflow / ProducerPerformance',
+        value: oursRate / javaRate,
+        unit: '×',
+        target: 'ratio ≥ 0.5',
+        met: oursRate / javaRate >= 0.5,
+      });
       rows.push({ name: 'seed: kafka-python producer (time.sleep(1) per trade)', value: 1, unit: 'trades/s', notes: 'on paper' });
 
       // 3. Consumer engine: drain the N-trade lag into PostgreSQL.
       const spec = join(dir, 'spec.json');
       const { writeFileSync } = await import('node:fs');
       writeFileSync(spec, JSON.stringify({ input: { topic }, topics: { alerts: `${topic}.alerts`, deadLetters: `${topic}.dlq` } }));
-      const run = await cli(['run', '--source', 'kafka', '--brokers', brokers, '--spec', spec, '--group', `bench_${id}`, '--db', db.url, '--stop-at-end', '--no-dashboard', '--json']);
+      const run = await cli([
+        'run',
+        '--source',
+        'kafka',
+        '--brokers',
+        brokers,
+        '--spec',
+        spec,
+        '--group',
+        `bench_${id}`,
+        '--db',
+        db.url,
+        '--stop-at-end',
+        '--no-dashboard',
+        '--json',
+      ]);
       check(run, 'tickflow run --source kafka');
       const s = JSON.parse(run.stdout) as { read: number; stored: number; elapsed_ms: number; trades_per_s: number };
-      rows.push({ name: 'consumer engine: topic → PostgreSQL (run --source kafka)', value: s.trades_per_s, unit: 'trades/s', notes: `${s.stored.toLocaleString('en-US')} stored` });
-      rows.push({ name: `consumer lag drain: ${N.toLocaleString('en-US')} trades`, value: run.ms / 1000, unit: 's', notes: 'process start to exit, incl. group join' });
+      rows.push({
+        name: 'consumer engine: topic → PostgreSQL (run --source kafka)',
+        value: s.trades_per_s,
+        unit: 'trades/s',
+        notes: `${s.stored.toLocaleString('en-US')} stored`,
+      });
+      rows.push({
+        name: `consumer lag drain: ${N.toLocaleString('en-US')} trades`,
+        value: run.ms / 1000,
+        unit: 's',
+        notes: 'process start to exit, incl. group join',
+      });
 
       // 4. Checkpoints: their size, and a restart that resumes from them with nothing new to read.
       const sql = postgres(db.url, { max: 1, onnotice: () => {} });
       try {
         const [c] = await sql`SELECT count(*)::int AS n, sum(pg_column_size(state))::int AS bytes FROM tickflow_checkpoints`;
-        rows.push({ name: 'consumer checkpoint: state stored per batch (all partitions, JSONB)', value: (c!.bytes as number) / 1024, unit: 'KiB', notes: `${c!.n as number} rows, rewritten in every transaction` });
+        rows.push({
+          name: 'consumer checkpoint: state stored per batch (all partitions, JSONB)',
+          value: (c!.bytes as number) / 1024,
+          unit: 'KiB',
+          notes: `${c!.n as number} rows, rewritten in every transaction`,
+        });
       } finally {
         await sql.end();
       }
-      const again = await cli(['run', '--source', 'kafka', '--brokers', brokers, '--spec', spec, '--group', `bench_${id}`, '--db', db.url, '--stop-at-end', '--no-dashboard', '--json']);
+      const again = await cli([
+        'run',
+        '--source',
+        'kafka',
+        '--brokers',
+        brokers,
+        '--spec',
+        spec,
+        '--group',
+        `bench_${id}`,
+        '--db',
+        db.url,
+        '--stop-at-end',
+        '--no-dashboard',
+        '--json',
+      ]);
       check(again, 'tickflow run --source kafka (restart)');
       const restored = /resuming from checkpoint: .*?(\d+) waiting trades read back, (\d+) ms/.exec(again.stderr);
-      rows.push({ name: 'consumer restart from checkpoint, nothing new to read', value: again.ms / 1000, unit: 's', notes: restored ? `restore ${restored[2]} ms, ${restored[1]} waiting trades read back; process start to exit` : 'no resume line' });
+      rows.push({
+        name: 'consumer restart from checkpoint, nothing new to read',
+        value: again.ms / 1000,
+        unit: 's',
+        notes: restored ? `restore ${restored[2]} ms, ${restored[1]} waiting trades read back; process start to exit` : 'no resume line',
+      });
     } finally {
       await db.drop().catch(() => {});
       rmSync(dir, { recursive: true, force: true });

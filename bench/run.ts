@@ -34,10 +34,20 @@ for (const f of files) {
   }
 }
 
-const fmt = (n: number): string =>
-  Number.isNaN(n) ? '—' : Math.abs(n) >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(2);
-const table = all.map((r) => [r.bench, r.name, `${fmt(r.value)} ${r.unit}`.trim(), r.target ?? '', r.met === undefined ? '' : r.met ? 'yes' : 'NO', r.notes ?? '']);
+const fmt = (n: number): string => (Number.isNaN(n) ? '—' : Math.abs(n) >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(2));
+const table = all.map((r) => [
+  r.bench,
+  r.name,
+  `${fmt(r.value)} ${r.unit}`.trim(),
+  r.target ?? '',
+  r.met === undefined ? '' : r.met ? 'yes' : 'NO',
+  r.notes ?? '',
+]);
 const head = ['bench', 'measure', 'value', 'target', 'met', 'notes'];
 const widths = head.map((h, i) => Math.max(h.length, ...table.map((row) => row[i]!.length)));
-const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+const line = (cells: string[]): string =>
+  cells
+    .map((c, i) => c.padEnd(widths[i]!))
+    .join('  ')
+    .trimEnd();
 process.stdout.write(`${[line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...table.map(line)].join('\n')}\n`);

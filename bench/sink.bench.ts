@@ -54,7 +54,9 @@ async function ourWriterReplaying(url: string, all: Trade[]): Promise<number> {
 
 function psqlCopy(url: string, file: string): number {
   const start = performance.now();
-  const r = spawnSync('psql', [url, '-v', 'ON_ERROR_STOP=1', '-qc', `\\copy stock_trades (trade_id, ticker, price, volume, trade_timestamp) from '${file}'`], { encoding: 'utf8' });
+  const r = spawnSync('psql', [url, '-v', 'ON_ERROR_STOP=1', '-qc', `\\copy stock_trades (trade_id, ticker, price, volume, trade_timestamp) from '${file}'`], {
+    encoding: 'utf8',
+  });
   if (r.status !== 0) throw new Error(`psql failed: ${r.stderr}`);
   return (N / (performance.now() - start)) * 1000;
 }
@@ -87,7 +89,12 @@ export const bench: Bench = {
     const ratio = bestOurs / bestCopy;
     return [
       { name: 'psql \\copy into stock_trades (reference)', value: bestCopy, unit: 'rows/s', notes: `${N.toLocaleString('en-US')} rows, best of 2` },
-      { name: 'tickflow PostgreSQL writer (new rows)', value: bestOurs, unit: 'rows/s', notes: `${BATCH.toLocaleString('en-US')}-row transactions, 2 in flight, best of 2` },
+      {
+        name: 'tickflow PostgreSQL writer (new rows)',
+        value: bestOurs,
+        unit: 'rows/s',
+        notes: `${BATCH.toLocaleString('en-US')}-row transactions, 2 in flight, best of 2`,
+      },
       { name: 'writer / psql COPY', value: ratio, unit: '×', target: 'ratio ≥ 0.7', met: ratio >= 0.7 },
       { name: 'tickflow writer, full replay (all conflicts)', value: replay, unit: 'rows/s', notes: 'staging table + ON CONFLICT DO NOTHING' },
     ];

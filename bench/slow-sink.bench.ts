@@ -40,7 +40,11 @@ export const bench: Bench = {
         env: { NODE_OPTIONS: `--max-old-space-size=${HEAP_CAP_MB}` },
       });
       if ((await tickflow(['produce', '--from', `file:${warm}`, '--topic', topics.input])).code !== 0) throw new Error('warm-up produce failed');
-      await waitFor(async () => (await countRows(pg.url, 'stock_trades')) > 0, { what: 'the warm-up stored', timeoutMs: 120_000, context: () => consumer.stderr });
+      await waitFor(async () => (await countRows(pg.url, 'stock_trades')) > 0, {
+        what: 'the warm-up stored',
+        timeoutMs: 120_000,
+        context: () => consumer.stderr,
+      });
       const locker = postgres(pg.url, { max: 1, onnotice: () => {} });
       let locked!: () => void;
       const isLocked = new Promise<void>((resolve) => (locked = resolve));

@@ -58,8 +58,10 @@ export function flinkCommand(): Command {
       .option('--replace', 'cancel a running job of the same name first (otherwise deploy refuses)')
       .addOption(new Option('--from-savepoint <dir>', 'start from a savepoint (from `tickflow flink stop --savepoint DIR`) or a retained chk-<n> folder'))
       .addOption(
-        new Option('--from-latest-checkpoint [dir]', "start from the job's newest retained checkpoint (after a JobManager loss); DIR defaults to the cluster's checkpoint folder for --job")
-          .conflicts('fromSavepoint'),
+        new Option(
+          '--from-latest-checkpoint [dir]',
+          "start from the job's newest retained checkpoint (after a JobManager loss); DIR defaults to the cluster's checkpoint folder for --job",
+        ).conflicts('fromSavepoint'),
       )
       .option('--json', 'print the outcome as JSON')
       .action(async (f: FlinkFlags, c: Command) => {
@@ -68,22 +70,39 @@ export function flinkCommand(): Command {
         const e = endpointsOf(c);
         const warning = sourceParallelismWarning(target.parallelism, spec.input.partitions);
         if (warning !== null) process.stderr.write(`tickflow: warning: ${warning}\n`);
-        const fromLatestCheckpoint = f.fromLatestCheckpoint === undefined || f.fromLatestCheckpoint === true
-          ? f.fromLatestCheckpoint
-          : /^[a-z][a-z0-9+.-]*:\//i.test(f.fromLatestCheckpoint) || isAbsolute(f.fromLatestCheckpoint) ? f.fromLatestCheckpoint : resolve(f.fromLatestCheckpoint);
+        const fromLatestCheckpoint =
+          f.fromLatestCheckpoint === undefined || f.fromLatestCheckpoint === true
+            ? f.fromLatestCheckpoint
+            : /^[a-z][a-z0-9+.-]*:\//i.test(f.fromLatestCheckpoint) || isAbsolute(f.fromLatestCheckpoint)
+              ? f.fromLatestCheckpoint
+              : resolve(f.fromLatestCheckpoint);
         // Tables come from tickflow's migrations, never from Flink.
         const store = await openStore(settingsOf(c, ['jobDb']).jobDb);
         await store.close();
-        const r = await deployPipeline({ gatewayUrl: e.gateway, flinkUrl: e.flinkUrl, spec, target, replace: f.replace === true, timeoutMs: f.timeout * 1000, fromLatestCheckpoint });
+        const r = await deployPipeline({
+          gatewayUrl: e.gateway,
+          flinkUrl: e.flinkUrl,
+          spec,
+          target,
+          replace: f.replace === true,
+          timeoutMs: f.timeout * 1000,
+          fromLatestCheckpoint,
+        });
         const restored = r.restoredFrom;
         if (f.json) {
-          return out(JSON.stringify({
-            job_id: r.jobId, job: target.jobName, replaced: r.replaced, web_ui: `${e.flinkUrl}/#/job/running/${r.jobId}`,
-            ...(restored ? { restored_from: restored.path, checkpoint_id: restored.id, checkpoint_completed_at: restored.completedAt.toISOString() } : {}),
-          }));
+          return out(
+            JSON.stringify({
+              job_id: r.jobId,
+              job: target.jobName,
+              replaced: r.replaced,
+              web_ui: `${e.flinkUrl}/#/job/running/${r.jobId}`,
+              ...(restored ? { restored_from: restored.path, checkpoint_id: restored.id, checkpoint_completed_at: restored.completedAt.toISOString() } : {}),
+            }),
+          );
         }
         for (const old of r.replaced) out(`canceled ${old}`);
-        if (restored) out(`restored checkpoint ${restored.id} of job ${restored.jobId ?? '?'} (completed ${restored.completedAt.toISOString()}): ${restored.path}`);
+        if (restored)
+          out(`restored checkpoint ${restored.id} of job ${restored.jobId ?? '?'} (completed ${restored.completedAt.toISOString()}): ${restored.path}`);
         out(`deployed ${target.jobName}: job ${r.jobId}, parallelism ${target.parallelism}, RUNNING`);
         out(`web UI: ${e.flinkUrl}/#/job/running/${r.jobId}/overview`);
       }),
@@ -180,8 +199,11 @@ function targetFor(c: Command, spec: PipelineSpec, o: { redact: boolean }): Flin
  */
 export function sourceParallelismWarning(parallelism: number, partitions: number): string | null {
   if (parallelism >= partitions) return null;
-  return `--parallelism ${parallelism} is below the topic's ${partitions} partitions: while the job catches up on a backlog (after a restore, or deployed onto a full topic) ` +
-    'a source subtask reading several partitions judges some trades late, so candles and spike alerts can miss them (docs/flink.md); use --parallelism ' + String(partitions);
+  return (
+    `--parallelism ${parallelism} is below the topic's ${partitions} partitions: while the job catches up on a backlog (after a restore, or deployed onto a full topic) ` +
+    'a source subtask reading several partitions judges some trades late, so candles and spike alerts can miss them (docs/flink.md); use --parallelism ' +
+    String(partitions)
+  );
 }
 
 function formatStatus(s: JobStatus, flinkUrl: string): string {

@@ -48,7 +48,19 @@ const program = new Command('tickflow')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
-for (const cmd of [runCommand(), queryCommand(), simulateCommand(), specCommand(), stackCommand(), serveCommand(), topicsCommand(), produceCommand(), alertsCommand(), flinkCommand(), heartbeatCommand()]) {
+for (const cmd of [
+  runCommand(),
+  queryCommand(),
+  simulateCommand(),
+  specCommand(),
+  stackCommand(),
+  serveCommand(),
+  topicsCommand(),
+  produceCommand(),
+  alertsCommand(),
+  flinkCommand(),
+  heartbeatCommand(),
+]) {
   program.addCommand(cmd);
 }
 // Parse errors anywhere end here (exit 2), not in commander's own process.exit.
@@ -57,9 +69,12 @@ const overrideAll = (c: Command): void => {
   for (const sub of c.commands) overrideAll(sub);
 };
 overrideAll(program);
-program.addHelpText('after', `
+program.addHelpText(
+  'after',
+  `
 Exit codes: 0 done, 1 failed while working, 2 fix the flags, configuration or a missing service
-first, 3 status: not running. Every failure prints one line "tickflow: <message> [<code>]".`);
+first, 3 status: not running. Every failure prints one line "tickflow: <message> [<code>]".`,
+);
 
 try {
   await program.parseAsync(process.argv);

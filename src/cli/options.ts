@@ -73,4 +73,13 @@ export function specOf(cmd: Command): PipelineSpec {
 
 /** The settings that name the pipeline's topics and spec: every command that uses a topic takes them. */
 export const SPEC_SOURCE_KEYS = ['config', 'specFile'] as const satisfies readonly SettingKey[];
-export const SPEC_OVERRIDE_KEYS = ['threshold', 'spikeFactor', 'spikeLookback', 'outOfOrderness', 'candleInterval', 'topic', 'alertsTopic', 'dlqTopic'] as const satisfies readonly SettingKey[];
+export const SPEC_OVERRIDE_KEYS = [
+  'threshold',
+  'spikeFactor',
+  'spikeLookback',
+  'outOfOrderness',
+  'candleInterval',
+  'topic',
+  'alertsTopic',
+  'dlqTopic',
+] as const satisfies readonly SettingKey[];

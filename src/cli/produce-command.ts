@@ -158,7 +158,9 @@ async function produce(f: ProduceFlags, settings: KafkaSettings, topic: string):
           // Sent, it would fail its whole batch; skipped, it costs only itself.
           tooLarge++;
           const size = value.length > MAX_LINE_BYTES ? `more than ${MAX_LINE_BYTES}` : String(value.length);
-          process.stderr.write(`tickflow: ${source.description} line ${r.offset}: record of ${size} bytes exceeds --max-record-bytes ${f.maxRecordBytes}; not sent\n`);
+          process.stderr.write(
+            `tickflow: ${source.description} line ${r.offset}: record of ${size} bytes exceeds --max-record-bytes ${f.maxRecordBytes}; not sent\n`,
+          );
           continue;
         }
         await producer.send(maker.make(value));
@@ -169,7 +171,10 @@ async function produce(f: ProduceFlags, settings: KafkaSettings, topic: string):
     await producer.flush();
     failed = false;
   } catch (e) {
-    throw new TickflowError('kafka_failed', `produce to ${topic} failed after ${formatCount(producer.stats.acked)} acknowledged records: ${describeKafkaError(e)}`);
+    throw new TickflowError(
+      'kafka_failed',
+      `produce to ${topic} failed after ${formatCount(producer.stats.acked)} acknowledged records: ${describeKafkaError(e)}`,
+    );
   } finally {
     progress.stop();
     process.off('SIGINT', onSignal);

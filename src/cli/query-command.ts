@@ -12,9 +12,7 @@ export function queryCommand(): Command {
   const cmd = new Command('query');
   return addSettings(cmd, ['config', 'db'])
     .description('show stored trades, alerts, candles or dead letters, newest first; or the Kafka consumer checkpoints')
-    .addArgument(
-      new Command().createArgument('<what>', 'trades | alerts | candles | dead-letters | checkpoints').choices(Object.keys(WHAT)),
-    )
+    .addArgument(new Command().createArgument('<what>', 'trades | alerts | candles | dead-letters | checkpoints').choices(Object.keys(WHAT)))
     .addOption(new Option('--ticker <symbol>', 'only this ticker').argParser((v) => flagParser('--ticker', tickers)(v)[0]!))
     .addOption(new Option('--limit <n>', 'at most n rows').argParser(intFlag('--limit', 1, 100_000)).default(20))
     .option('--json', 'one JSON object per line')

@@ -10,6 +10,9 @@ export function renderTable(rows: Record<string, unknown>[], maxCell = 48): stri
   const widths = cols.map((c, i) => Math.max(c.length, ...grid.map((g) => g[i]!.length)));
   const numeric = cols.map((_, i) => grid.every((g) => g[i] === '' || /^-?[\d.]+$/.test(g[i]!)));
   const line = (cells: string[]): string =>
-    cells.map((s, i) => (numeric[i] ? s.padStart(widths[i]!) : s.padEnd(widths[i]!))).join('  ').trimEnd();
+    cells
+      .map((s, i) => (numeric[i] ? s.padStart(widths[i]!) : s.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return [line(cols), widths.map((w) => '─'.repeat(w)).join('  '), ...grid.map(line)].join('\n');
 }

@@ -27,19 +27,19 @@ interface RunFlags {
 }
 
 export function runCommand(): Command {
-  const cmd = new Command('run')
-    .description('run the pipeline: source → embedded engine → database (PGlite by default)');
+  const cmd = new Command('run').description('run the pipeline: source → embedded engine → database (PGlite by default)');
   addSettings(cmd, ['config', 'source', 'db', 'rate', 'seed', 'tickers', 'group']);
   cmd
     .addOption(new Option('--count <n>', 'stop the simulator after n trades').argParser(intFlag('--count', 1)))
     .addOption(new Option('--duration <seconds>', 'stop the simulator after this long').argParser(secondsFlag('--duration')))
     .addOption(new Option('--start-time <iso>', 'event time of the first simulated trade at --rate max (default now)').argParser(timeFlag('--start-time')))
-    .addOption(
-      new Option('--batch-size <n>', 'trades per database transaction').argParser(intFlag('--batch-size', 1, 1_000_000)).default(10_000),
-    )
+    .addOption(new Option('--batch-size <n>', 'trades per database transaction').argParser(intFlag('--batch-size', 1, 1_000_000)).default(10_000))
     .option('--no-dashboard', 'do not serve the web dashboard')
     .option('--json', 'print the final summary as one JSON object')
-    .option('--stop-at-end', 'with --source kafka: stop once caught up with the end the topic had at start, and close every open window (the topic is read as a finite input)');
+    .option(
+      '--stop-at-end',
+      'with --source kafka: stop once caught up with the end the topic had at start, and close every open window (the topic is read as a finite input)',
+    );
   kafkaOptions(cmd);
   addSettings(cmd, ['specFile', ...SPEC_OVERRIDE_KEYS]);
   dashboardOptions(cmd);
@@ -115,14 +115,14 @@ async function runPipeline(flags: RunFlags, cmd: Command): Promise<RunSummary> {
       await kafka?.onCommitted(out);
       live?.onCommitted(out, result, writeMs);
     },
-    onRetry: (attempt, delay, e) =>
-      process.stderr.write(`tickflow: database unavailable (${(e as Error).message}); retry ${attempt} in ${delay} ms\n`),
+    onRetry: (attempt, delay, e) => process.stderr.write(`tickflow: database unavailable (${(e as Error).message}); retry ${attempt} in ${delay} ms\n`),
     onRecovered: (ms) => process.stderr.write(`tickflow: database available again after ${(ms / 1000).toFixed(1)} s\n`),
   });
   live?.attach(run);
   kafka?.attach(store, () => run.settle());
   if (!flags.json) process.stderr.write(`tickflow: ${source.description} → ${store.location}\n`);
-  if (dashboard && !flags.json) process.stderr.write(`tickflow: dashboard on ${dashboard.url}${settingsOf(cmd, ['token']).token ? ' (open it once as /?token=<token>)' : ''}\n`);
+  if (dashboard && !flags.json)
+    process.stderr.write(`tickflow: dashboard on ${dashboard.url}${settingsOf(cmd, ['token']).token ? ' (open it once as /?token=<token>)' : ''}\n`);
   const status = flags.json ? null : new StatusLine(() => ({ summary: run.summary(), watermarkMs: engine.watermarkMs }));
   try {
     const summary = await run.run();
@@ -170,7 +170,7 @@ function restartWithWasmFlags(db: string): void {
 function buildSource(flags: RunFlags, s: { source: string; rate: number | 'max'; seed: number | undefined; tickers: string[] | undefined }): Source {
   if (s.source === 'sim') {
     return new SimulatorSource({
-      seed: s.seed ?? (Date.now() >>> 0),
+      seed: s.seed ?? Date.now() >>> 0,
       tickers: s.tickers,
       rate: s.rate === 'max' ? null : s.rate,
       count: flags.count,

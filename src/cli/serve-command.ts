@@ -13,8 +13,7 @@ import { addSettings, layersOf, settingsOf, specOf } from './options.ts';
  * alerts-topic feed plugs in through the same LiveFeed interface when it exists.
  */
 export function serveCommand(): Command {
-  const cmd = new Command('serve')
-    .description('serve the dashboard, HTTP API and /metrics over a database filled by Flink, Kafka consumers or a run');
+  const cmd = new Command('serve').description('serve the dashboard, HTTP API and /metrics over a database filled by Flink, Kafka consumers or a run');
   addSettings(cmd, ['config', 'db', 'specFile', 'alertsTopic']);
   kafkaOptions(cmd);
   dashboardOptions(cmd);

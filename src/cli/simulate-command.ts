@@ -23,9 +23,7 @@ export function simulateCommand(): Command {
     .addOption(new Option('--seed <n>', 'seed (same seed, same trades)').argParser(intFlag('--seed', 0, 2 ** 32 - 1)).default(1))
     .addOption(new Option('--tickers <list>', 'comma-separated tickers').argParser(tickersFlag))
     .addOption(new Option('--start-time <iso>', 'event time of the first trade (default now)').argParser(timeFlag('--start-time')))
-    .addOption(
-      new Option('--large-fraction <f>', 'share of trades above 1,000,000 shares').argParser(numberFlag('--large-fraction', 0.0001, 0.5)),
-    )
+    .addOption(new Option('--large-fraction <f>', 'share of trades above 1,000,000 shares').argParser(numberFlag('--large-fraction', 0.0001, 0.5)))
     .option('--dirty', 'mix in replays, malformed lines, bounded disorder and the seed\'s "timestamp" alias')
     .addOption(new Option('--late <f>', 'with --dirty: share of late trades').argParser(numberFlag('--late', 0, 0.5)))
     .action(async (f: SimulateFlags) => {

@@ -2,8 +2,7 @@ import { Command } from 'commander';
 import { addSettings, SPEC_OVERRIDE_KEYS, specOf } from './options.ts';
 
 export function specCommand(): Command {
-  const cmd = new Command('spec')
-    .description('print the effective pipeline spec (defaults, config file and flags applied) as JSON');
+  const cmd = new Command('spec').description('print the effective pipeline spec (defaults, config file and flags applied) as JSON');
   addSettings(cmd, ['config', 'specFile', ...SPEC_OVERRIDE_KEYS]);
   cmd.addHelpText(
     'after',

@@ -30,8 +30,14 @@ function formatStatus(rows: ComponentStatus[]): string[] {
 }
 
 const aliases: Record<string, Component | 'resolve'> = {
-  kafka: 'kafka', jobmanager: 'jobmanager', jm: 'jobmanager', taskmanager: 'taskmanager', tm: 'taskmanager',
-  'sql-gateway': 'sql-gateway', gateway: 'sql-gateway', resolve: 'resolve',
+  kafka: 'kafka',
+  jobmanager: 'jobmanager',
+  jm: 'jobmanager',
+  taskmanager: 'taskmanager',
+  tm: 'taskmanager',
+  'sql-gateway': 'sql-gateway',
+  gateway: 'sql-gateway',
+  resolve: 'resolve',
 };
 
 function upCommand(): Command {
@@ -51,7 +57,9 @@ function upCommand(): Command {
     if (result.started.length === 0) {
       out(`already running: nothing to start (${result.info.dir})`);
     } else {
-      out(`stack up in ${result.seconds} s: started ${result.started.join(', ')}${result.alreadyRunning.length > 0 ? `; already running: ${result.alreadyRunning.join(', ')}` : ''}`);
+      out(
+        `stack up in ${result.seconds} s: started ${result.started.join(', ')}${result.alreadyRunning.length > 0 ? `; already running: ${result.alreadyRunning.join(', ')}` : ''}`,
+      );
       out(`logs: ${result.info.layout.logs} (tickflow stack logs <component>) — stop with: tickflow stack down`);
     }
   });
@@ -84,7 +92,9 @@ function statusCommand(): Command {
     } else {
       const v = stackVersions();
       out(`stack ${info.dir}`);
-      out(`versions: Flink ${v.flink} (Kafka connector ${v.flinkKafkaConnector}, JDBC ${v.flinkJdbcConnector}, PostgreSQL driver ${v.postgresqlDriver}), Kafka ${v.kafka}`);
+      out(
+        `versions: Flink ${v.flink} (Kafka connector ${v.flinkKafkaConnector}, JDBC ${v.flinkJdbcConnector}, PostgreSQL driver ${v.postgresqlDriver}), Kafka ${v.kafka}`,
+      );
       for (const line of formatStatus(rows)) out(line);
     }
     const unhealthy = rows.filter((r) => !r.healthy).map((r) => r.component);
@@ -95,7 +105,7 @@ function statusCommand(): Command {
 
 function logsCommand(): Command {
   const cmd = dirOption(new Command('logs'))
-    .description('show the end of a component\'s log (all components when none is named)')
+    .description("show the end of a component's log (all components when none is named)")
     .argument('[component]', `${components.join(' | ')} | resolve (aliases: jm, tm, gateway)`)
     .addOption(new Option('-n, --lines <n>', 'how many lines').argParser(intFlag('--lines', 0, 1_000_000)).default(40))
     .option('-f, --follow', 'keep printing new lines until interrupted');
@@ -140,7 +150,12 @@ async function follow(paths: string[], prefix: boolean): Promise<never> {
       await handle.close();
       offsets.set(path, size);
       const text = buffer.toString('utf8');
-      const tag = prefix ? `[${path.split('/').pop()?.replace(/\.log$/, '')}] ` : '';
+      const tag = prefix
+        ? `[${path
+            .split('/')
+            .pop()
+            ?.replace(/\.log$/, '')}] `
+        : '';
       process.stdout.write(prefix ? text.replace(/^(?=.)/gm, tag) : text);
     }
   }
@@ -148,15 +163,17 @@ async function follow(paths: string[], prefix: boolean): Promise<never> {
 
 /** `tickflow stack up|down|status|logs`: the local Kafka + Flink + SQL Gateway, without Docker. */
 export function stackCommand(): Command {
-  const cmd = new Command('stack')
-    .description('local Kafka + Flink + SQL Gateway assembled from Maven artifacts (no Docker): up | down | status | logs');
+  const cmd = new Command('stack').description('local Kafka + Flink + SQL Gateway assembled from Maven artifacts (no Docker): up | down | status | logs');
   for (const sub of [upCommand(), downCommand(), statusCommand(), logsCommand()]) {
     cmd.addCommand(sub);
   }
   const v = stackVersions();
-  cmd.addHelpText('after', `
+  cmd.addHelpText(
+    'after',
+    `
 Versions (stack/pom.xml): Flink ${v.flink}, Kafka ${v.kafka}, Kafka connector ${v.flinkKafkaConnector},
 JDBC connector ${v.flinkJdbcConnector}, PostgreSQL driver ${v.postgresqlDriver}. Needs JDK 17+ (and Maven once).
-Everything binds to 127.0.0.1. Defaults: Kafka 9092 (controller 9093), Flink UI/REST 8081, SQL Gateway 8083.`);
+Everything binds to 127.0.0.1. Defaults: Kafka 9092 (controller 9093), Flink UI/REST 8081, SQL Gateway 8083.`,
+  );
   return cmd;
 }

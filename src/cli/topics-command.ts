@@ -32,20 +32,27 @@ export function topicsCommand(): Command {
     // The spec is checked before the broker is contacted.
     const spec = specOf(create);
     return withAdmin(create, async (admin) => {
-      const specs = pipelineTopics({ input: spec.input.topic, partitions: spec.input.partitions, alerts: spec.topics.alerts, deadLetters: spec.topics.deadLetters });
+      const specs = pipelineTopics({
+        input: spec.input.topic,
+        partitions: spec.input.partitions,
+        alerts: spec.topics.alerts,
+        deadLetters: spec.topics.deadLetters,
+      });
       const outcome = await ensureTopics(admin, specs);
       if (f.json) return out(JSON.stringify(outcome));
-      for (const o of outcome) out(`${o.status === 'created' ? 'created' : 'exists '}  ${o.name.padEnd(24)} ${o.partitions} partition(s)${o.note ? ` — ${o.note}` : ''}`);
+      for (const o of outcome)
+        out(`${o.status === 'created' ? 'created' : 'exists '}  ${o.name.padEnd(24)} ${o.partitions} partition(s)${o.note ? ` — ${o.note}` : ''}`);
     });
   });
 
-  const list: Command = kafkaOptions(addSettings(new Command('list').description('list topics (internal ones hidden)'), ['config']).option('--json', 'print a JSON array')).action(
-    (f: TopicsFlags) =>
-      withAdmin(list, async (admin) => {
-        const names = await listTopics(admin);
-        if (f.json) return out(JSON.stringify(names));
-        for (const n of names) out(n);
-      }),
+  const list: Command = kafkaOptions(
+    addSettings(new Command('list').description('list topics (internal ones hidden)'), ['config']).option('--json', 'print a JSON array'),
+  ).action((f: TopicsFlags) =>
+    withAdmin(list, async (admin) => {
+      const names = await listTopics(admin);
+      if (f.json) return out(JSON.stringify(names));
+      for (const n of names) out(n);
+    }),
   );
 
   const describe: Command = kafkaOptions(
@@ -68,10 +75,16 @@ export function topicsCommand(): Command {
         const total = t.partitions.reduce((s, p) => s + (p.latest - p.earliest), 0n);
         out(`${t.name}  ${t.partitions.length} partition(s), ${total} record(s)`);
         for (const p of t.partitions) {
-          out(`  partition ${p.partition}  leader ${p.leader}  replicas [${p.replicas.join(',')}]  isr [${p.isr.join(',')}]  offsets ${p.earliest}..${p.latest}`);
+          out(
+            `  partition ${p.partition}  leader ${p.leader}  replicas [${p.replicas.join(',')}]  isr [${p.isr.join(',')}]  offsets ${p.earliest}..${p.latest}`,
+          );
         }
       }
-      if (missing.length > 0) throw new TickflowError('kafka_topic_missing', `${missing.map((m) => `"${m}"`).join(', ')} ${missing.length === 1 ? 'does' : 'do'} not exist (create: tickflow topics create)`);
+      if (missing.length > 0)
+        throw new TickflowError(
+          'kafka_topic_missing',
+          `${missing.map((m) => `"${m}"`).join(', ')} ${missing.length === 1 ? 'does' : 'do'} not exist (create: tickflow topics create)`,
+        );
     });
   });
 

@@ -40,7 +40,10 @@ export function seconds(min = 0.001, max = 31_536_000): Parser<number> {
 export const rate: Parser<number | 'max'> = (v) => (v === 'max' || v === '0' ? 'max' : integer(1, 10_000_000)(v));
 
 export const tickers: Parser<string[]> = (v) => {
-  const list = v.split(',').map((s) => s.trim().toUpperCase()).filter((s) => s.length > 0);
+  const list = v
+    .split(',')
+    .map((s) => s.trim().toUpperCase())
+    .filter((s) => s.length > 0);
   const bad = list.find((t) => !/^[A-Z0-9.-]{1,10}$/.test(t));
   if (list.length === 0 || bad !== undefined) throw problem(`is not a ticker list (${bad === undefined ? 'empty' : `"${bad}"`}; 1-10 of A-Z 0-9 . -)`);
   return [...new Set(list)];
@@ -75,7 +78,10 @@ export const postgresUrl: Parser<string> = (v) => {
 
 /** host:port[,host:port…]; IPv6 hosts in brackets. */
 export const brokerList: Parser<string[]> = (v) => {
-  const list = v.split(',').map((b) => b.trim()).filter((b) => b.length > 0);
+  const list = v
+    .split(',')
+    .map((b) => b.trim())
+    .filter((b) => b.length > 0);
   if (list.length === 0) throw problem('names no broker (host:port[,host:port…])');
   for (const b of list) {
     const m = /^(\[[0-9a-fA-F:]+\]|[^:\s]+):(\d{1,5})$/.exec(b);

@@ -76,9 +76,6 @@ export function orderPending(trades: readonly Trade[], ties: readonly (readonly 
     for (const [i, id] of list.entries()) rank.set(id, i);
   }
   return [...trades].sort(
-    (a, b) =>
-      a.tsMs - b.tsMs ||
-      (a.ticker < b.ticker ? -1 : a.ticker > b.ticker ? 1 : 0) ||
-      (rank.get(a.tradeId) ?? 0) - (rank.get(b.tradeId) ?? 0),
+    (a, b) => a.tsMs - b.tsMs || (a.ticker < b.ticker ? -1 : a.ticker > b.ticker ? 1 : 0) || (rank.get(a.tradeId) ?? 0) - (rank.get(b.tradeId) ?? 0),
   );
 }

@@ -77,9 +77,7 @@ export class Engine {
     this.#deduper = new TradeIdDeduper(spec.dedupe.horizonMs);
     this.#candles = new CandleWindows(spec.candles.intervalMs);
     this.#large = spec.rules.largeTrade.enabled ? new LargeTradeDetector(spec.rules.largeTrade.threshold) : null;
-    this.#spike = spec.rules.volumeSpike.enabled
-      ? new VolumeSpikeDetector(spec.rules.volumeSpike.factor, spec.rules.volumeSpike.lookback)
-      : null;
+    this.#spike = spec.rules.volumeSpike.enabled ? new VolumeSpikeDetector(spec.rules.volumeSpike.factor, spec.rules.volumeSpike.lookback) : null;
     this.#maxRecordBytes = spec.input.maxRecordBytes;
   }
 

@@ -131,7 +131,7 @@ export class Watermark {
   /** The watermark partition p's trades are judged against. */
   lateBelow(p: number): number {
     const f = this.#hasFloors ? this.#floor[p]! : Number.NEGATIVE_INFINITY;
-    return f > this.current ? f : this.current;
+    return Math.max(f, this.current);
   }
 
   get hasFloors(): boolean {

@@ -46,7 +46,11 @@ export function localPath(dirOrUri: string): string | null {
  */
 export async function latestCheckpoint(dir: string): Promise<RetainedCheckpoint | null> {
   const root = localPath(dir);
-  if (root === null) throw new TickflowError('flink_nothing_to_restore', `cannot look for checkpoints in ${dir}: only local paths (file://) can be searched; pass the chk-<n> folder with --from-savepoint`);
+  if (root === null)
+    throw new TickflowError(
+      'flink_nothing_to_restore',
+      `cannot look for checkpoints in ${dir}: only local paths (file://) can be searched; pass the chk-<n> folder with --from-savepoint`,
+    );
   if (!existsSync(root)) return null;
   const found: RetainedCheckpoint[] = [];
   const visit = async (folder: string, depth: number): Promise<void> => {

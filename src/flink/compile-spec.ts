@@ -55,7 +55,10 @@ export function compileSpec(spec: PipelineSpec, target: FlinkTarget): CompiledPi
   if (large.enabled) rules.push(largeTrade(large));
   if (spike.enabled) rules.push(volumeSpike(spike));
   const alerts: SqlFragment = {
-    ddl: rules.length === 0 ? [] : [...rules.flatMap((r) => r.ddl), `CREATE TEMPORARY VIEW ${VIEW.alerts} AS\n${rules.map((r) => r.select).join('\nUNION ALL\n')}`],
+    ddl:
+      rules.length === 0
+        ? []
+        : [...rules.flatMap((r) => r.ddl), `CREATE TEMPORARY VIEW ${VIEW.alerts} AS\n${rules.map((r) => r.select).join('\nUNION ALL\n')}`],
     inserts: [],
   };
   const parts = [sourceAndParse(spec, target), tradeIdDedupe(), alerts, candleWindows(spec.candles), sinks(spec, target, rules.length > 0)];

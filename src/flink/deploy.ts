@@ -69,7 +69,11 @@ export async function deployPipeline(o: DeployOptions): Promise<DeployResult> {
   if (o.fromLatestCheckpoint !== undefined) {
     if (o.target.fromSavepoint !== undefined) throw new TickflowError('bad_flag', 'restore from a savepoint or from the latest checkpoint, not both');
     const where = typeof o.fromLatestCheckpoint === 'string' ? o.fromLatestCheckpoint : checkpointDir;
-    if (where === undefined) throw new TickflowError('flink_nothing_to_restore', 'the JobManager has no execution.checkpointing.dir; give the checkpoint folder (--from-latest-checkpoint DIR)');
+    if (where === undefined)
+      throw new TickflowError(
+        'flink_nothing_to_restore',
+        'the JobManager has no execution.checkpointing.dir; give the checkpoint folder (--from-latest-checkpoint DIR)',
+      );
     const latest = await latestCheckpoint(where);
     if (latest === null) throw new TickflowError('flink_nothing_to_restore', `no completed checkpoint (chk-<n>/_metadata) under ${where}`);
     restoredFrom = latest;

@@ -110,7 +110,17 @@ export class FlinkRestClient {
     const job = await this.job(id);
     const cps = await this.#request<{
       counts: { completed: number; failed: number; in_progress: number };
-      latest: { completed: { id: number; status: string; latest_ack_timestamp: number; end_to_end_duration: number; state_size?: number; checkpointed_size?: number; external_path?: string } | null };
+      latest: {
+        completed: {
+          id: number;
+          status: string;
+          latest_ack_timestamp: number;
+          end_to_end_duration: number;
+          state_size?: number;
+          checkpointed_size?: number;
+          external_path?: string;
+        } | null;
+      };
     }>('GET', `/jobs/${id}/checkpoints`).catch(() => null);
     const last = cps?.latest?.completed ?? null;
     const sources = job.vertices.filter((v) => v.name.includes('TableSourceScan') || v.name.startsWith('Source:'));
@@ -146,22 +156,30 @@ export class FlinkRestClient {
   /** Busy and backpressured time of every vertex now (Flink's 1-minute-rate task metrics). */
   async vertexLoads(id: string): Promise<VertexLoad[]> {
     const job = await this.job(id);
-    return Promise.all(job.vertices.map(async (v) => {
-      const metrics = await this.#request<Array<{ id: string; sum?: number }>>(
-        'GET',
-        `/jobs/${id}/vertices/${v.id}/subtasks/metrics?get=busyTimeMsPerSecond,backPressuredTimeMsPerSecond&agg=sum`,
-      ).catch(() => []);
-      const sum = (name: string): number => Number(metrics.find((m) => m.id === name)?.sum ?? Number.NaN);
-      return { id: v.id, name: v.name, parallelism: v.parallelism, busyMsPerS: sum('busyTimeMsPerSecond'), backPressuredMsPerS: sum('backPressuredTimeMsPerSecond') };
-    }));
+    return Promise.all(
+      job.vertices.map(async (v) => {
+        const metrics = await this.#request<Array<{ id: string; sum?: number }>>(
+          'GET',
+          `/jobs/${id}/vertices/${v.id}/subtasks/metrics?get=busyTimeMsPerSecond,backPressuredTimeMsPerSecond&agg=sum`,
+        ).catch(() => []);
+        const sum = (name: string): number => Number(metrics.find((m) => m.id === name)?.sum ?? Number.NaN);
+        return {
+          id: v.id,
+          name: v.name,
+          parallelism: v.parallelism,
+          busyMsPerS: sum('busyTimeMsPerSecond'),
+          backPressuredMsPerS: sum('backPressuredTimeMsPerSecond'),
+        };
+      }),
+    );
   }
 
   /** The root cause of the job's latest failure, one line; null if it never failed. */
   async lastException(id: string): Promise<string | null> {
-    const ex = await this.#request<{ 'root-exception'?: string | null; exceptionHistory?: { entries?: Array<{ stacktrace?: string; exceptionName?: string }> } }>(
-      'GET',
-      `/jobs/${id}/exceptions?maxExceptions=1`,
-    ).catch(() => null);
+    const ex = await this.#request<{
+      'root-exception'?: string | null;
+      exceptionHistory?: { entries?: Array<{ stacktrace?: string; exceptionName?: string }> };
+    }>('GET', `/jobs/${id}/exceptions?maxExceptions=1`).catch(() => null);
     const trace = ex?.exceptionHistory?.entries?.[0]?.stacktrace ?? ex?.['root-exception'] ?? null;
     if (trace === null || trace === undefined || trace === '') return null;
     return rootCause(JSON.stringify({ errors: [trace] }));
@@ -178,7 +196,10 @@ export class FlinkRestClient {
   }
 
   async triggerSavepoint(id: string, targetDirectory: string, timeoutMs = 120_000): Promise<string> {
-    const { 'request-id': trigger } = await this.#request<{ 'request-id': string }>('POST', `/jobs/${id}/savepoints`, { 'target-directory': targetDirectory, 'cancel-job': false });
+    const { 'request-id': trigger } = await this.#request<{ 'request-id': string }>('POST', `/jobs/${id}/savepoints`, {
+      'target-directory': targetDirectory,
+      'cancel-job': false,
+    });
     return this.#awaitSavepoint(id, trigger, timeoutMs, 'savepoint');
   }
 
@@ -193,7 +214,10 @@ export class FlinkRestClient {
       await sleep(250);
     }
     const cause = await this.lastException(id);
-    throw new TickflowError('flink_failed', `job ${id} did not reach ${states.join('/')} in ${Math.round(timeoutMs / 1000)} s (state ${state || 'unknown'})${cause ? `: ${cause}` : ''}`);
+    throw new TickflowError(
+      'flink_failed',
+      `job ${id} did not reach ${states.join('/')} in ${Math.round(timeoutMs / 1000)} s (state ${state || 'unknown'})${cause ? `: ${cause}` : ''}`,
+    );
   }
 
   /** Wait until every task of the job runs (the job state turns RUNNING before its tasks are deployed). */
@@ -208,7 +232,8 @@ export class FlinkRestClient {
     }
     const cause = await this.lastException(id);
     const pending = job?.vertices.filter((v) => v.status !== 'RUNNING').map((v) => v.status) ?? [];
-    throw new TickflowError('flink_failed', 
+    throw new TickflowError(
+      'flink_failed',
       `job ${id} did not reach RUNNING in ${Math.round(timeoutMs / 1000)} s (job ${job?.state ?? 'unknown'}${pending.length ? `, tasks ${[...new Set(pending)].join('/')}` : ''})${cause ? `: ${cause}` : ''}`,
     );
   }
@@ -216,13 +241,17 @@ export class FlinkRestClient {
   async #awaitSavepoint(id: string, trigger: string, timeoutMs: number, what: string): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
-      const r = await this.#request<{ status: { id: string }; operation?: { location?: string; 'failure-cause'?: { 'stack-trace'?: string; class?: string } } }>(
-        'GET',
-        `/jobs/${id}/savepoints/${trigger}`,
-      );
+      const r = await this.#request<{
+        status: { id: string };
+        operation?: { location?: string; 'failure-cause'?: { 'stack-trace'?: string; class?: string } };
+      }>('GET', `/jobs/${id}/savepoints/${trigger}`);
       if (r.status.id === 'COMPLETED') {
         const failure = r.operation?.['failure-cause'];
-        if (failure !== undefined) throw new TickflowError('flink_failed', `${what} of job ${id} failed: ${rootCause(JSON.stringify({ errors: [failure['stack-trace'] ?? failure.class ?? ''] }))}`);
+        if (failure !== undefined)
+          throw new TickflowError(
+            'flink_failed',
+            `${what} of job ${id} failed: ${rootCause(JSON.stringify({ errors: [failure['stack-trace'] ?? failure.class ?? ''] }))}`,
+          );
         return r.operation?.location ?? '';
       }
       await sleep(300);

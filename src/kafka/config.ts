@@ -30,7 +30,10 @@ export type SettingsResult = { ok: true; settings: KafkaSettings } | { ok: false
 
 export function kafkaSettings(flags: KafkaFlags, env: NodeJS.ProcessEnv = process.env, file?: ConfigFile): SettingsResult {
   try {
-    return { ok: true, settings: kafkaSettingsFrom({ flags: { brokers: flags.brokers, connectTimeout: flags.connectTimeout }, env, ...(file ? { file } : {}) }) };
+    return {
+      ok: true,
+      settings: kafkaSettingsFrom({ flags: { brokers: flags.brokers, connectTimeout: flags.connectTimeout }, env, ...(file ? { file } : {}) }),
+    };
   } catch (e) {
     if (isTickflowError(e)) return { ok: false, reason: e.message };
     throw e;
@@ -40,7 +43,17 @@ export function kafkaSettings(flags: KafkaFlags, env: NodeJS.ProcessEnv = proces
 /** Resolves and checks the Kafka settings; a problem is a bad_config/bad_flag TickflowError. */
 export function kafkaSettingsFrom(layers: Layers): KafkaSettings {
   const k = resolveSettings(
-    ['brokers', 'connectTimeout', 'kafkaClientId', 'kafkaSaslMechanism', 'kafkaSaslUsername', 'kafkaSaslPassword', 'kafkaSsl', 'kafkaSslCa', 'kafkaSslInsecure'],
+    [
+      'brokers',
+      'connectTimeout',
+      'kafkaClientId',
+      'kafkaSaslMechanism',
+      'kafkaSaslUsername',
+      'kafkaSaslPassword',
+      'kafkaSsl',
+      'kafkaSslCa',
+      'kafkaSslInsecure',
+    ],
     layers,
   );
   let sasl: KafkaSettings['sasl'] = null;

@@ -127,7 +127,12 @@ export class KafkaPipeline {
     // (a typo there should fail, not quietly create an empty topic).
     const admin = await connectAdmin(settings, '--source kafka');
     try {
-      const [, alerts, dlq] = pipelineTopics({ input: spec.input.topic, partitions: spec.input.partitions, alerts: spec.topics.alerts, deadLetters: spec.topics.deadLetters });
+      const [, alerts, dlq] = pipelineTopics({
+        input: spec.input.topic,
+        partitions: spec.input.partitions,
+        alerts: spec.topics.alerts,
+        deadLetters: spec.topics.deadLetters,
+      });
       await ensureTopics(admin, [alerts!, dlq!]);
     } finally {
       await closeQuietly(admin);
@@ -277,25 +282,44 @@ export class KafkaPipeline {
     const committed = rows.length === 0 ? new Map<number, bigint>() : await this.source.committedOffsets(rows.map((r) => r.partition));
     for (const row of rows) {
       if (row.spec !== this.#fingerprint) {
-        this.#warn(`checkpoint of ${topic}:${row.partition} (group ${this.#group}) was written with other candle/spike/out-of-orderness settings; its candles and spike baselines start afresh, reading resumes at the group's committed offset`);
+        this.#warn(
+          `checkpoint of ${topic}:${row.partition} (group ${this.#group}) was written with other candle/spike/out-of-orderness settings; its candles and spike baselines start afresh, reading resumes at the group's committed offset`,
+        );
         continue;
       }
       // We commit offsets only after their checkpoint, so a group offset ahead of it was set by
       // hand (a reset to skip ahead): honour it, without the state that belongs elsewhere.
       const groupAt = committed.get(row.partition) ?? -1n;
       if (groupAt > row.nextOffset) {
-        this.#warn(`${topic}:${row.partition}: the group's committed offset ${groupAt} is ahead of its checkpoint (${row.nextOffset}) — offsets were moved by hand? Reading resumes at ${groupAt}, the partition's candles and spike baselines start afresh`);
+        this.#warn(
+          `${topic}:${row.partition}: the group's committed offset ${groupAt} is ahead of its checkpoint (${row.nextOffset}) — offsets were moved by hand? Reading resumes at ${groupAt}, the partition's candles and spike baselines start afresh`,
+        );
         continue;
       }
       const waiting = Object.entries(row.state.tickers).filter(([, t]) => t.pending > 0);
       const wm = checkpointWatermark(row.state, ooo);
       const after = Number.isFinite(wm) ? wm : null;
-      const trades = await retryDb(() => pendingTrades(store, waiting.map(([t]) => t), after));
+      const trades = await retryDb(() =>
+        pendingTrades(
+          store,
+          waiting.map(([t]) => t),
+          after,
+        ),
+      );
       const expected = waiting.reduce((n, [, t]) => n + t.pending, 0);
       if (trades.length !== expected) {
-        this.#warn(`checkpoint of ${topic}:${row.partition}: ${expected} trades were waiting for the watermark, stock_trades holds ${trades.length} such trades (written by another pipeline?); spike alerts around the restart may differ`);
+        this.#warn(
+          `checkpoint of ${topic}:${row.partition}: ${expected} trades were waiting for the watermark, stock_trades holds ${trades.length} such trades (written by another pipeline?); spike alerts around the restart may differ`,
+        );
       }
-      this.#engine.restore(row.state, orderPending(trades, waiting.flatMap(([, t]) => t.ties)), row.partition);
+      this.#engine.restore(
+        row.state,
+        orderPending(
+          trades,
+          waiting.flatMap(([, t]) => t.ties),
+        ),
+        row.partition,
+      );
       if (after !== null) this.#checkStoredUntil = Math.max(this.#checkStoredUntil, after + 2 * this.#spec.dedupe.horizonMs);
       resume.set(row.partition, row.nextOffset);
       this.#engine.resumeAt(row.partition, Number(row.nextOffset));
@@ -308,7 +332,9 @@ export class KafkaPipeline {
     for (const p of gained) this.#engine.addPartition(p);
     if (resume.size > 0) {
       const ms = Math.round(performance.now() - started);
-      this.#warn(`resuming from checkpoint: ${[...resume].map(([p, o]) => `${topic}:${p}@${o}`).join(', ')} (group ${this.#group}; ${readBack} waiting trades read back, ${ms} ms)`);
+      this.#warn(
+        `resuming from checkpoint: ${[...resume].map(([p, o]) => `${topic}:${p}@${o}`).join(', ')} (group ${this.#group}; ${readBack} waiting trades read back, ${ms} ms)`,
+      );
     }
     return { taken: gained, resume };
   }

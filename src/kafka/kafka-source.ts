@@ -239,7 +239,11 @@ export class KafkaSource implements Source {
         // Fetch again when the buffer is low — or when the merge waits for a partition whose
         // records are still on the broker: pausing then would wait for ever (memory stays
         // bounded by the hard cap below).
-        if (this.#paused && this.#stream !== null && (this.#merge.size < this.#o.maxBatchRecords || (this.#merge.blocked && this.#merge.size < this.#hardCap))) {
+        if (
+          this.#paused &&
+          this.#stream !== null &&
+          (this.#merge.size < this.#o.maxBatchRecords || (this.#merge.blocked && this.#merge.size < this.#hardCap))
+        ) {
           this.#paused = false;
           this.#stream.resume();
         }

@@ -109,13 +109,16 @@ export class PipelineRun {
     // A quiet source (stdin, a paused topic) must not keep what was read out of the database:
     // the timer writes it once it is maxBatchDelayMs old. It also moves the engine's wall clock,
     // so idle partitions stop holding the watermark back and windows close while nothing arrives.
-    const idle = setInterval(() => {
-      engine.keepAlive(pulling ? (source.busyPartitions?.() ?? []) : 'all');
-      engine.tick();
-      if (engine.pendingOutput > 0 && performance.now() - this.#lastFlush >= this.#o.maxBatchDelayMs) {
-        this.#flush().catch((e: unknown) => (this.#idleError ??= e));
-      }
-    }, Math.max(10, Math.floor(this.#o.maxBatchDelayMs / 2)));
+    const idle = setInterval(
+      () => {
+        engine.keepAlive(pulling ? (source.busyPartitions?.() ?? []) : 'all');
+        engine.tick();
+        if (engine.pendingOutput > 0 && performance.now() - this.#lastFlush >= this.#o.maxBatchDelayMs) {
+          this.#flush().catch((e: unknown) => (this.#idleError ??= e));
+        }
+      },
+      Math.max(10, Math.floor(this.#o.maxBatchDelayMs / 2)),
+    );
     idle.unref();
     let lastTurn = performance.now();
     try {

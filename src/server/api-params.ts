@@ -41,13 +41,9 @@ function limit(def: number, cap: number) {
 
 export const LIMITS = { candles: 5_000, trades: 1_000, alerts: 1_000 } as const;
 
-export const candlesParams = z
-  .object({ ticker, from: instant.optional(), to: instant.optional(), limit: limit(1_000, LIMITS.candles) })
-  .strict();
+export const candlesParams = z.object({ ticker, from: instant.optional(), to: instant.optional(), limit: limit(1_000, LIMITS.candles) }).strict();
 
-export const tradesParams = z
-  .object({ ticker: ticker.optional(), since: instant.optional(), limit: limit(100, LIMITS.trades) })
-  .strict();
+export const tradesParams = z.object({ ticker: ticker.optional(), since: instant.optional(), limit: limit(100, LIMITS.trades) }).strict();
 
 export const alertsParams = z
   .object({

@@ -55,8 +55,7 @@ export class FileSource implements Source {
   }
 
   async *batches(signal: AbortSignal): AsyncIterable<RawRecord[]> {
-    const stream: Readable =
-      this.path === '-' ? process.stdin : createReadStream(this.path, { highWaterMark: 1 << 20 });
+    const stream: Readable = this.path === '-' ? process.stdin : createReadStream(this.path, { highWaterMark: 1 << 20 });
     const keep = this.#maxLineBytes + 1;
     // The unfinished line: its pieces are joined once, at its newline (joining at every chunk
     // would copy a long line over and over).

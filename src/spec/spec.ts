@@ -15,7 +15,12 @@ export const pipelineSpecSchema = z
         outOfOrdernessMs: z.number().int().min(0).max(3_600_000).default(5_000),
         /** A partition silent this long stops holding the watermark back (Flink idle timeout). */
         idleTimeoutMs: z.number().int().min(0).default(10_000),
-        maxRecordBytes: z.number().int().min(256).max(16 * 1024 * 1024).default(64 * 1024),
+        maxRecordBytes: z
+          .number()
+          .int()
+          .min(256)
+          .max(16 * 1024 * 1024)
+          .default(64 * 1024),
       })
       .strict()
       .prefault({}),

@@ -50,7 +50,9 @@ export async function ensureTickflowDatabase(url: string, timeoutMs = 10_000): P
     const e = error as { code?: string; message?: string };
     const where = redactUrl(url);
     if (e.code === 'ECONNREFUSED' || e.code === 'CONNECT_TIMEOUT' || e.code === 'ENOTFOUND' || e.code === 'EHOSTUNREACH') {
-      throw stackError(`PostgreSQL is not answering at ${where} (${e.code}): start it, point DATABASE_URL / --database-url at a running server, or pass --no-postgres`);
+      throw stackError(
+        `PostgreSQL is not answering at ${where} (${e.code}): start it, point DATABASE_URL / --database-url at a running server, or pass --no-postgres`,
+      );
     }
     throw stackError(`PostgreSQL at ${where}: ${e.message ?? String(error)}`);
   } finally {

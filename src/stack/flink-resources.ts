@@ -41,19 +41,28 @@ async function askBashJavaUtils(java: string, layout: StackLayout, command: stri
   const args = [
     `-Dlog4j2.configurationFile=file:${flinkLog4j(layout)}`,
     `-Dlog.file=${join(layout.logs, 'flink-memory-params.log')}`,
-    '-cp', `${layout.lib.flink}/*`,
-    'org.apache.flink.runtime.util.bash.BashJavaUtils', command, '--configDir', layout.conf.flink,
+    '-cp',
+    `${layout.lib.flink}/*`,
+    'org.apache.flink.runtime.util.bash.BashJavaUtils',
+    command,
+    '--configDir',
+    layout.conf.flink,
   ];
   let stdout: string;
   try {
     ({ stdout } = await run(java, args, { timeout: 60_000 }));
   } catch (error) {
     const e = error as { stdout?: string; stderr?: string; message: string };
-    const lines = `${e.stdout ?? ''}${e.stderr ?? ''}`.split('\n').filter((l) => l.trim() !== '').slice(-5);
+    const lines = `${e.stdout ?? ''}${e.stderr ?? ''}`
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .slice(-5);
     throw stackError(`Flink could not derive its memory settings (${command}): check the TICKFLOW_FLINK_*_MEMORY sizes`, 'environment', lines);
   }
   // The helper prints log noise too; its answers are the lines with this prefix, in order.
-  const results = stdout.split('\n').filter((l) => l.startsWith('BASH_JAVA_UTILS_EXEC_RESULT:'))
+  const results = stdout
+    .split('\n')
+    .filter((l) => l.startsWith('BASH_JAVA_UTILS_EXEC_RESULT:'))
     .map((l) => l.slice('BASH_JAVA_UTILS_EXEC_RESULT:'.length).trim());
   const [jvmLine, dynamicLine] = results;
   if (jvmLine === undefined) throw stackError(`Flink's BashJavaUtils ${command} gave no answer`);

@@ -6,7 +6,11 @@ import { Socket } from 'node:net';
  * v4 because Kafka 4 removed v0-v3; it is also the newest non-flexible version, so no
  * tagged fields to encode.
  */
-export async function kafkaMetadata(host: string, port: number, timeoutMs = 3000): Promise<{ brokers: Array<{ nodeId: number; host: string; port: number }>; clusterId: string | null }> {
+export async function kafkaMetadata(
+  host: string,
+  port: number,
+  timeoutMs = 3000,
+): Promise<{ brokers: Array<{ nodeId: number; host: string; port: number }>; clusterId: string | null }> {
   const clientId = Buffer.from('tickflow-stack');
   const body = Buffer.alloc(2 + 2 + 4 + 2 + clientId.length + 4 + 1);
   let o = 0;
@@ -45,9 +49,23 @@ export async function kafkaMetadata(host: string, port: number, timeoutMs = 3000
   });
 
   let r = 0;
-  const int32 = () => { const v = response.readInt32BE(r); r += 4; return v; };
-  const int16 = () => { const v = response.readInt16BE(r); r += 2; return v; };
-  const str = () => { const n = int16(); if (n < 0) return null; const v = response.toString('utf8', r, r + n); r += n; return v; };
+  const int32 = () => {
+    const v = response.readInt32BE(r);
+    r += 4;
+    return v;
+  };
+  const int16 = () => {
+    const v = response.readInt16BE(r);
+    r += 2;
+    return v;
+  };
+  const str = () => {
+    const n = int16();
+    if (n < 0) return null;
+    const v = response.toString('utf8', r, r + n);
+    r += n;
+    return v;
+  };
   if (int32() !== 1) throw new Error('answer for another request');
   int32(); // throttle_time_ms
   const brokers: Array<{ nodeId: number; host: string; port: number }> = [];

@@ -18,7 +18,9 @@ export async function findJava(env: NodeJS.ProcessEnv = process.env): Promise<Ja
   const home = resolveSetting('javaHome', { env });
   const command = home ? join(home, 'bin', 'java') : 'java';
   if (home && !existsSync(command)) {
-    throw stackError(`Java not found at ${command} (from ${env.TICKFLOW_JAVA_HOME ? 'TICKFLOW_JAVA_HOME' : 'JAVA_HOME'}); install JDK ${minJava} or fix the variable`);
+    throw stackError(
+      `Java not found at ${command} (from ${env.TICKFLOW_JAVA_HOME ? 'TICKFLOW_JAVA_HOME' : 'JAVA_HOME'}); install JDK ${minJava} or fix the variable`,
+    );
   }
   let output: string;
   try {
@@ -46,11 +48,28 @@ export async function findJava(env: NodeJS.ProcessEnv = process.env): Promise<Ja
  * planner's code generation, Pekko) reflects into these JDK internals on Java 17.
  */
 export const flinkJvmModuleFlags: readonly string[] = [
-  ...['java.base/sun.net.util', 'java.rmi/sun.rmi.registry', 'jdk.compiler/com.sun.tools.javac.api',
-    'jdk.compiler/com.sun.tools.javac.file', 'jdk.compiler/com.sun.tools.javac.parser',
-    'jdk.compiler/com.sun.tools.javac.tree', 'jdk.compiler/com.sun.tools.javac.util',
-    'java.security.jgss/sun.security.krb5'].map((p) => `--add-exports=${p}=ALL-UNNAMED`),
-  ...['java.lang', 'java.net', 'java.io', 'java.nio', 'sun.nio.ch', 'java.lang.reflect', 'java.text', 'java.time',
-    'java.util', 'java.util.concurrent', 'java.util.concurrent.atomic', 'java.util.concurrent.locks']
-    .map((p) => `--add-opens=java.base/${p}=ALL-UNNAMED`),
+  ...[
+    'java.base/sun.net.util',
+    'java.rmi/sun.rmi.registry',
+    'jdk.compiler/com.sun.tools.javac.api',
+    'jdk.compiler/com.sun.tools.javac.file',
+    'jdk.compiler/com.sun.tools.javac.parser',
+    'jdk.compiler/com.sun.tools.javac.tree',
+    'jdk.compiler/com.sun.tools.javac.util',
+    'java.security.jgss/sun.security.krb5',
+  ].map((p) => `--add-exports=${p}=ALL-UNNAMED`),
+  ...[
+    'java.lang',
+    'java.net',
+    'java.io',
+    'java.nio',
+    'sun.nio.ch',
+    'java.lang.reflect',
+    'java.text',
+    'java.time',
+    'java.util',
+    'java.util.concurrent',
+    'java.util.concurrent.atomic',
+    'java.util.concurrent.locks',
+  ].map((p) => `--add-opens=java.base/${p}=ALL-UNNAMED`),
 ];

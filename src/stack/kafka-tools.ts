@@ -20,17 +20,27 @@ export async function runKafkaTool(
   const java = await findJava();
   const layout = stackLayout(settings.dir);
   const className = mainClass.includes('.') ? mainClass : `org.apache.kafka.tools.${mainClass}`;
-  const child = spawn(java.command, [
-    `-Xmx${options.heap ?? '256m'}`,
-    '-Duser.timezone=UTC',
-    `-Dlog4j2.configurationFile=${kafkaToolsLog4j(layout)}`,
-    '-cp', `${layout.lib.kafka}/*`,
-    className, ...args,
-  ], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(
+    java.command,
+    [
+      `-Xmx${options.heap ?? '256m'}`,
+      '-Duser.timezone=UTC',
+      `-Dlog4j2.configurationFile=${kafkaToolsLog4j(layout)}`,
+      '-cp',
+      `${layout.lib.kafka}/*`,
+      className,
+      ...args,
+    ],
+    { stdio: ['pipe', 'pipe', 'pipe'] },
+  );
   let stdout = '';
   let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
-  child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+  child.stdout.setEncoding('utf8').on('data', (d: string) => {
+    stdout += d;
+  });
+  child.stderr.setEncoding('utf8').on('data', (d: string) => {
+    stderr += d;
+  });
   child.stdin.on('error', () => {});
   child.stdin.end(options.input ?? '');
   let timedOut = false;
@@ -39,7 +49,10 @@ export async function runKafkaTool(
     child.kill('SIGKILL');
   }, options.timeoutMs ?? 60_000);
   const code = await new Promise<number | null>((resolve) => {
-    child.on('error', (error) => { stderr += String(error); resolve(null); });
+    child.on('error', (error) => {
+      stderr += String(error);
+      resolve(null);
+    });
     child.on('close', (c) => resolve(c));
   });
   clearTimeout(timer);

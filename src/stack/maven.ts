@@ -24,7 +24,10 @@ export async function runMaven(args: string[], o: { what: string; logPath: strin
     const output = `${e.stdout ?? ''}${e.stderr ?? ''}`;
     await appendFile(o.logPath, output);
     if (e.code === 'ENOENT') throw stackError(`Maven not found (${mvn}): ${o.what} needs it — install it (apt-get install maven) or set TICKFLOW_MVN`);
-    const errors = output.split('\n').filter((l) => l.includes('ERROR')).slice(0, 3)
+    const errors = output
+      .split('\n')
+      .filter((l) => l.includes('ERROR'))
+      .slice(0, 3)
       .map((l) => l.replace(/\x1b\[[0-9;]*m/g, '').trim());
     const why = e.killed ? `timed out after ${Math.round(o.timeoutMs / 1000)} s` : (errors[0] ?? e.message.split('\n')[0]);
     throw stackError(`${o.what} failed: ${why} (full output: ${o.logPath})`, 'environment', errors.slice(1));

@@ -35,11 +35,7 @@ export async function isResolved(layout: StackLayout): Promise<boolean> {
  * `mvn dependency:copy-dependencies`, once: later runs find the marker and start offline.
  * Resolves into a staging folder and swaps it in, so an interrupted run never leaves half a lib.
  */
-export async function resolveStack(
-  layout: StackLayout,
-  report: (line: string) => void = () => {},
-  timeoutMs = 15 * 60_000,
-): Promise<ResolveResult> {
+export async function resolveStack(layout: StackLayout, report: (line: string) => void = () => {}, timeoutMs = 15 * 60_000): Promise<ResolveResult> {
   if (await isResolved(layout)) return { resolved: false, seconds: 0 };
   await checkMaven(mavenCommand());
 
@@ -53,8 +49,7 @@ export async function resolveStack(
   await writeFile(logPath, '');
 
   const copy = async (profiles: string, into: string) => {
-    const args = ['-B', '-q', '-f', stackPomPath, '-P', profiles, 'dependency:copy-dependencies',
-      '-DincludeScope=runtime', `-DoutputDirectory=${into}`];
+    const args = ['-B', '-q', '-f', stackPomPath, '-P', profiles, 'dependency:copy-dependencies', '-DincludeScope=runtime', `-DoutputDirectory=${into}`];
     await runMaven(args, { what: `resolving the ${profiles} jars with Maven`, logPath, timeoutMs }).catch(async (e: unknown) => {
       await rm(staging, { recursive: true, force: true });
       throw e;

@@ -57,30 +57,53 @@ export function defaultStackDir(env: NodeJS.ProcessEnv = process.env): string {
 /** The stack's settings of src/config/settings.ts: flags > env > config file > defaults. */
 export function stackSettings(flags: StackFlags = {}, env: NodeJS.ProcessEnv = process.env, file?: ConfigFile): StackSettings {
   const text = (v: string | number | undefined): string | undefined => (v === undefined || v === '' ? undefined : String(v));
-  return stackSettingsFrom({
-    flags: {
-      stackDir: text(flags.dir),
-      kafkaPort: text(flags.kafkaPort),
-      kafkaControllerPort: text(flags.kafkaControllerPort),
-      flinkPort: text(flags.flinkPort),
-      flinkRpcPort: text(flags.flinkRpcPort),
-      gatewayPort: text(flags.gatewayPort),
-      slots: text(flags.slots),
-      stackTimeout: text(flags.timeout),
-      stackDatabaseUrl: text(flags.databaseUrl),
+  return stackSettingsFrom(
+    {
+      flags: {
+        stackDir: text(flags.dir),
+        kafkaPort: text(flags.kafkaPort),
+        kafkaControllerPort: text(flags.kafkaControllerPort),
+        flinkPort: text(flags.flinkPort),
+        flinkRpcPort: text(flags.flinkRpcPort),
+        gatewayPort: text(flags.gatewayPort),
+        slots: text(flags.slots),
+        stackTimeout: text(flags.timeout),
+        stackDatabaseUrl: text(flags.databaseUrl),
+      },
+      env,
+      ...(file ? { file } : {}),
     },
-    env,
-    ...(file ? { file } : {}),
-  }, { postgres: flags.postgres });
+    { postgres: flags.postgres },
+  );
 }
 
 export function stackSettingsFrom(layers: Layers, o: { postgres?: boolean | undefined } = {}): StackSettings {
   const env = layers.env ?? {};
   const s = resolveSettings(
-    ['stackDir', 'kafkaPort', 'kafkaControllerPort', 'flinkPort', 'flinkRpcPort', 'gatewayPort', 'slots', 'stackTimeout', 'stackDatabaseUrl', 'jobManagerMemory', 'taskManagerMemory', 'kafkaHeap', 'gatewayHeap'],
+    [
+      'stackDir',
+      'kafkaPort',
+      'kafkaControllerPort',
+      'flinkPort',
+      'flinkRpcPort',
+      'gatewayPort',
+      'slots',
+      'stackTimeout',
+      'stackDatabaseUrl',
+      'jobManagerMemory',
+      'taskManagerMemory',
+      'kafkaHeap',
+      'gatewayHeap',
+    ],
     layers,
   );
-  const ports: StackPorts = { kafka: s.kafkaPort, kafkaController: s.kafkaControllerPort, flink: s.flinkPort, flinkRpc: s.flinkRpcPort, gateway: s.gatewayPort };
+  const ports: StackPorts = {
+    kafka: s.kafkaPort,
+    kafkaController: s.kafkaControllerPort,
+    flink: s.flinkPort,
+    flinkRpc: s.flinkRpcPort,
+    gateway: s.gatewayPort,
+  };
   const used = new Map<number, string>();
   for (const [name, p] of Object.entries(ports)) {
     const other = used.get(p);

@@ -136,7 +136,8 @@ function flinkLaunch(java: Java, layout: StackLayout, component: Component, main
       `-Dlog4j.configuration=file:${flinkLog4j(layout)}`,
       `-Dlog4j.configurationFile=file:${flinkLog4j(layout)}`,
       ...identityFlags(layout, component),
-      '-cp', classpath,
+      '-cp',
+      classpath,
       main,
       ...args,
     ],
@@ -149,7 +150,13 @@ function flinkLaunch(java: Java, layout: StackLayout, component: Component, main
   };
 }
 
-function launchSpec(component: Component, java: Java, settings: StackSettings, layout: StackLayout, params: { jobmanager: FlinkProcessParams; taskmanager: FlinkProcessParams }): Launch {
+function launchSpec(
+  component: Component,
+  java: Java,
+  settings: StackSettings,
+  layout: StackLayout,
+  params: { jobmanager: FlinkProcessParams; taskmanager: FlinkProcessParams },
+): Launch {
   const info = stackInfo(settings);
   switch (component) {
     case 'kafka':
@@ -157,27 +164,51 @@ function launchSpec(component: Component, java: Java, settings: StackSettings, l
         component,
         command: java.command,
         args: [
-          `-Xmx${settings.kafkaHeap}`, '-Xms128m',
-          '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20', '-XX:InitiatingHeapOccupancyPercent=35', '-XX:+ExplicitGCInvokesConcurrent',
-          '-Djava.awt.headless=true', '-Duser.timezone=UTC',
+          `-Xmx${settings.kafkaHeap}`,
+          '-Xms128m',
+          '-XX:+UseG1GC',
+          '-XX:MaxGCPauseMillis=20',
+          '-XX:InitiatingHeapOccupancyPercent=35',
+          '-XX:+ExplicitGCInvokesConcurrent',
+          '-Djava.awt.headless=true',
+          '-Duser.timezone=UTC',
           `-Dkafka.logs.dir=${layout.logs}`,
           `-Dtickflow.log.file=${logFile(layout, 'kafka')}`,
           `-Dlog4j2.configurationFile=${kafkaLog4j(layout)}`,
           ...identityFlags(layout, component),
-          '-cp', info.classpath.kafka,
-          'kafka.Kafka', kafkaServerProperties(layout),
+          '-cp',
+          info.classpath.kafka,
+          'kafka.Kafka',
+          kafkaServerProperties(layout),
         ],
       };
     case 'jobmanager':
-      return flinkLaunch(java, layout, component, 'org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint', info.classpath.flink,
-        params.jobmanager.jvm, ['--configDir', layout.conf.flink, '--executionMode', 'cluster', ...params.jobmanager.dynamic]);
+      return flinkLaunch(
+        java,
+        layout,
+        component,
+        'org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint',
+        info.classpath.flink,
+        params.jobmanager.jvm,
+        ['--configDir', layout.conf.flink, '--executionMode', 'cluster', ...params.jobmanager.dynamic],
+      );
     case 'taskmanager':
-      return flinkLaunch(java, layout, component, 'org.apache.flink.runtime.taskexecutor.TaskManagerRunner', info.classpath.flink,
-        params.taskmanager.jvm, ['--configDir', layout.conf.flink, ...params.taskmanager.dynamic]);
+      return flinkLaunch(java, layout, component, 'org.apache.flink.runtime.taskexecutor.TaskManagerRunner', info.classpath.flink, params.taskmanager.jvm, [
+        '--configDir',
+        layout.conf.flink,
+        ...params.taskmanager.dynamic,
+      ]);
     case 'sql-gateway':
       // A client JVM (parses, plans, submits): no managed memory, a modest heap is enough.
-      return flinkLaunch(java, layout, component, 'org.apache.flink.table.gateway.SqlGateway', info.classpath.gateway,
-        [`-Xmx${settings.gatewayHeap}`, '-Xms128m'], []);
+      return flinkLaunch(
+        java,
+        layout,
+        component,
+        'org.apache.flink.table.gateway.SqlGateway',
+        info.classpath.gateway,
+        [`-Xmx${settings.gatewayHeap}`, '-Xms128m'],
+        [],
+      );
   }
 }
 
@@ -193,14 +224,28 @@ function kafkaClusterId(): string {
 async function formatKafkaStorage(java: Java, layout: StackLayout, timeoutMs: number): Promise<boolean> {
   if (existsSync(join(layout.data.kafka, 'meta.properties'))) return false;
   try {
-    await promisify(execFile)(java.command, [
-      `-Dlog4j2.configurationFile=${join(layout.conf.kafka, 'tools-log4j2.properties')}`,
-      '-cp', `${layout.lib.kafka}/*`,
-      'kafka.tools.StorageTool', 'format', '--ignore-formatted', '--cluster-id', kafkaClusterId(), '--config', kafkaServerProperties(layout),
-    ], { timeout: timeoutMs });
+    await promisify(execFile)(
+      java.command,
+      [
+        `-Dlog4j2.configurationFile=${join(layout.conf.kafka, 'tools-log4j2.properties')}`,
+        '-cp',
+        `${layout.lib.kafka}/*`,
+        'kafka.tools.StorageTool',
+        'format',
+        '--ignore-formatted',
+        '--cluster-id',
+        kafkaClusterId(),
+        '--config',
+        kafkaServerProperties(layout),
+      ],
+      { timeout: timeoutMs },
+    );
   } catch (error) {
     const e = error as { stdout?: string; stderr?: string; message: string };
-    const lines = `${e.stdout ?? ''}${e.stderr ?? ''}`.split('\n').filter((l) => l.trim() !== '').slice(-5);
+    const lines = `${e.stdout ?? ''}${e.stderr ?? ''}`
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .slice(-5);
     throw stackError(`formatting Kafka's storage in ${layout.data.kafka} failed`, 'environment', lines);
   }
   return true;
@@ -217,7 +262,10 @@ export async function probe(component: Component, settings: StackSettings, timeo
       case 'kafka': {
         const meta = await kafkaMetadata(settings.host, settings.ports.kafka, timeoutMs);
         return meta.brokers.length > 0
-          ? { healthy: true, detail: `${info.kafkaBootstrap} (controller :${settings.ports.kafkaController}), ${meta.brokers.length} broker, cluster ${meta.clusterId}` }
+          ? {
+              healthy: true,
+              detail: `${info.kafkaBootstrap} (controller :${settings.ports.kafkaController}), ${meta.brokers.length} broker, cluster ${meta.clusterId}`,
+            }
           : { healthy: false, detail: `${info.kafkaBootstrap}: no broker registered yet` };
       }
       case 'jobmanager': {
@@ -255,13 +303,20 @@ async function taskManagerIds(settings: StackSettings): Promise<Set<string>> {
  * not in `knownTaskManagers` registered with free slots: after a kill, the JobManager still
  * lists the dead one until its heartbeat times out.
  */
-async function waitHealthy(component: Component, pid: number, settings: StackSettings, layout: StackLayout, knownTaskManagers: Set<string>, signal?: AbortSignal): Promise<string> {
+async function waitHealthy(
+  component: Component,
+  pid: number,
+  settings: StackSettings,
+  layout: StackLayout,
+  knownTaskManagers: Set<string>,
+  signal?: AbortSignal,
+): Promise<string> {
   const deadline = Date.now() + settings.timeoutMs;
   let last = 'not started';
   for (;;) {
     if (signal?.aborted) throw new Error(`stopped waiting for ${component}`);
     if ((await runningPid(layout, component)) !== pid) {
-      const lines = [...await tailLines(outFile(layout, component), 10), ...await tailLines(logFile(layout, component), 20)];
+      const lines = [...(await tailLines(outFile(layout, component), 10)), ...(await tailLines(logFile(layout, component), 20))];
       throw stackError(`${component} exited while starting; the last lines of logs/${component}.out and .log:`, 'environment', lines);
     }
     const result = await probe(component, settings, 2000);
@@ -273,7 +328,11 @@ async function waitHealthy(component: Component, pid: number, settings: StackSet
     }
     if (Date.now() > deadline) {
       const lines = await tailLines(logFile(layout, component), 15);
-      throw stackError(`${component} did not become healthy within ${Math.round(settings.timeoutMs / 1000)} s (${last}); see logs/${component}.log:`, 'environment', lines);
+      throw stackError(
+        `${component} did not become healthy within ${Math.round(settings.timeoutMs / 1000)} s (${last}); see logs/${component}.log:`,
+        'environment',
+        lines,
+      );
     }
     await sleep(500);
   }
@@ -308,7 +367,9 @@ async function up(requested: StackSettings, layout: StackLayout, report: Report)
   const anyRunning = Object.values(before).some((p) => p !== null);
   const state = await readState(layout);
   if (anyRunning && state !== null && !sameShape(state.settings, requested)) {
-    throw stackError(`a stack is already running from ${layout.root} with other settings (${describePorts(state.settings.ports)}, ${state.settings.slots} slots); run \`tickflow stack down\` first`);
+    throw stackError(
+      `a stack is already running from ${layout.root} with other settings (${describePorts(state.settings.ports)}, ${state.settings.slots} slots); run \`tickflow stack down\` first`,
+    );
   }
   const settings = requested;
 
@@ -321,7 +382,9 @@ async function up(requested: StackSettings, layout: StackLayout, report: Report)
     for (const p of componentPorts(settings.ports)[c]) {
       if (!(await isPortFree(settings.host, p.port))) {
         const owner = await portOwner(p.port);
-        taken.push(`port ${p.port} (${p.what}) on ${settings.host} is already in use${owner ? ` by ${owner}` : ''}; free it or choose another with ${p.flag} / ${p.env}`);
+        taken.push(
+          `port ${p.port} (${p.what}) on ${settings.host} is already in use${owner ? ` by ${owner}` : ''}; free it or choose another with ${p.flag} / ${p.env}`,
+        );
       }
     }
   }
@@ -390,7 +453,10 @@ async function up(requested: StackSettings, layout: StackLayout, report: Report)
     await new Promise<void>((resolve, reject) => {
       let pending = waits.length;
       if (pending === 0) resolve();
-      for (const wait of waits) wait.then(() => { if (--pending === 0) resolve(); }, reject);
+      for (const wait of waits)
+        wait.then(() => {
+          if (--pending === 0) resolve();
+        }, reject);
     });
   } catch (error) {
     abort.abort();
@@ -422,12 +488,14 @@ function describePorts(p: StackPorts): string {
 export async function stackStatus(requested: StackSettings): Promise<ComponentStatus[]> {
   const settings = await effectiveSettings(requested);
   const layout = stackLayout(settings.dir);
-  return Promise.all(components.map(async (component) => {
-    const pid = await runningPid(layout, component);
-    if (pid === null) return { component, pid, healthy: false, detail: 'stopped' };
-    const { healthy, detail } = await probe(component, settings);
-    return { component, pid, healthy, detail };
-  }));
+  return Promise.all(
+    components.map(async (component) => {
+      const pid = await runningPid(layout, component);
+      if (pid === null) return { component, pid, healthy: false, detail: 'stopped' };
+      const { healthy, detail } = await probe(component, settings);
+      return { component, pid, healthy, detail };
+    }),
+  );
 }
 
 export type DownResult = { stopped: Array<{ component: string; pid: number; outcome: string }>; purged: boolean };

@@ -41,7 +41,11 @@ export async function udfSourceHash(): Promise<string> {
   const hash = createHash('sha256');
   const files = [join(udfSourceDir, 'pom.xml'), ...(await filesUnder(join(udfSourceDir, 'src'))).sort()];
   for (const file of files) {
-    hash.update(relative(udfSourceDir, file)).update('\0').update(await readFile(file)).update('\0');
+    hash
+      .update(relative(udfSourceDir, file))
+      .update('\0')
+      .update(await readFile(file))
+      .update('\0');
   }
   return hash.digest('hex');
 }
@@ -66,7 +70,11 @@ export async function isUdfBuilt(layout: StackLayout): Promise<boolean> {
  * Maven writes into a build folder of the stack (the checkout stays clean); the jar is swapped
  * in whole, so a failed build leaves the previous jar in place.
  */
-export async function ensureUdfJar(layout: StackLayout, report: (line: string) => void = () => {}, timeoutMs = 10 * 60_000): Promise<{ jar: string; built: boolean; seconds: number }> {
+export async function ensureUdfJar(
+  layout: StackLayout,
+  report: (line: string) => void = () => {},
+  timeoutMs = 10 * 60_000,
+): Promise<{ jar: string; built: boolean; seconds: number }> {
   const jar = udfJarPath(layout);
   const sourceSha256 = await udfSourceHash();
   if ((await builtSourceHash(layout)) === sourceSha256) return { jar, built: false, seconds: 0 };

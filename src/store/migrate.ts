@@ -1,9 +1,7 @@
 import { MIGRATIONS, MIGRATIONS_TABLE } from './migrations.ts';
 
 /** Runs a function inside one transaction on a backend; the callback gets a query function. */
-export type InTransaction = (
-  fn: (query: (sql: string, params?: unknown[]) => Promise<Record<string, unknown>[]>) => Promise<void>,
-) => Promise<void>;
+export type InTransaction = (fn: (query: (sql: string, params?: unknown[]) => Promise<Record<string, unknown>[]>) => Promise<void>) => Promise<void>;
 
 /** Advisory lock id so two processes starting at once do not race on the schema. */
 const MIGRATION_LOCK = 0x7469636b; // "tick"

@@ -25,10 +25,7 @@ export function parseDbTarget(db: string): DbTarget {
     if (dir.length === 0) throw new TickflowError('bad_config', '--db: pglite: needs a directory, e.g. pglite:./.tickflow/pgdata');
     return { kind: 'pglite', dir: resolve(dir) };
   }
-  throw new TickflowError(
-    'bad_config',
-    `--db: "${db.slice(0, 60)}" is not a database; use postgres://user@host:5432/db, pglite:DIR or memory`,
-  );
+  throw new TickflowError('bad_config', `--db: "${db.slice(0, 60)}" is not a database; use postgres://user@host:5432/db, pglite:DIR or memory`);
 }
 
 /** Open, check it answers, and migrate. Failures a user can fix are TickflowErrors (db_unavailable, db_in_use). */

@@ -226,10 +226,7 @@ function takeLock(dir: string): string {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       const pid = Number(readFileSync(lock, 'utf8'));
       if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) {
-        throw new TickflowError(
-          'db_in_use',
-          `the embedded database ${dir} is in use by process ${pid}; stop it first, or read through its dashboard (/api/*)`,
-        );
+        throw new TickflowError('db_in_use', `the embedded database ${dir} is in use by process ${pid}; stop it first, or read through its dashboard (/api/*)`);
       }
       rmSync(lock, { force: true });
     }

@@ -41,10 +41,11 @@ export class PostgresStore implements Store {
   }
 
   async migrate(): Promise<void> {
-    await applyMigrations((fn) =>
-      this.#sql.begin(async (tx) => {
-        await fn(async (q, params) => (await tx.unsafe(q, (params ?? []) as never[])) as unknown as Record<string, unknown>[]);
-      }) as Promise<void>,
+    await applyMigrations(
+      (fn) =>
+        this.#sql.begin(async (tx) => {
+          await fn(async (q, params) => (await tx.unsafe(q, (params ?? []) as never[])) as unknown as Record<string, unknown>[]);
+        }) as Promise<void>,
     );
   }
 
@@ -133,7 +134,10 @@ class AdvisoryLocks implements Claims {
     for (const { scope, n } of this.#held.values()) {
       const [row] = await this.#client().unsafe(TRY_LOCK_SQL, [scope, n]);
       if (row!.held !== true || Number(row!.pid) !== pid) {
-        throw new TickflowError('db_claim_lost', `lost the database session holding the claim on ${scope} #${n}, and could not take it again (another process has it); stopping — a restart resumes from the checkpoints`);
+        throw new TickflowError(
+          'db_claim_lost',
+          `lost the database session holding the claim on ${scope} #${n}, and could not take it again (another process has it); stopping — a restart resumes from the checkpoints`,
+        );
       }
     }
   }

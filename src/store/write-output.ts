@@ -58,9 +58,7 @@ export class OutputWriter {
     } else {
       this.#stagedBatchesLeft = this.#stagingAfterConflict;
     }
-    await tx.run(
-      `CREATE TEMP TABLE IF NOT EXISTS ${STAGE_TABLE} (LIKE stock_trades INCLUDING DEFAULTS) ON COMMIT DELETE ROWS`,
-    );
+    await tx.run(`CREATE TEMP TABLE IF NOT EXISTS ${STAGE_TABLE} (LIKE stock_trades INCLUDING DEFAULTS) ON COMMIT DELETE ROWS`);
     await tx.copyIn(`${STAGE_TABLE} (${TRADE_COLUMNS})`, text);
     return tx.run(`INSERT INTO stock_trades SELECT * FROM ${STAGE_TABLE} ON CONFLICT (trade_id) DO NOTHING`);
   }

@@ -27,8 +27,7 @@ const tickers = new Map<number, string>();
 /** A hostile stream of random tickers must not grow the cache without end. */
 const MAX_CACHED_TICKERS = 10_000;
 
-const latin1Slice = (Buffer.prototype as unknown as { latin1Slice(this: Uint8Array, start: number, end: number): string })
-  .latin1Slice;
+const latin1Slice = (Buffer.prototype as unknown as { latin1Slice(this: Uint8Array, start: number, end: number): string }).latin1Slice;
 
 export function decodeFlatTradeBytes(bytes: Uint8Array, maxBytes: number): Trade | null {
   if (bytes.length > maxBytes) return null;
@@ -207,8 +206,10 @@ function readTicker(b: Uint8Array, start: number, n: number, text: string | null
     const d = b[j]!;
     if (d === QUOTE) break;
     let digit: number;
-    if (d >= 0x41 && d <= 0x5a) digit = d - 0x41 + 1; // A-Z → 1..26
-    else if (d >= 0x30 && d <= 0x39) digit = d - 0x30 + 27; // 0-9 → 27..36
+    if (d >= 0x41 && d <= 0x5a)
+      digit = d - 0x41 + 1; // A-Z → 1..26
+    else if (d >= 0x30 && d <= 0x39)
+      digit = d - 0x30 + 27; // 0-9 → 27..36
     else if (d === 0x2e) digit = 37;
     else if (d === 0x2d) digit = 38;
     else return null;
@@ -337,8 +338,20 @@ function readIsoTimestamp(b: Uint8Array, s: number, n: number): boolean {
   const second = digitsAt(b, s + 17, 2);
   const sep = b[s + 10];
   if (
-    year < 1970 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 ||
-    second < 0 || second > 59 || b[s + 4] !== 0x2d || b[s + 7] !== 0x2d || b[s + 13] !== COLON || b[s + 16] !== COLON ||
+    year < 1970 ||
+    month < 1 ||
+    month > 12 ||
+    day < 1 ||
+    hour < 0 ||
+    hour > 23 ||
+    minute < 0 ||
+    minute > 59 ||
+    second < 0 ||
+    second > 59 ||
+    b[s + 4] !== 0x2d ||
+    b[s + 7] !== 0x2d ||
+    b[s + 13] !== COLON ||
+    b[s + 16] !== COLON ||
     (sep !== 0x54 && sep !== 0x20 && sep !== 0x74)
   ) {
     return false;
@@ -385,9 +398,7 @@ function readIsoTimestamp(b: Uint8Array, s: number, n: number): boolean {
   } else {
     return false;
   }
-  const ms =
-    daysFromCivil(year, month, day) * 86_400_000 + hour * 3_600_000 + minute * 60_000 + second * 1000 + millis -
-    offsetMin * 60_000;
+  const ms = daysFromCivil(year, month, day) * 86_400_000 + hour * 3_600_000 + minute * 60_000 + second * 1000 + millis - offsetMin * 60_000;
   if (ms < 0 || ms > MAX_EVENT_TIME_MS) return false;
   tsMs = ms;
   pos = end + 1;
@@ -403,18 +414,31 @@ const fcc = String.fromCharCode;
  */
 function asciiString(b: Uint8Array, s: number, e: number): string {
   switch (e - s) {
-    case 1: return fcc(b[s]!);
-    case 2: return fcc(b[s]!, b[s + 1]!);
-    case 3: return fcc(b[s]!, b[s + 1]!, b[s + 2]!);
-    case 4: return fcc(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!);
-    case 5: return fcc(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!);
-    case 6: return fcc(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!);
-    case 7: return fcc(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!);
-    case 8: return fcc(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!);
-    case 9: return fcc(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!, b[s + 8]!);
-    case 10: return fcc(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!, b[s + 8]!, b[s + 9]!);
-    case 11: return fcc(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!, b[s + 8]!, b[s + 9]!, b[s + 10]!);
-    case 12: return fcc(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!, b[s + 8]!, b[s + 9]!, b[s + 10]!, b[s + 11]!);
-    default: return latin1Slice.call(b, s, e);
+    case 1:
+      return fcc(b[s]!);
+    case 2:
+      return fcc(b[s]!, b[s + 1]!);
+    case 3:
+      return fcc(b[s]!, b[s + 1]!, b[s + 2]!);
+    case 4:
+      return fcc(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!);
+    case 5:
+      return fcc(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!);
+    case 6:
+      return fcc(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!);
+    case 7:
+      return fcc(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!);
+    case 8:
+      return fcc(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!);
+    case 9:
+      return fcc(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!, b[s + 8]!);
+    case 10:
+      return fcc(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!, b[s + 8]!, b[s + 9]!);
+    case 11:
+      return fcc(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!, b[s + 8]!, b[s + 9]!, b[s + 10]!);
+    case 12:
+      return fcc(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!, b[s + 8]!, b[s + 9]!, b[s + 10]!, b[s + 11]!);
+    default:
+      return latin1Slice.call(b, s, e);
   }
 }

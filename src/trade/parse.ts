@@ -21,10 +21,7 @@ export type RejectCode =
  * A trade; a heartbeat (`ok: 'heartbeat'`: a time-only record that moves its partition's event
  * time and is neither stored nor dead-lettered); or why the record was refused.
  */
-export type ParseResult =
-  | { ok: true; trade: Trade }
-  | { ok: 'heartbeat'; tsMs: number }
-  | { ok: false; code: RejectCode; reason: string };
+export type ParseResult = { ok: true; trade: Trade } | { ok: 'heartbeat'; tsMs: number } | { ok: false; code: RejectCode; reason: string };
 
 export const DEFAULT_MAX_RECORD_BYTES = 64 * 1024;
 
@@ -43,9 +40,7 @@ const JSON_BLANK = /^[ \t\n\r]*$/;
  * contract: the Flink function (stack/udf) writes the same text for the same record.
  */
 function reject(code: RejectCode, reason: string): ParseResult {
-  const printable = CONTROL_CHARS.test(reason)
-    ? reason.replace(CONTROL_CHARS_ALL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
-    : reason;
+  const printable = CONTROL_CHARS.test(reason) ? reason.replace(CONTROL_CHARS_ALL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) : reason;
   return { ok: false, code, reason: printable.toWellFormed() };
 }
 
@@ -140,7 +135,8 @@ export function validateTrade(value: unknown): ParseResult {
   // Characters as stock_trades.trade_id VARCHAR(255) counts them: a string of 255 astral-plane
   // characters (510 UTF-16 units) fits; the cheap length tests decide all but that middle band.
   if (
-    typeof tradeId !== 'string' || tradeId.length === 0 ||
+    typeof tradeId !== 'string' ||
+    tradeId.length === 0 ||
     (tradeId.length > MAX_TRADE_ID_LENGTH && (tradeId.length > 2 * MAX_TRADE_ID_LENGTH || codePointLength(tradeId) > MAX_TRADE_ID_LENGTH))
   ) {
     return reject('invalid_trade_id', `trade_id must be a string of 1..${MAX_TRADE_ID_LENGTH} characters`);

@@ -29,8 +29,7 @@ export function isLeap(y: number): boolean {
 export function daysFromCivil(y: number, m: number, d: number): number {
   // Days since 1970-01-01 for a proleptic Gregorian date, without Date objects.
   const yearsBefore = y - 1;
-  const days =
-    yearsBefore * 365 + Math.floor(yearsBefore / 4) - Math.floor(yearsBefore / 100) + Math.floor(yearsBefore / 400);
+  const days = yearsBefore * 365 + Math.floor(yearsBefore / 4) - Math.floor(yearsBefore / 100) + Math.floor(yearsBefore / 400);
   const dayOfYear = DAYS_BEFORE_MONTH[m - 1]! + (m > 2 && isLeap(y) ? 1 : 0) + d - 1;
   return days + dayOfYear - 719_162; // 719,162 = days from 0001-01-01 to 1970-01-01
 }
@@ -46,8 +45,17 @@ export function parseIsoTimestamp(s: string): TimestampResult {
   const second = digits(s, 17, 2);
   const sep = s[10];
   if (
-    year < 0 || month < 0 || day < 0 || hour < 0 || minute < 0 || second < 0 ||
-    s[4] !== '-' || s[7] !== '-' || (sep !== 'T' && sep !== ' ' && sep !== 't') || s[13] !== ':' || s[16] !== ':'
+    year < 0 ||
+    month < 0 ||
+    day < 0 ||
+    hour < 0 ||
+    minute < 0 ||
+    second < 0 ||
+    s[4] !== '-' ||
+    s[7] !== '-' ||
+    (sep !== 'T' && sep !== ' ' && sep !== 't') ||
+    s[13] !== ':' ||
+    s[16] !== ':'
   ) {
     return bad('is not ISO-8601 with a zone (e.g. 2026-11-25T06:01:02.123Z)');
   }
@@ -100,9 +108,7 @@ export function parseIsoTimestamp(s: string): TimestampResult {
     return bad('has no zone (add Z or ±HH:MM)');
   }
 
-  const ms =
-    daysFromCivil(year, month, day) * 86_400_000 + hour * 3_600_000 + minute * 60_000 + second * 1000 + millis -
-    offsetMin * 60_000;
+  const ms = daysFromCivil(year, month, day) * 86_400_000 + hour * 3_600_000 + minute * 60_000 + second * 1000 + millis - offsetMin * 60_000;
   if (ms < 0 || ms > MAX_EPOCH_MS) return bad('is out of range');
   return { ok: true, ms };
 }

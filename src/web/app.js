@@ -147,4 +147,6 @@ select.addEventListener('change', () => {
 
 connect();
 loadAll().catch(showError);
-getJson('/api/stats').then(showStats).catch(() => {});
+getJson('/api/stats')
+  .then(showStats)
+  .catch(() => {});

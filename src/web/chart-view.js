@@ -25,7 +25,11 @@ export class ChartView {
       rightPriceScale: { scaleMargins: { top: 0.08, bottom: 0.28 } },
     });
     this.candles = this.chart.addSeries(CandlestickSeries, {
-      upColor: UP, downColor: DOWN, borderVisible: false, wickUpColor: UP, wickDownColor: DOWN,
+      upColor: UP,
+      downColor: DOWN,
+      borderVisible: false,
+      wickUpColor: UP,
+      wickDownColor: DOWN,
     });
     this.volume = this.chart.addSeries(HistogramSeries, { priceFormat: { type: 'volume' }, priceScaleId: 'volume' });
     this.chart.priceScale('volume').applyOptions({ scaleMargins: { top: 0.78, bottom: 0 } });

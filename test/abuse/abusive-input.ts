@@ -39,7 +39,15 @@ export function abusiveLines(): AbusiveLine[] {
     l('JSON null', 'null', dead('not_an_object')),
     l('NUL bytes', Buffer.from([0, 0, 0]), dead('invalid_json')),
     l('10 MB record', trade({ trade_id: 'ten-mb', pad: 'x'.repeat(TEN_MB) }, 1_000), dead('too_large')),
-    l('invalid UTF-8', Buffer.concat([Buffer.from('{"trade_id":"utf8-'), Buffer.from([0xc3, 0x28, 0xff, 0xfe]), Buffer.from(`","ticker":"AAPL","price":"1","volume":1,"trade_timestamp":"${TS}"}`)]), dead('invalid_utf8')),
+    l(
+      'invalid UTF-8',
+      Buffer.concat([
+        Buffer.from('{"trade_id":"utf8-'),
+        Buffer.from([0xc3, 0x28, 0xff, 0xfe]),
+        Buffer.from(`","ticker":"AAPL","price":"1","volume":1,"trade_timestamp":"${TS}"}`),
+      ]),
+      dead('invalid_utf8'),
+    ),
     l('overlong UTF-8 encoding of "/"', Buffer.from([0x22, 0xc0, 0xaf, 0x22]), dead('invalid_utf8')),
     l('100k levels of [', '['.repeat(100_000), dead('too_large')),
     l('30k levels of [ ], under the size cap', `${'['.repeat(30_000)}${']'.repeat(30_000)}`, dead('not_an_object')),
@@ -58,8 +66,16 @@ export function abusiveLines(): AbusiveLine[] {
     l('ticker with <script>', trade({ trade_id: 'ticker-script', ticker: '<script>alert(1)</script>' }, 2_000), dead('invalid_ticker')),
     l('ticker with <img onerror>', trade({ trade_id: 'ticker-img', ticker: '<img src=x onerror=alert(1)>' }, 2_000), dead('invalid_ticker')),
     // Duplicate keys: the last one wins (JSON.parse's rule, and Flink's JSON functions agree).
-    l('duplicate keys', `{"trade_id":"dup-keys","ticker":"MSFT","ticker":"NVDA","price":"1.0000","price":"2.5000","volume":5,"volume":7,"trade_timestamp":"${at(3_000)}"}`, { kind: 'stored', tradeId: 'dup-keys' }),
-    l('duplicate keys, last one invalid', `{"trade_id":"dup-bad","ticker":"AAPL","price":"1","volume":5,"volume":0,"trade_timestamp":"${at(3_000)}"}`, dead('invalid_volume')),
+    l(
+      'duplicate keys',
+      `{"trade_id":"dup-keys","ticker":"MSFT","ticker":"NVDA","price":"1.0000","price":"2.5000","volume":5,"volume":7,"trade_timestamp":"${at(3_000)}"}`,
+      { kind: 'stored', tradeId: 'dup-keys' },
+    ),
+    l(
+      'duplicate keys, last one invalid',
+      `{"trade_id":"dup-bad","ticker":"AAPL","price":"1","volume":5,"volume":0,"trade_timestamp":"${at(3_000)}"}`,
+      dead('invalid_volume'),
+    ),
     // Hostile text in the free-form trade_id is data: stored verbatim through parameters.
     l('trade_id with SQL', trade({ trade_id: SQL_ID }, 4_000), { kind: 'stored', tradeId: SQL_ID }),
     l('trade_id with HTML, a large trade', trade({ trade_id: HTML_ID, ticker: 'NVDA', volume: 5_000_000 }, 4_000), { kind: 'stored', tradeId: HTML_ID }),

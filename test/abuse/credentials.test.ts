@@ -103,7 +103,10 @@ describe('a database password is never printed or written', () => {
     expectNoLeak(fromEnv);
     const cfg = join(mkdtempSync(join(tmpdir(), 'tickflow-cfg-')), 'tickflow.config.json');
     writeFileSync(cfg, JSON.stringify({ db: withPassword }));
-    for (const args of [['query', 'trades', '--limit', '1', '--config', cfg], ['run', '--config', cfg, '--rate', 'max', '--count', '100', '--no-dashboard']]) {
+    for (const args of [
+      ['query', 'trades', '--limit', '1', '--config', cfg],
+      ['run', '--config', cfg, '--rate', 'max', '--count', '100', '--no-dashboard'],
+    ]) {
       const r = await run(args);
       expect(r.code, r.out).toBe(0);
       expectNoLeak(r);
@@ -118,11 +121,13 @@ describe('a database password is never printed or written', () => {
   ])('failing runs: %s → exit 2, the password in neither form', async (_, url, mentions) => {
     // Six short-lived processes that only fail: run side by side.
     const cases = [PASSWORD, ODD_PASSWORD].flatMap((pw) =>
-      ([
-        [['run', '--db', url(pw), '--count', '1', '--no-dashboard'], {}],
-        [['query', 'trades', '--db', url(pw)], {}],
-        [['serve', '--port', '0'], { DATABASE_URL: url(pw) }],
-      ] as const).map(([args, env]) => ({ pw, args: [...args], env })),
+      (
+        [
+          [['run', '--db', url(pw), '--count', '1', '--no-dashboard'], {}],
+          [['query', 'trades', '--db', url(pw)], {}],
+          [['serve', '--port', '0'], { DATABASE_URL: url(pw) }],
+        ] as const
+      ).map(([args, env]) => ({ pw, args: [...args], env })),
     );
     const results = await Promise.all(cases.map((c) => run(c.args, { env: c.env })));
     results.forEach((r, i) => {

@@ -125,7 +125,10 @@ describe('hostile records through the embedded pipeline', () => {
   it('query shows a hostile trade_id as the text it is', async () => {
     const r = await tickflow(['query', 'trades', '--db', pg.url, '--limit', '5000', '--json']);
     expect(r.code).toBe(0);
-    const ids = r.stdout.trim().split('\n').map((l) => JSON.parse(l).trade_id);
+    const ids = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).trade_id);
     expect(ids).toContain(SQL_ID);
     expect(ids).toContain(HTML_ID);
   });
@@ -135,14 +138,24 @@ describe('event times at the edge of the representable', () => {
   it('a trade in the last day of year 9999 is a dead letter, not a failed run (its candle would end in year 10000)', async () => {
     const path = join(dir, 'year-9999.jsonl');
     const at = (id: string, ts: string) => `{"trade_id":"${id}","ticker":"AAPL","price":"1","volume":1,"trade_timestamp":"${ts}"}`;
-    writeFileSync(path, [at('before', '2026-11-25T14:00:00Z'), at('edge', '9999-12-31T23:59:59Z'), at('last-ok', '9999-12-30T23:59:59.999Z'), at('after', '2026-11-25T14:00:01Z')].join('\n'));
+    writeFileSync(
+      path,
+      [
+        at('before', '2026-11-25T14:00:00Z'),
+        at('edge', '9999-12-31T23:59:59Z'),
+        at('last-ok', '9999-12-30T23:59:59.999Z'),
+        at('after', '2026-11-25T14:00:01Z'),
+      ].join('\n'),
+    );
     const db = `pglite:${join(dir, 'year-9999')}`;
     const r = await tickflow(['run', '--source', `file:${path}`, '--db', db, '--no-dashboard', '--json']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ read: 4, stored: 3, dead_letters: 1 });
     const store = await openStore(db);
-    const dead = await store.query<{ source_offset: string; reason_code: string }>(`SELECT source_offset::text AS source_offset, reason_code FROM dead_letters`);
+    const dead = await store.query<{ source_offset: string; reason_code: string }>(
+      `SELECT source_offset::text AS source_offset, reason_code FROM dead_letters`,
+    );
     const last = await store.query<{ window_end: string }>(`SELECT window_end::text AS window_end FROM trade_candles ORDER BY window_start DESC LIMIT 1`);
     await store.close();
     expect(dead).toEqual([{ source_offset: '2', reason_code: 'invalid_timestamp' }]);
@@ -155,7 +168,16 @@ describe('a line with no end', () => {
     const path = join(dir, 'endless.jsonl');
     const cap = 1024 * 1024;
     const valid = '{"trade_id":"after","ticker":"AAPL","price":"1","volume":1,"trade_timestamp":"2026-11-25T14:00:00Z"}';
-    writeFileSync(path, Buffer.concat([Buffer.from('{"a":"'), Buffer.alloc(30 * cap, 0x61), Buffer.from('"}\n\n'), Buffer.from(`${valid}\n`), Buffer.from('tail-without-newline')]));
+    writeFileSync(
+      path,
+      Buffer.concat([
+        Buffer.from('{"a":"'),
+        Buffer.alloc(30 * cap, 0x61),
+        Buffer.from('"}\n\n'),
+        Buffer.from(`${valid}\n`),
+        Buffer.from('tail-without-newline'),
+      ]),
+    );
     const records = [];
     for await (const batch of new FileSource(path, { maxLineBytes: cap }).batches(new AbortController().signal)) records.push(...batch);
     expect(records.map((r) => [r.offset, r.value.length])).toEqual([

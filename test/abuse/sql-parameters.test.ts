@@ -28,11 +28,12 @@ const ALLOWED: Record<string, string> = {
   TRADE_COLUMNS: 'a constant column list',
   STAGE_TABLE: 'a constant temp-table name',
   target: 'a table name chosen by the store from constants (stock_trades or the stage table)',
-  tickflowDatabase: 'the stack\'s constant database name',
-  "name.replace(/\"/g, '\"\"')": 'a database name from the user\'s own --db URL, quoted as an identifier (CREATE DATABASE takes no parameters)',
+  tickflowDatabase: "the stack's constant database name",
+  'name.replace(/"/g, \'""\')': "a database name from the user's own --db URL, quoted as an identifier (CREATE DATABASE takes no parameters)",
 };
 
-const SQL = /\b(SELECT\s|INSERT\s+INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM|CREATE\s+(TABLE|DATABASE|INDEX|ROLE|TEMP)|DROP\s+(TABLE|DATABASE|ROLE)|COPY\s|ALTER\s+TABLE|TRUNCATE\s)/i;
+const SQL =
+  /\b(SELECT\s|INSERT\s+INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM|CREATE\s+(TABLE|DATABASE|INDEX|ROLE|TEMP)|DROP\s+(TABLE|DATABASE|ROLE)|COPY\s|ALTER\s+TABLE|TRUNCATE\s)/i;
 
 function tsFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((n) => {
@@ -61,7 +62,7 @@ interface Template {
  * comments, quoted strings and regular expressions (a `/` where an operand may start), and
  * follows `${…}` with nested braces and templates.
  */
-export function templates(src: string): Template[] {
+function templates(src: string): Template[] {
   const out: Template[] = [];
   const lineAt = (i: number): number => src.slice(0, i).split('\n').length;
   let i = 0;
@@ -121,7 +122,10 @@ export function templates(src: string): Template[] {
       } else if (c === '`') {
         readTemplate();
         prev = 'a';
-      } else if (c === '/' && (prev === '' || '(,=:[!&|?{};+-*%<>~^'.includes(prev) || /\b(return|typeof|case|in|of)\s*$/.test(src.slice(Math.max(0, i - 8), i)))) {
+      } else if (
+        c === '/' &&
+        (prev === '' || '(,=:[!&|?{};+-*%<>~^'.includes(prev) || /\b(return|typeof|case|in|of)\s*$/.test(src.slice(Math.max(0, i - 8), i)))
+      ) {
         skipRegex();
         prev = 'a';
       } else {
@@ -163,7 +167,7 @@ describe('SQL is parameterized', () => {
 
   it('the lexer finds templates and their expressions, past comments, strings and regular expressions', () => {
     const src = [
-      "const a = /[`'\"]/g; // a `comment`",
+      'const a = /[`\'"]/g; // a `comment`',
       "/* `x ${y}` */ const b = 'it\\'s `' + \"`\";",
       'const q = `SELECT ${cols} FROM t WHERE id = ${`$${n}`} AND x = ${f({ a: 1 })}`;',
       'const d = 4 / 2 / 1;',

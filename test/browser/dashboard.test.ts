@@ -34,7 +34,9 @@ function historyFile(): string {
   const trades = Array.from({ length: HISTORY }, () => market.next(0));
   const end = Math.floor(Date.now() / 60_000) * 60_000 - 1;
   const step = (40 * 60_000) / HISTORY;
-  const lines = trades.reverse().map((t, i) => tradeLine(`hist-${i}`, t.ticker, formatPriceE4(t.priceE4), t.volume, Math.round(end - (HISTORY - 1 - i) * step)));
+  const lines = trades
+    .reverse()
+    .map((t, i) => tradeLine(`hist-${i}`, t.ticker, formatPriceE4(t.priceE4), t.volume, Math.round(end - (HISTORY - 1 - i) * step)));
   const file = join(mkdtempSync(join(tmpdir(), 'tickflow-browser-')), 'history.jsonl');
   writeFileSync(file, `${lines.join('\n')}\n`);
   return file;
@@ -87,7 +89,16 @@ beforeAll(async () => {
   base = await run.dashboardUrl();
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   page = await browser.newPage({ viewport: { width: 1400, height: 820 } });
   const problems: string[] = [];
@@ -144,10 +155,13 @@ describe('dashboard in headless Chromium', { timeout: 120_000 }, () => {
   it('shows an alert produced after the page loaded within seconds, and markup as text only', async () => {
     const loadedAt = Date.now();
     // Any alert the simulator raises from now on (about 2% of trades are large).
-    const fresh = await waitFor(async () => {
-      const r = await api<{ alerts: { alert_id: string; detected_at: string }[] }>(`/api/alerts?since=${loadedAt + 1}&limit=20`);
-      return r.alerts.filter((a) => a.alert_id !== 'large:xss').at(-1);
-    }, { what: 'an alert detected after the page loaded', timeoutMs: 30_000 });
+    const fresh = await waitFor(
+      async () => {
+        const r = await api<{ alerts: { alert_id: string; detected_at: string }[] }>(`/api/alerts?since=${loadedAt + 1}&limit=20`);
+        return r.alerts.filter((a) => a.alert_id !== 'large:xss').at(-1);
+      },
+      { what: 'an alert detected after the page loaded', timeoutMs: 30_000 },
+    );
     const row = page.locator(`#alerts tbody tr[data-alert-id="${fresh.alert_id}"]`);
     await row.waitFor({ timeout: 5_000 });
     const latencyMs = Date.now() - Date.parse(fresh.detected_at);
@@ -175,7 +189,7 @@ describe('dashboard in headless Chromium', { timeout: 120_000 }, () => {
     if (process.env.UPDATE_SCREENSHOTS === '1') copyFileSync('test-results/dashboard.png', 'docs/dashboard.png');
   });
 
-  it('never renders markup from data: a ticker in the selector, an alert\'s id, message and ticker', async () => {
+  it("never renders markup from data: a ticker in the selector, an alert's id, message and ticker", async () => {
     // Written straight into the tables, as a writer that validates less than ours could.
     const store = await openStore(pg.url);
     const payload = '<img src=x onerror="window.pwned=3">';

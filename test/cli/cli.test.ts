@@ -44,10 +44,26 @@ describe('tickflow CLI', () => {
     expectUsageError(await tickflow(args as string[]), mentions as string);
   });
 
-  it.concurrent.each([
-    ['run'], ['query', 'trades'], ['simulate'], ['spec'], ['serve'], ['produce'], ['topics', 'list'], ['topics', 'create'], ['topics', 'describe'],
-    ['alerts', 'tail'], ['flink', 'sql'], ['flink', 'deploy'], ['flink', 'status'], ['flink', 'cancel'], ['stack', 'status'], ['stack', 'up'],
-  ].map((cmd) => [cmd.join(' '), cmd] as const))('%s: an unknown flag is one line naming it, exit 2, nothing started', async (_, cmd) => {
+  it.concurrent.each(
+    [
+      ['run'],
+      ['query', 'trades'],
+      ['simulate'],
+      ['spec'],
+      ['serve'],
+      ['produce'],
+      ['topics', 'list'],
+      ['topics', 'create'],
+      ['topics', 'describe'],
+      ['alerts', 'tail'],
+      ['flink', 'sql'],
+      ['flink', 'deploy'],
+      ['flink', 'status'],
+      ['flink', 'cancel'],
+      ['stack', 'status'],
+      ['stack', 'up'],
+    ].map((cmd) => [cmd.join(' '), cmd] as const),
+  )('%s: an unknown flag is one line naming it, exit 2, nothing started', async (_, cmd) => {
     const r = await tickflow([...cmd, '--bogus-flag'], { timeoutMs: 30_000 });
     expectUsageError(r, "unknown option '--bogus-flag'");
     // The line, and at most commander's pointer to --help.
@@ -188,7 +204,10 @@ describe('tickflow CLI', () => {
     expect(s.alerts).toBeGreaterThan(0);
     const q = await tickflow(['query', 'trades', '--db', db, '--limit', '3', '--json']);
     expect(q.code).toBe(0);
-    const rows = q.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const rows = q.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(rows).toHaveLength(3);
     expect(Object.keys(rows[0])).toEqual(['trade_id', 'ticker', 'price', 'volume', 'trade_timestamp']);
     const table = await tickflow(['query', 'candles', '--db', db, '--limit', '2']);

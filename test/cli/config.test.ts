@@ -28,7 +28,10 @@ describe('one resolver: flag > environment > config file > default', () => {
     expect(resolveSetting('db', { file: config, env: { DATABASE_URL: 'memory', TICKFLOW_DB: 'pglite:/env' } })).toBe('pglite:/env');
     expect(resolveSetting('db', { file: config, env: { TICKFLOW_DB: 'pglite:/env' }, flags: { db: 'pglite:/flag' } })).toBe('pglite:/flag');
     expect(resolveSettings(['port', 'brokers'], { file: config })).toEqual({ port: 4001, brokers: ['f1:9092', 'f2:9092'] });
-    expect(resolveSettings(['port', 'brokers'], { file: config, env: { TICKFLOW_PORT: '4002', KAFKA_BROKERS: 'e:1' } })).toEqual({ port: 4002, brokers: ['e:1'] });
+    expect(resolveSettings(['port', 'brokers'], { file: config, env: { TICKFLOW_PORT: '4002', KAFKA_BROKERS: 'e:1' } })).toEqual({
+      port: 4002,
+      brokers: ['e:1'],
+    });
   });
 
   it('reads a value in its own unit: --connect-timeout in seconds, the variable and file key in ms', () => {
@@ -45,8 +48,12 @@ describe('one resolver: flag > environment > config file > default', () => {
   });
 
   it('names where a bad value came from, with the code of that layer, and never echoes a secret', () => {
-    expect(() => resolveSetting('port', { flags: { port: 'x' } })).toThrow(expect.objectContaining({ code: 'bad_flag', message: '--port: "x" is not a port number (0-65535; 0 takes a free one)' }));
-    expect(() => resolveSetting('port', { env: { TICKFLOW_PORT: 'x' } })).toThrow(expect.objectContaining({ code: 'bad_config', message: 'TICKFLOW_PORT: "x" is not a port number (0-65535; 0 takes a free one)' }));
+    expect(() => resolveSetting('port', { flags: { port: 'x' } })).toThrow(
+      expect.objectContaining({ code: 'bad_flag', message: '--port: "x" is not a port number (0-65535; 0 takes a free one)' }),
+    );
+    expect(() => resolveSetting('port', { env: { TICKFLOW_PORT: 'x' } })).toThrow(
+      expect.objectContaining({ code: 'bad_config', message: 'TICKFLOW_PORT: "x" is not a port number (0-65535; 0 takes a free one)' }),
+    );
     const bad = loadConfigFile(file('bad-port.json', { dashboard: { port: 'x' } }));
     expect(() => resolveSetting('port', { file: bad })).toThrow(`config ${bad.path}: dashboard.port: "x" is not a port number (0-65535; 0 takes a free one)`);
     expect(() => resolveSetting('jobDb', { env: { DATABASE_URL: 'mysql://u:hunter2@db/x' } })).toThrow('DATABASE_URL: value is not a postgres:// URL');
@@ -61,7 +68,10 @@ describe('one resolver: flag > environment > config file > default', () => {
     // --spec replaces the config file's spec as a whole.
     const s = resolveSpec({ file: withSpec, flags: { specFile } });
     expect([s.input.topic, s.rules.largeTrade.threshold]).toEqual(['from-spec-file', 1_000_000]);
-    expect(resolveSpec({ flags: { specFile, outOfOrderness: '2.5', candleInterval: '300' } })).toMatchObject({ input: { outOfOrdernessMs: 2500 }, candles: { intervalMs: 300_000 } });
+    expect(resolveSpec({ flags: { specFile, outOfOrderness: '2.5', candleInterval: '300' } })).toMatchObject({
+      input: { outOfOrdernessMs: 2500 },
+      candles: { intervalMs: 300_000 },
+    });
   });
 
   it('refuses a config file key nothing reads, naming it', () => {
@@ -89,14 +99,23 @@ describe('the CLI applies the same precedence everywhere', () => {
 
   it('every command that names topics takes --spec and --config, and checks them before contacting anything', async () => {
     const badSpec = file('bad-spec.json', { input: { partitions: 0 } });
-    for (const args of [['topics', 'create'], ['topics', 'describe'], ['produce', '--count', '1'], ['alerts', 'tail'], ['flink', 'sql'], ['flink', 'deploy'], ['run', '--source', 'kafka', '--no-dashboard'], ['serve', '--brokers', '127.0.0.1:9']]) {
+    for (const args of [
+      ['topics', 'create'],
+      ['topics', 'describe'],
+      ['produce', '--count', '1'],
+      ['alerts', 'tail'],
+      ['flink', 'sql'],
+      ['flink', 'deploy'],
+      ['run', '--source', 'kafka', '--no-dashboard'],
+      ['serve', '--brokers', '127.0.0.1:9'],
+    ]) {
       const r = await tickflow([...args, '--spec', badSpec, '--brokers', '127.0.0.1:9'], { timeoutMs: 30_000 });
       expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(2);
       expect(r.stderr.trim(), args.join(' ')).toMatch(/^tickflow: spec: input\.partitions: .* \[bad_config\]$/);
     }
   });
 
-  it('topics create takes the spec\'s topic names (then fails on the unreachable broker, exit 2)', async () => {
+  it("topics create takes the spec's topic names (then fails on the unreachable broker, exit 2)", async () => {
     const spec = file('topics-spec.json', { input: { topic: 'replay' } });
     const r = await tickflow(['topics', 'create', '--spec', spec, '--brokers', '127.0.0.1:9', '--connect-timeout', '1'], { timeoutMs: 30_000 });
     expect(r.code).toBe(2);
@@ -104,7 +123,20 @@ describe('the CLI applies the same precedence everywhere', () => {
   });
 
   it('--help shows each default once, with its environment variable', async () => {
-    const commands = [['run'], ['serve'], ['query'], ['spec'], ['produce'], ['topics', 'create'], ['alerts', 'tail'], ['flink', 'sql'], ['flink', 'deploy'], ['flink', 'status'], ['stack', 'up'], ['stack', 'down']];
+    const commands = [
+      ['run'],
+      ['serve'],
+      ['query'],
+      ['spec'],
+      ['produce'],
+      ['topics', 'create'],
+      ['alerts', 'tail'],
+      ['flink', 'sql'],
+      ['flink', 'deploy'],
+      ['flink', 'status'],
+      ['stack', 'up'],
+      ['stack', 'down'],
+    ];
     for (const c of commands) {
       const r = await tickflow([...c, '--help']);
       expect(r.code).toBe(0);
@@ -113,14 +145,17 @@ describe('the CLI applies the same precedence everywhere', () => {
       for (const o of options) expect(o.match(/\(default|default /g)?.length ?? 0, `${c.join(' ')}: ${o}`).toBeLessThanOrEqual(1);
     }
     const deploy = await tickflow(['flink', 'deploy', '--help']);
-    expect(deploy.stdout.replace(/\s+/g, ' ')).toContain('Flink SQL Gateway (default http://127.0.0.1:8083, or TICKFLOW_GATEWAY_PORT; env TICKFLOW_FLINK_GATEWAY; config flink.gateway)');
+    expect(deploy.stdout.replace(/\s+/g, ' ')).toContain(
+      'Flink SQL Gateway (default http://127.0.0.1:8083, or TICKFLOW_GATEWAY_PORT; env TICKFLOW_FLINK_GATEWAY; config flink.gateway)',
+    );
   });
 });
 
 describe('one home for every setting and every exit status', () => {
   it('every environment variable the code reads is declared in src/config/settings.ts', () => {
     const declared = new Set(Object.values(SETTINGS).flatMap((s) => ('env' in s ? [...s.env] : [])));
-    const files = (d: string): string[] => readdirSync(d).flatMap((n) => (statSync(join(d, n)).isDirectory() ? files(join(d, n)) : n.endsWith('.ts') ? [join(d, n)] : []));
+    const files = (d: string): string[] =>
+      readdirSync(d).flatMap((n) => (statSync(join(d, n)).isDirectory() ? files(join(d, n)) : n.endsWith('.ts') ? [join(d, n)] : []));
     const read = new Set<string>();
     for (const f of files(join(repo, 'src'))) {
       if (f.endsWith('src/config/settings.ts')) continue;

@@ -62,7 +62,8 @@ class Tables {
   commit(out: EngineOutput): void {
     for (const t of out.trades) if (!this.trades.has(t.tradeId)) this.trades.set(t.tradeId, t);
     for (const a of out.alerts) if (!this.alerts.has(a.alertId)) this.alerts.set(a.alertId, `${a.trade.volume}|${a.baselineMeanE4 ?? ''}`);
-    for (const c of out.candles) this.candles.set(`${c.ticker}|${c.windowStartMs}`, `${c.openE4}|${c.highE4}|${c.lowE4}|${c.closeE4}|${c.volume}|${c.vwapE4}|${c.tradeCount}`);
+    for (const c of out.candles)
+      this.candles.set(`${c.ticker}|${c.windowStartMs}`, `${c.openE4}|${c.highE4}|${c.lowE4}|${c.closeE4}|${c.volume}|${c.vwapE4}|${c.tradeCount}`);
     this.deadLetters += out.deadLetters.length;
   }
 
@@ -83,11 +84,18 @@ function uninterrupted(records: RawRecord[], s: PipelineSpec): Tables {
 /** What a restart reads back: the pending trades from the table, as a consumer does from stock_trades. */
 function restoreFrom(db: Tables, state: EngineState, s: PipelineSpec): Trade[] {
   const after = state.maxEventTimeMs === null ? Number.NEGATIVE_INFINITY : state.maxEventTimeMs - s.input.outOfOrdernessMs;
-  const waiting = new Set(Object.entries(state.tickers).filter(([, t]) => t.pending > 0).map(([k]) => k));
+  const waiting = new Set(
+    Object.entries(state.tickers)
+      .filter(([, t]) => t.pending > 0)
+      .map(([k]) => k),
+  );
   // A table has no row order: read them back newest first, the opposite of arrival.
   const pending = [...db.trades.values()].filter((t) => waiting.has(t.ticker) && t.tsMs > after).reverse();
   expect(pending.length).toBe(Object.values(state.tickers).reduce((n, t) => n + t.pending, 0));
-  return orderPending(pending, Object.values(state.tickers).flatMap((t) => t.ties));
+  return orderPending(
+    pending,
+    Object.values(state.tickers).flatMap((t) => t.ties),
+  );
 }
 
 /**
@@ -115,10 +123,12 @@ function crashing(records: RawRecord[], s: PipelineSpec, seed: number): { db: Ta
     while (pos < lifeEnd) {
       const batch = records.slice(pos, Math.min(lifeEnd, pos + 1 + rng.int(80)));
       if (e.watermarkMs < checkUntil) {
-        e.rememberTradeIds(batch.flatMap((r) => {
-          const p = parseTradeText(r.value as string);
-          return p.ok === true && db.trades.has(p.trade.tradeId) ? [p.trade.tradeId] : [];
-        }));
+        e.rememberTradeIds(
+          batch.flatMap((r) => {
+            const p = parseTradeText(r.value as string);
+            return p.ok === true && db.trades.has(p.trade.tradeId) ? [p.trade.tradeId] : [];
+          }),
+        );
       }
       for (const r of batch) e.process(r);
       pos += batch.length;

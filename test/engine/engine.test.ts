@@ -169,7 +169,11 @@ describe('volume-spike alerts', () => {
   it('orders the baseline by event time, not arrival, and waits for the watermark', () => {
     const e = new Engine(spec);
     // Arrival order: 3, 1, 2, 4 (all within the 5 s bound). In event time: 100, 100, 100, 1000.
-    const pending = run(e, [rec('e3', 'A', '1', 100, 3_000), rec('e1', 'A', '1', 100, 1_000), rec('e2', 'A', '1', 100, 2_000), rec('e4', 'A', '1', 1_000, 4_000)], false);
+    const pending = run(
+      e,
+      [rec('e3', 'A', '1', 100, 3_000), rec('e1', 'A', '1', 100, 1_000), rec('e2', 'A', '1', 100, 2_000), rec('e4', 'A', '1', 1_000, 4_000)],
+      false,
+    );
     expect(pending.alerts).toEqual([]); // watermark is at -1 s: nothing released yet
     const out = run(e, [rec('e5', 'A', '1', 1, 9_000)], false); // watermark 4 s: e1..e4 released in event order
     expect(out.alerts.map(alertView)).toEqual(['spike:e4 mean=100.0000']);
@@ -248,7 +252,11 @@ describe('boundaries, computed by hand', () => {
 
   it('remembers a trade_id for at least dedupe.horizonMs of watermark progress and forgets it after two', () => {
     // Out-of-orderness 1 s, horizon 10 s: ids are kept in generations of 10 s of watermark.
-    const spec = specWith({ input: { outOfOrdernessMs: 1_000 }, dedupe: { horizonMs: 10_000 }, rules: { largeTrade: { enabled: false }, volumeSpike: { enabled: false } } });
+    const spec = specWith({
+      input: { outOfOrdernessMs: 1_000 },
+      dedupe: { horizonMs: 10_000 },
+      rules: { largeTrade: { enabled: false }, volumeSpike: { enabled: false } },
+    });
     const records = [
       rec('x', 'A', '10', 1, 0), // watermark −1 s: the first generation starts there
       rec('x', 'A', '99', 9, 5_000), // a replay within the horizon: duplicate

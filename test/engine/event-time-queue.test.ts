@@ -51,7 +51,10 @@ describe('EventTimeQueue', () => {
     const model: Trade[] = [];
     const released: string[] = [];
     let seed = 7;
-    const rand = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const rand = (): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed / 2 ** 32;
+    };
     for (let i = 0; i < 20_000; i++) {
       const ts = i - (rand() < 0.05 ? Math.floor(rand() * 3_000) : 0);
       const t = trade(i, ts);

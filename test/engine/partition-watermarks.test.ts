@@ -75,7 +75,12 @@ describe('per-partition watermarks', () => {
     expect(wm(e)).toBe(115_000);
     expect(e.counters.late).toBe(0);
     // Windows [0, 60 s) of both tickers closed once both partitions passed 60 s.
-    expect(e.drain().candles.map((c) => `${c.ticker}@${c.windowStartMs - T0}:${c.tradeCount}`).sort()).toEqual(['AAA@0:60', 'BBB@0:60']);
+    expect(
+      e
+        .drain()
+        .candles.map((c) => `${c.ticker}@${c.windowStartMs - T0}:${c.tradeCount}`)
+        .sort(),
+    ).toEqual(['AAA@0:60', 'BBB@0:60']);
   });
 
   it('a partition silent for the idle timeout stops holding the watermark back; its next record makes it active again', () => {
@@ -170,7 +175,12 @@ describe('when every partition is idle, event time follows the wall clock', () =
     expect(e.drain().candles).toHaveLength(0);
     at(18_000);
     expect(wm(e)).toBe(60_000);
-    expect(e.drain().candles.map((c) => `${c.ticker}@${c.windowStartMs - T0}:${c.tradeCount}`).sort()).toEqual(['AAA@0:2', 'BBB@0:1']);
+    expect(
+      e
+        .drain()
+        .candles.map((c) => `${c.ticker}@${c.windowStartMs - T0}:${c.tradeCount}`)
+        .sort(),
+    ).toEqual(['AAA@0:2', 'BBB@0:1']);
     expect(e.counters.candles).toBe(2);
   });
 
@@ -239,7 +249,10 @@ describe('a partition taken over from a checkpoint', () => {
     for (let s = 41; s <= 130; s++) a.process(trade(1, 'BBB', s * 1_000));
     expect(wm(a)).toBe(115_000);
     a.finish();
-    const candles = a.drain().candles.map((c) => `${c.ticker}@${c.windowStartMs - T0}:${c.tradeCount}`).sort();
+    const candles = a
+      .drain()
+      .candles.map((c) => `${c.ticker}@${c.windowStartMs - T0}:${c.tradeCount}`)
+      .sort();
     // BBB's first window: the 2 restored trades (10 s, 30 s), then 26 s, 40 s and 41..59 s.
     expect(candles).toContain('BBB@0:23');
     expect(candles).toContain('BBB@60000:60');

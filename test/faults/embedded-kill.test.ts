@@ -27,7 +27,11 @@ const dbs: { drop: () => Promise<void> }[] = [];
 beforeAll(() => {
   const lines = [...dirtyFeed({ seed: 9001, count: COUNT, startMs: Date.parse('2026-11-20T14:00:00Z'), stepMs: 23, largeFraction: 0.01 })];
   writeFileSync(file, `${lines.join('\n')}\n`);
-  const asRead = readFileSync(file).toString('latin1').split('\n').slice(0, -1).map((l) => Buffer.from(l, 'latin1'));
+  const asRead = readFileSync(file)
+    .toString('latin1')
+    .split('\n')
+    .slice(0, -1)
+    .map((l) => Buffer.from(l, 'latin1'));
   expected = oracle(asRead, file, defaultSpec());
 }, 600_000);
 
@@ -39,10 +43,13 @@ afterAll(async () => {
 async function runAndKill(db: string, fraction: number): Promise<void> {
   const run = new TickflowProcess(['run', '--source', `file:${file}`, '--db', db, '--port', '0', '--batch-size', '2000']);
   const base = await run.dashboardUrl();
-  await waitFor(async () => {
-    if (!run.running) throw new Error(`the run ended before the kill: ${run.stderr}`);
-    return ((await metric(base, 'tickflow_events_read_total')) ?? 0) >= fraction * COUNT;
-  }, { what: `${Math.round(fraction * 100)} % of the file read`, timeoutMs: 300_000 });
+  await waitFor(
+    async () => {
+      if (!run.running) throw new Error(`the run ended before the kill: ${run.stderr}`);
+      return ((await metric(base, 'tickflow_events_read_total')) ?? 0) >= fraction * COUNT;
+    },
+    { what: `${Math.round(fraction * 100)} % of the file read`, timeoutMs: 300_000 },
+  );
   run.child.kill('SIGKILL');
   const r = await run.done;
   expect(r.signal).toBe('SIGKILL');

@@ -43,7 +43,10 @@ describe('PostgreSQL stopped mid-stream, then started again', () => {
     const feeding = feedLines(run.child, lines, RATE, (n) => (sent = n));
 
     await waitFor(() => sent >= COUNT / 3, { what: 'a third of the stream to be sent', context: () => run.stderr });
-    await waitFor(async () => (await metric(base, 'tickflow_events_stored_total').catch(() => null)) !== null, { what: 'the dashboard', context: () => run.stderr });
+    await waitFor(async () => (await metric(base, 'tickflow_events_stored_total').catch(() => null)) !== null, {
+      what: 'the dashboard',
+      context: () => run.stderr,
+    });
     await pg.stopServer('fast');
     const stoppedAt = Date.now();
     // While the database is away the process keeps running and says so.

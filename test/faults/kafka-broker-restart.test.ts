@@ -28,7 +28,6 @@ afterAll(async () => {
   await stackUp(testStackSettings());
 });
 
-
 describe('the Kafka broker stopped for 20 s, then started', () => {
   it('producer and consumer recover by themselves; the database ends exact', async () => {
     const lines = dirtyLines(COUNT, 4711);
@@ -40,9 +39,27 @@ describe('the Kafka broker stopped for 20 s, then started', () => {
     dbs.push(pg);
     const group = uniqueName('g');
 
-    const consumer = new TickflowProcess(['run', '--source', 'kafka', '--no-dashboard', '--json', '--spec', topics.specFile, '--group', group, '--db', pg.url, '--batch-size', '1000']);
+    const consumer = new TickflowProcess([
+      'run',
+      '--source',
+      'kafka',
+      '--no-dashboard',
+      '--json',
+      '--spec',
+      topics.specFile,
+      '--group',
+      group,
+      '--db',
+      pg.url,
+      '--batch-size',
+      '1000',
+    ]);
     const producer = new TickflowProcess(['produce', '--from', `file:${file}`, '--topic', topics.input, '--rate', String(Math.round(COUNT / PRODUCE_S))]);
-    await waitFor(async () => (await countRows(pg.url, 'stock_trades')) > COUNT / 10, { what: 'trades flowing into the database', timeoutMs: 120_000, context: () => consumer.stderr });
+    await waitFor(async () => (await countRows(pg.url, 'stock_trades')) > COUNT / 10, {
+      what: 'trades flowing into the database',
+      timeoutMs: 120_000,
+      context: () => consumer.stderr,
+    });
 
     const settings = testStackSettings();
     await stopComponent(settings, 'kafka');

@@ -45,14 +45,31 @@ describe(`kill -9 of the Kafka consumer, ${KILLS} times in a row, while trades f
     let committed = 0;
     for (let k = 0; k < KILLS; k++) {
       // Small transactions, so kills land between commits with work on both sides of them.
-      const consumer = new TickflowProcess(['run', '--source', 'kafka', '--no-dashboard', '--json', '--spec', topics.specFile, '--group', group, '--db', pg.url, '--batch-size', '500']);
+      const consumer = new TickflowProcess([
+        'run',
+        '--source',
+        'kafka',
+        '--no-dashboard',
+        '--json',
+        '--spec',
+        topics.specFile,
+        '--group',
+        group,
+        '--db',
+        pg.url,
+        '--batch-size',
+        '500',
+      ]);
       // Each life commits something before it dies (else the kills prove nothing), then dies
       // at a random moment: mid-batch, mid-commit, mid-publish.
-      await waitFor(async () => {
-        if (!consumer.running) throw new Error(`consumer exited: ${consumer.stderr}`);
-        const now = await committedTotal(group, topics.input);
-        return now > committed || (!producer.running && now >= lines.length);
-      }, { what: `life ${k + 1} to commit offsets`, timeoutMs: 120_000 });
+      await waitFor(
+        async () => {
+          if (!consumer.running) throw new Error(`consumer exited: ${consumer.stderr}`);
+          const now = await committedTotal(group, topics.input);
+          return now > committed || (!producer.running && now >= lines.length);
+        },
+        { what: `life ${k + 1} to commit offsets`, timeoutMs: 120_000 },
+      );
       await sleep(rng.next() * 1_500);
       consumer.child.kill('SIGKILL');
       expect((await consumer.done).signal).toBe('SIGKILL');
@@ -62,7 +79,20 @@ describe(`kill -9 of the Kafka consumer, ${KILLS} times in a row, while trades f
     expect(produced.code, produced.stderr).toBe(0);
     expect(committed).toBeLessThan(lines.length);
 
-    const r = await tickflow(['run', '--source', 'kafka', '--no-dashboard', '--json', '--spec', topics.specFile, '--group', group, '--db', pg.url, '--stop-at-end']);
+    const r = await tickflow([
+      'run',
+      '--source',
+      'kafka',
+      '--no-dashboard',
+      '--json',
+      '--spec',
+      topics.specFile,
+      '--group',
+      group,
+      '--db',
+      pg.url,
+      '--stop-at-end',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     // The last life resumed from the committed offsets rather than from the beginning.
     expect(JSON.parse(r.stdout).read).toBeLessThanOrEqual(lines.length - committed);

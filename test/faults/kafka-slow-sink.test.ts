@@ -40,7 +40,6 @@ afterAll(async () => {
   for (const d of dbs) await d.drop();
 });
 
-
 describe('PostgreSQL stalled by a 30 s table lock while the producer pushes at full speed', () => {
   it('the consumer stays up, reads no further ahead than its batches, and catches up; every trade stored once', async () => {
     const lines = dirtyLines(COUNT, 2468);
@@ -58,7 +57,11 @@ describe('PostgreSQL stalled by a 30 s table lock while the producer pushes at f
     });
     const base = await consumer.dashboardUrl();
     expect((await tickflow(['produce', '--from', `file:${warm}`, '--topic', topics.input])).code).toBe(0);
-    await waitFor(async () => (await countRows(pg.url, 'stock_trades')) > 0, { what: 'the warm-up stored', timeoutMs: 120_000, context: () => consumer.stderr });
+    await waitFor(async () => (await countRows(pg.url, 'stock_trades')) > 0, {
+      what: 'the warm-up stored',
+      timeoutMs: 120_000,
+      context: () => consumer.stderr,
+    });
 
     const locker = postgres(pg.url, { max: 1, onnotice: () => {} });
     let locked!: () => void;
@@ -99,6 +102,8 @@ describe('PostgreSQL stalled by a 30 s table lock while the producer pushes at f
     const actual = await readTables(pg.url);
     expect(actual.trades).toEqual(expected.trades);
     expect(actual.rejected).toEqual(expected.rejected);
-    console.log(`slow sink: burst of ${COUNT - WARMUP} produced in ${burstSeconds.toFixed(1)} s during a ${LOCK_MS / 1000} s lock; ${lagDuringLock} records waiting at its end; consumer peak RSS ${peakDuringLock} MB locked, ${peakCatchingUp} MB catching up`);
+    console.log(
+      `slow sink: burst of ${COUNT - WARMUP} produced in ${burstSeconds.toFixed(1)} s during a ${LOCK_MS / 1000} s lock; ${lagDuringLock} records waiting at its end; consumer peak RSS ${peakDuringLock} MB locked, ${peakCatchingUp} MB catching up`,
+    );
   });
 });

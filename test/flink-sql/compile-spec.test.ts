@@ -29,7 +29,11 @@ const cases: Array<[string, PipelineSpecInput, Partial<FlinkTarget>]> = [
   ['from-savepoint', {}, { fromSavepoint: 'file:///var/flink/savepoints/savepoint-3f2a1b-0123456789ab' }],
   [
     'tuned-rules-and-candles',
-    { rules: { largeTrade: { threshold: 250_000 }, volumeSpike: { factor: 2.5, lookback: 32 } }, candles: { intervalMs: 300_000 }, input: { topic: 'ticks', maxRecordBytes: 4096, outOfOrdernessMs: 1500 } },
+    {
+      rules: { largeTrade: { threshold: 250_000 }, volumeSpike: { factor: 2.5, lookback: 32 } },
+      candles: { intervalMs: 300_000 },
+      input: { topic: 'ticks', maxRecordBytes: 4096, outOfOrdernessMs: 1500 },
+    },
     { parallelism: 1 },
   ],
 ];

@@ -6,9 +6,7 @@ import { countRows, readTables } from '../support/postgres.ts';
 import { bySize } from '../support/soak.ts';
 import { produceLines } from '../support/stack.ts';
 import { waitFor } from '../support/wait.ts';
-import {
-  expectNoJobsLeft, stopJob, deployForTest, freshSpec, kafkaPartition, keyedByTicker, migratedDatabase,
-} from './flink-support.ts';
+import { expectNoJobsLeft, stopJob, deployForTest, freshSpec, kafkaPartition, keyedByTicker, migratedDatabase } from './flink-support.ts';
 
 /**
  * The job starts on a topic that already holds a backlog, as it does after a restore from a
@@ -30,11 +28,20 @@ beforeAll(async () => {
   fresh = await freshSpec('tfback');
   db = await migratedDatabase('tf_back');
   lines = [...dirtyFeed({ seed: 11, count: bySize(4_000, 30_000), startMs: START, stepMs: 40, late: 0, largeFraction: 0.02 })];
-  const lastTs = Math.max(...lines.map((l) => { const r = parseTradeText(l); return r.ok === true ? r.trade.tsMs : 0; }));
+  const lastTs = Math.max(
+    ...lines.map((l) => {
+      const r = parseTradeText(l);
+      return r.ok === true ? r.trade.tsMs : 0;
+    }),
+  );
   const byPartition = new Map<number, string>();
   for (let i = 0; byPartition.size < fresh.spec.input.partitions; i++) byPartition.set(kafkaPartition(`ZZ${i}`, fresh.spec.input.partitions), `ZZ${i}`);
   sentinels = new Set(byPartition.values());
-  [...sentinels].forEach((t, i) => lines.push(JSON.stringify({ trade_id: `sentinel-${t}`, ticker: t, price: '1', volume: 1, trade_timestamp: new Date(lastTs + 3_600_000 + i).toISOString() })));
+  for (const [i, t] of [...sentinels].entries()) {
+    lines.push(
+      JSON.stringify({ trade_id: `sentinel-${t}`, ticker: t, price: '1', volume: 1, trade_timestamp: new Date(lastTs + 3_600_000 + i).toISOString() }),
+    );
+  }
   await produceLines(fresh.spec.input.topic, keyedByTicker(lines), { keyed: true });
 });
 
@@ -45,22 +52,33 @@ afterAll(async () => {
 });
 
 describe('a job started on a backlog', () => {
-  it('stores every trade and the same closed candles as the oracle', async () => {
-    const t0 = Date.now();
-    jobId = await deployForTest(fresh.spec, fresh.name, db.url, fresh.spec.input.partitions);
-    const expected = oracle(lines.map((l) => Buffer.from(l)), 'x', fresh.spec);
-    const closed = expected.candles.filter((c) => !sentinels.has(c.split('|')[0]!));
-    let seen = '';
-    await waitFor(async () => {
-      const [trades, candles] = [await countRows(db.url, 'stock_trades'), await countRows(db.url, 'trade_candles')];
-      seen = `stock_trades ${trades}/${expected.trades.length}, candles ${candles}/${closed.length}`;
-      return trades === expected.trades.length && candles >= closed.length;
-    }, { what: 'every trade and closed candle stored', timeoutMs: bySize(300_000, 1_200_000), everyMs: 1_000, context: () => seen });
-    process.stderr.write(`[backlog] ${expected.trades.length} trades and ${closed.length} candles in ${Math.round((Date.now() - t0) / 1000)} s\n`);
-    const actual = await readTables(db.url);
-    expect(actual.trades).toEqual(expected.trades);
-    const wrong = actual.candles.filter((c) => !sentinels.has(c.split('|')[0]!) && !closed.includes(c));
-    expect(wrong, `candles that differ from the oracle (of ${closed.length})`).toEqual([]);
-    expect(actual.candles.filter((c) => !sentinels.has(c.split('|')[0]!))).toEqual(closed);
-  }, bySize(600_000, 1_800_000));
+  it(
+    'stores every trade and the same closed candles as the oracle',
+    async () => {
+      const t0 = Date.now();
+      jobId = await deployForTest(fresh.spec, fresh.name, db.url, fresh.spec.input.partitions);
+      const expected = oracle(
+        lines.map((l) => Buffer.from(l)),
+        'x',
+        fresh.spec,
+      );
+      const closed = expected.candles.filter((c) => !sentinels.has(c.split('|')[0]!));
+      let seen = '';
+      await waitFor(
+        async () => {
+          const [trades, candles] = [await countRows(db.url, 'stock_trades'), await countRows(db.url, 'trade_candles')];
+          seen = `stock_trades ${trades}/${expected.trades.length}, candles ${candles}/${closed.length}`;
+          return trades === expected.trades.length && candles >= closed.length;
+        },
+        { what: 'every trade and closed candle stored', timeoutMs: bySize(300_000, 1_200_000), everyMs: 1_000, context: () => seen },
+      );
+      process.stderr.write(`[backlog] ${expected.trades.length} trades and ${closed.length} candles in ${Math.round((Date.now() - t0) / 1000)} s\n`);
+      const actual = await readTables(db.url);
+      expect(actual.trades).toEqual(expected.trades);
+      const wrong = actual.candles.filter((c) => !sentinels.has(c.split('|')[0]!) && !closed.includes(c));
+      expect(wrong, `candles that differ from the oracle (of ${closed.length})`).toEqual([]);
+      expect(actual.candles.filter((c) => !sentinels.has(c.split('|')[0]!))).toEqual(closed);
+    },
+    bySize(600_000, 1_800_000),
+  );
 });

@@ -12,9 +12,7 @@ import { oracle } from '../support/oracle.ts';
 import { countRows, readTables } from '../support/postgres.ts';
 import { produceLines, uniqueName } from '../support/stack.ts';
 import { waitFor } from '../support/wait.ts';
-import {
-  deployForTest, expectNoJobsLeft, freshSpec, kafkaBootstrap, kafkaPartition, keyedByTicker, migratedDatabase, rest, stopJob,
-} from './flink-support.ts';
+import { deployForTest, expectNoJobsLeft, freshSpec, kafkaBootstrap, kafkaPartition, keyedByTicker, migratedDatabase, rest, stopJob } from './flink-support.ts';
 
 /**
  * One generated file through both engines, for several specs: `tickflow run --source file:`
@@ -36,9 +34,16 @@ const variants: Array<[string, PipelineSpecInput]> = [
     // factor 2.5: a fractional factor in the integer comparison; lookback 32: baseline means
     // ×10^4 = Σ·10000/32 end in .5 for every odd Σ, so half-up rounding ties are everywhere.
     'spike factor 2.5, lookback 32, 5-minute candles, exactly-once alerts',
-    { rules: { volumeSpike: { factor: 2.5, lookback: 32 } }, candles: { intervalMs: 300_000 }, delivery: { alerts: 'exactly-once', checkpointIntervalMs: 2_000 } },
+    {
+      rules: { volumeSpike: { factor: 2.5, lookback: 32 } },
+      candles: { intervalMs: 300_000 },
+      delivery: { alerts: 'exactly-once', checkpointIntervalMs: 2_000 },
+    },
   ],
-  ['spike rule off, threshold 500,000, 10-second candles', { rules: { volumeSpike: { enabled: false }, largeTrade: { threshold: 500_000 } }, candles: { intervalMs: 10_000 } }],
+  [
+    'spike rule off, threshold 500,000, 10-second candles',
+    { rules: { volumeSpike: { enabled: false }, largeTrade: { threshold: 500_000 } }, candles: { intervalMs: 10_000 } },
+  ],
 ];
 
 const ISO = (col: string): string => `to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
@@ -55,7 +60,13 @@ const QUERIES = {
 /** Committed records of a topic: waits until `count` arrived, then 2 s more for any extra. */
 async function readTopic(topic: string, count: number): Promise<Array<{ value: Buffer; headers: Record<string, string> }>> {
   // isolationLevel 1 = READ_COMMITTED: exactly-once alerts count only once their transaction commits.
-  const consumer = new Consumer({ clientId: 'tickflow-diff-reader', bootstrapBrokers: [kafkaBootstrap], groupId: uniqueName('diff_reader'), autocommit: false, isolationLevel: 1 });
+  const consumer = new Consumer({
+    clientId: 'tickflow-diff-reader',
+    bootstrapBrokers: [kafkaBootstrap],
+    groupId: uniqueName('diff_reader'),
+    autocommit: false,
+    isolationLevel: 1,
+  });
   const out: Array<{ value: Buffer; headers: Record<string, string> }> = [];
   try {
     const stream = await consumer.consume({ topics: [topic], mode: 'earliest', autocommit: false, maxWaitTime: 200 });
@@ -87,13 +98,33 @@ async function readTopic(topic: string, count: number): Promise<Array<{ value: B
 function topicAlertRow(value: Buffer): string {
   const a = JSON.parse(value.toString('utf8')) as Record<string, string | number | undefined>;
   const opt = (v: string | number | undefined): string => (v === undefined ? '' : String(v));
-  return [a.alert_id, a.kind, a.trade_id, a.ticker, a.price, a.volume, a.trade_timestamp, opt(a.threshold), opt(a.baseline_mean), opt(a.factor), opt(a.lookback), a.message].join('|');
+  return [
+    a.alert_id,
+    a.kind,
+    a.trade_id,
+    a.ticker,
+    a.price,
+    a.volume,
+    a.trade_timestamp,
+    opt(a.threshold),
+    opt(a.baseline_mean),
+    opt(a.factor),
+    opt(a.lookback),
+    a.message,
+  ].join('|');
 }
 
 function inputFor(spec: PipelineSpec): { lines: string[]; sentinelTickers: Set<string> } {
   // Bounded disorder only (late: 0): the differential contract covers input within the bound.
-  const lines = [...dirtyFeed({ seed: 5, count: 3_000, startMs: START, stepMs: 97, late: 0, largeFraction: 0.03, outOfOrdernessMs: spec.input.outOfOrdernessMs })];
-  const lastTs = Math.max(...lines.map((l) => { const r = parseTradeText(l); return r.ok === true ? r.trade.tsMs : 0; }));
+  const lines = [
+    ...dirtyFeed({ seed: 5, count: 3_000, startMs: START, stepMs: 97, late: 0, largeFraction: 0.03, outOfOrdernessMs: spec.input.outOfOrdernessMs }),
+  ];
+  const lastTs = Math.max(
+    ...lines.map((l) => {
+      const r = parseTradeText(l);
+      return r.ok === true ? r.trade.tsMs : 0;
+    }),
+  );
   const partitions = new Map<number, string>();
   for (let i = 0; partitions.size < spec.input.partitions; i++) {
     const t = `ZZ${i}`;
@@ -101,9 +132,11 @@ function inputFor(spec: PipelineSpec): { lines: string[]; sentinelTickers: Set<s
     if (!partitions.has(p)) partitions.set(p, t);
   }
   const sentinelTickers = new Set(partitions.values());
-  [...sentinelTickers].forEach((t, i) =>
-    lines.push(JSON.stringify({ trade_id: `sentinel-${t}`, ticker: t, price: '1.0000', volume: 1, trade_timestamp: new Date(lastTs + 3_600_000 + i).toISOString() })),
-  );
+  for (const [i, t] of [...sentinelTickers].entries()) {
+    lines.push(
+      JSON.stringify({ trade_id: `sentinel-${t}`, ticker: t, price: '1.0000', volume: 1, trade_timestamp: new Date(lastTs + 3_600_000 + i).toISOString() }),
+    );
+  }
   return { lines, sentinelTickers };
 }
 
@@ -132,7 +165,11 @@ describe.each(variants)('differential: embedded engine vs Flink, %s', (_, overri
     dbs.push(dbA, dbB);
 
     // The input exercises what this spec can show: dedupe, dead letters, both rules, candles, the alias.
-    const expected = oracle(lines.map((l) => Buffer.from(l)), file, spec);
+    const expected = oracle(
+      lines.map((l) => Buffer.from(l)),
+      file,
+      spec,
+    );
     expect(expected.duplicates).toBeGreaterThan(20);
     expect(expected.deadLetters.length).toBeGreaterThan(20);
     expect(expected.alerts.some((a) => a.startsWith('large:'))).toBe(true);
@@ -142,12 +179,20 @@ describe.each(variants)('differential: embedded engine vs Flink, %s', (_, overri
     // Flink orders an OVER window's equal timestamps by arrival at the operator, which the dedupe
     // shuffle can change (docs/flink.md); this input has no such ties, so the spike sets must match.
     const seen = new Set<string>();
-    const ties = expected.trades.filter((row) => { const [, ticker, , , ts] = row.split('|'); const k = `${ticker}|${ts}`; const dup = seen.has(k); seen.add(k); return dup; });
+    const ties = expected.trades.filter((row) => {
+      const [, ticker, , , ts] = row.split('|');
+      const k = `${ticker}|${ts}`;
+      const dup = seen.has(k);
+      seen.add(k);
+      return dup;
+    });
     expect(ties).toEqual([]);
 
     const specFile = join(tmpdir(), `${name}.spec.json`);
     writeFileSync(specFile, JSON.stringify(spec));
-    const embedded = await tickflow(['run', '--source', `file:${file}`, '--spec', specFile, '--db', dbA.url, '--json', '--no-dashboard'], { timeoutMs: 180_000 });
+    const embedded = await tickflow(['run', '--source', `file:${file}`, '--spec', specFile, '--db', dbA.url, '--json', '--no-dashboard'], {
+      timeoutMs: 180_000,
+    });
     expect(embedded.stderr).toBe('');
     expect(embedded.code).toBe(0);
     const a = await readTables(dbA.url, QUERIES);
@@ -158,17 +203,20 @@ describe.each(variants)('differential: embedded engine vs Flink, %s', (_, overri
 
     const closedCandles = a.candles.filter((c) => !sentinelTickers.has(c.split('|')[0]!));
     let progress = '';
-    await waitFor(async () => {
-      const have = {
-        trades: await countRows(dbB.url, 'stock_trades'),
-        alerts: await countRows(dbB.url, 'trade_alerts'),
-        candles: await countRows(dbB.url, 'trade_candles'),
-        deadLetters: await countRows(dbB.url, 'dead_letters'),
-      };
-      const want = { trades: a.trades.length, alerts: a.alerts.length, candles: closedCandles.length, deadLetters: a.deadLetters.length };
-      progress = `have ${JSON.stringify(have)}, want ${JSON.stringify(want)}, job ${await rest.jobState(jobId!)}`;
-      return JSON.stringify(have) === JSON.stringify(want);
-    }, { what: 'Flink to write every expected row', timeoutMs: 180_000, everyMs: 1_000, context: () => progress });
+    await waitFor(
+      async () => {
+        const have = {
+          trades: await countRows(dbB.url, 'stock_trades'),
+          alerts: await countRows(dbB.url, 'trade_alerts'),
+          candles: await countRows(dbB.url, 'trade_candles'),
+          deadLetters: await countRows(dbB.url, 'dead_letters'),
+        };
+        const want = { trades: a.trades.length, alerts: a.alerts.length, candles: closedCandles.length, deadLetters: a.deadLetters.length };
+        progress = `have ${JSON.stringify(have)}, want ${JSON.stringify(want)}, job ${await rest.jobState(jobId!)}`;
+        return JSON.stringify(have) === JSON.stringify(want);
+      },
+      { what: 'Flink to write every expected row', timeoutMs: 180_000, everyMs: 1_000, context: () => progress },
+    );
     const b = await readTables(dbB.url, QUERIES);
     expect(b.trades).toEqual(a.trades);
     expect(b.alerts).toEqual(a.alerts);

@@ -61,7 +61,10 @@ export async function deployForTest(spec: PipelineSpec, name: string, dbUrl: str
 export async function stopJob(jobId: string | undefined, jobName?: string): Promise<void> {
   if (jobId) {
     // A JobManager restarted without HA no longer knows the job: it is gone.
-    const state = await rest.jobState(jobId).catch((e: Error) => { if (/\(404\)/.test(e.message)) return 'UNKNOWN'; throw e; });
+    const state = await rest.jobState(jobId).catch((e: Error) => {
+      if (/\(404\)/.test(e.message)) return 'UNKNOWN';
+      throw e;
+    });
     if (ACTIVE_STATES.has(state)) await cancelJob(rest, jobId);
   }
   if (jobName === undefined) return;

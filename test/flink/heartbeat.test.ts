@@ -73,10 +73,20 @@ describe('Flink: windows close when trading stops', () => {
     const lines = [...dirtyFeed({ seed: 12, count: 3_000, startMs: START, stepMs: 97, late: 0, largeFraction: 0.03, outOfOrdernessMs: BOUND_MS })];
     const file = join(mkdtempSync(join(tmpdir(), 'tickflow-beat-')), 'trades.jsonl');
     writeFileSync(file, `${lines.join('\n')}\n`);
-    const expected = oracle(lines.map((l) => Buffer.from(l)), file, spec);
+    const expected = oracle(
+      lines.map((l) => Buffer.from(l)),
+      file,
+      spec,
+    );
     const tickers = [...new Set(expected.candles.map((c) => c.split('|')[0]!))].sort();
     expect(tickers.length).toBeGreaterThanOrEqual(6);
-    const lastCandles = tickers.map((t) => expected.candles.filter((c) => c.startsWith(`${t}|`)).sort().at(-1)!);
+    const lastCandles = tickers.map(
+      (t) =>
+        expected.candles
+          .filter((c) => c.startsWith(`${t}|`))
+          .sort()
+          .at(-1)!,
+    );
 
     // How long the heartbeats must run for the last window to close: the writer starts each
     // partition from its newest event time, so the slowest partition decides.
@@ -112,7 +122,9 @@ describe('Flink: windows close when trading stops', () => {
     const wrong = before.filter((c) => !expected.candles.includes(c));
     expect(wrong.map((c) => [c, expected.candles.find((e) => e.startsWith(c.split('|').slice(0, 2).join('|')))])).toEqual([]);
     expect(lastCandles.filter((c) => before.includes(c))).toEqual([]);
-    console.log(`without heartbeats: ${before.length} of ${expected.candles.length} candles and ${alertsBefore} of ${expected.alerts.length} alerts after ${((needMs + SLACK_MS) / 1000).toFixed(1)} s idle`);
+    console.log(
+      `without heartbeats: ${before.length} of ${expected.candles.length} candles and ${alertsBefore} of ${expected.alerts.length} alerts after ${((needMs + SLACK_MS) / 1000).toFixed(1)} s idle`,
+    );
 
     writer = new HeartbeatWriter({
       settings: kafkaSettingsFrom({ flags: { brokers: kafkaBootstrap }, env: {} }),
@@ -128,7 +140,9 @@ describe('Flink: windows close when trading stops', () => {
       if (candles.length === expected.candles.length && alerts.length === expected.alerts.length) return null;
       return `${candles.length} of ${expected.candles.length} candles, ${alerts.length} of ${expected.alerts.length} alerts`;
     });
-    console.log(`with heartbeats: every candle and alert within ${(tookMs / 1000).toFixed(1)} s of the writer's start (needed ≥ ${(needMs / 1000).toFixed(1)} s of event time), ${writer.written} heartbeats`);
+    console.log(
+      `with heartbeats: every candle and alert within ${(tookMs / 1000).toFixed(1)} s of the writer's start (needed ≥ ${(needMs / 1000).toFixed(1)} s of event time), ${writer.written} heartbeats`,
+    );
     writer.stop();
     await running;
 
@@ -148,7 +162,20 @@ describe('Flink: windows close when trading stops', () => {
     drops.push(dbTs.drop);
     const specFile = join(tmpdir(), `${name}.spec.json`);
     writeFileSync(specFile, JSON.stringify(spec));
-    consumer = new TickflowProcess(['run', '--source', 'kafka', '--spec', specFile, '--db', dbTs.url, '--group', uniqueName('beat_ts'), '--brokers', kafkaBootstrap, '--no-dashboard']);
+    consumer = new TickflowProcess([
+      'run',
+      '--source',
+      'kafka',
+      '--spec',
+      specFile,
+      '--db',
+      dbTs.url,
+      '--group',
+      uniqueName('beat_ts'),
+      '--brokers',
+      kafkaBootstrap,
+      '--no-dashboard',
+    ]);
     await pollUntil(120_000, async () => {
       if (!consumer!.running) throw new Error(`the TS consumer exited: ${consumer!.stderr}`);
       const [candles, alerts] = [await rows(dbTs.url, ACTUAL_QUERIES.candles), await rows(dbTs.url, ACTUAL_QUERIES.alerts)];

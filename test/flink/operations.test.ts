@@ -26,7 +26,24 @@ beforeAll(async () => {
   const spec = JSON.stringify({ input: { topic }, topics: { alerts, deadLetters: dlq } });
   const specFile = `/tmp/${name}.spec.json`;
   await import('node:fs').then((fs) => fs.writeFileSync(specFile, spec));
-  flags = ['--job', name, '--db', db.url, '--brokers', kafkaBootstrap, '--gateway', endpoints.gatewayUrl, '--flink-url', endpoints.flinkUrl, '--spec', specFile, '--parallelism', '3', '--timeout', '180'];
+  flags = [
+    '--job',
+    name,
+    '--db',
+    db.url,
+    '--brokers',
+    kafkaBootstrap,
+    '--gateway',
+    endpoints.gatewayUrl,
+    '--flink-url',
+    endpoints.flinkUrl,
+    '--spec',
+    specFile,
+    '--parallelism',
+    '3',
+    '--timeout',
+    '180',
+  ];
 });
 
 afterAll(async () => {
@@ -50,16 +67,25 @@ describe('tickflow flink (CLI) against the stack', () => {
   });
 
   it('malformed records land in the dead letters and the job keeps running', async () => {
-    const bad = ['not json', '{"trade_id":"x"', '[1]', '{"trade_id":"t","ticker":"AAPL","price":"1.5","volume":-1,"trade_timestamp":"2026-11-25T00:00:00Z"}', '\u00ff\u00fe garbage'];
+    const bad = [
+      'not json',
+      '{"trade_id":"x"',
+      '[1]',
+      '{"trade_id":"t","ticker":"AAPL","price":"1.5","volume":-1,"trade_timestamp":"2026-11-25T00:00:00Z"}',
+      '\u00ff\u00fe garbage',
+    ];
     const good = '{"trade_id":"ops-1","ticker":"AAPL","price":"187.2300","volume":1200,"trade_timestamp":"2026-11-25T06:01:02.123Z"}';
     await produceLines(topic, [...bad, good]);
     let seen = '';
-    await waitFor(async () => {
-      const dl = await countRows(db.url, 'dead_letters');
-      const trades = await countRows(db.url, 'stock_trades');
-      seen = `dead_letters ${dl}/${bad.length}, stock_trades ${trades}/1`;
-      return dl === bad.length && trades === 1;
-    }, { what: 'the dead letters and the valid trade', timeoutMs: 90_000, everyMs: 1_000, context: () => seen });
+    await waitFor(
+      async () => {
+        const dl = await countRows(db.url, 'dead_letters');
+        const trades = await countRows(db.url, 'stock_trades');
+        seen = `dead_letters ${dl}/${bad.length}, stock_trades ${trades}/1`;
+        return dl === bad.length && trades === 1;
+      },
+      { what: 'the dead letters and the valid trade', timeoutMs: 90_000, everyMs: 1_000, context: () => seen },
+    );
     expect(await rest.jobState(jobId!)).toBe('RUNNING');
     expect(await rest.lastException(jobId!)).toBeNull();
   });
@@ -70,16 +96,19 @@ describe('tickflow flink (CLI) against the stack', () => {
     // The JobManager refreshes task metrics on its own schedule (metrics.fetcher.update-interval,
     // 10 s by default): a status taken right after the records passed can still say 0.
     let seen = '';
-    const s = await waitFor(async () => {
-      const r = await tickflow(['flink', 'status', '--json', '--job', name, '--flink-url', endpoints.flinkUrl]);
-      if (r.code !== 0) {
-        seen = `exit ${r.code}: ${r.stderr.trim()}`;
-        return null;
-      }
-      const status = JSON.parse(r.stdout) as Status;
-      seen = `recordsIn ${status.recordsIn}`;
-      return status.recordsIn >= 1 ? status : null;
-    }, { what: 'status to show the records', timeoutMs: 60_000, everyMs: 1_000, context: () => seen });
+    const s = await waitFor(
+      async () => {
+        const r = await tickflow(['flink', 'status', '--json', '--job', name, '--flink-url', endpoints.flinkUrl]);
+        if (r.code !== 0) {
+          seen = `exit ${r.code}: ${r.stderr.trim()}`;
+          return null;
+        }
+        const status = JSON.parse(r.stdout) as Status;
+        seen = `recordsIn ${status.recordsIn}`;
+        return status.recordsIn >= 1 ? status : null;
+      },
+      { what: 'status to show the records', timeoutMs: 60_000, everyMs: 1_000, context: () => seen },
+    );
     expect(s).toMatchObject({ id: jobId, state: 'RUNNING', parallelism: 3 });
     // Records leaving the source task (its chain filters and splits them), so at least the valid trade.
     expect(s.recordsIn).toBeGreaterThanOrEqual(1);
@@ -110,6 +139,8 @@ describe('tickflow flink (CLI) against the stack', () => {
   it('a wrong gateway URL is one clear line and exit 2', async () => {
     const r = await tickflow(['flink', 'deploy', ...flags, '--gateway', 'http://127.0.0.1:59999'], { timeoutMs: 60_000 });
     expect(r.code).toBe(2);
-    expect(r.stderr.trim()).toBe('tickflow: cannot reach the Flink SQL Gateway at http://127.0.0.1:59999: connection refused (is `tickflow stack up` running?) [flink_unreachable]');
+    expect(r.stderr.trim()).toBe(
+      'tickflow: cannot reach the Flink SQL Gateway at http://127.0.0.1:59999: connection refused (is `tickflow stack up` running?) [flink_unreachable]',
+    );
   });
 });

@@ -14,7 +14,17 @@ import { bySize } from '../support/soak.ts';
 import { produceLines } from '../support/stack.ts';
 import { waitFor } from '../support/wait.ts';
 import {
-  expectNoJobsLeft, stopJob, deployForTest, endpoints, freshSpec, kafkaBootstrap, kafkaPartition, keyedByTicker, migratedDatabase, rest, settings,
+  expectNoJobsLeft,
+  stopJob,
+  deployForTest,
+  endpoints,
+  freshSpec,
+  kafkaBootstrap,
+  kafkaPartition,
+  keyedByTicker,
+  migratedDatabase,
+  rest,
+  settings,
 } from './flink-support.ts';
 
 /**
@@ -37,13 +47,22 @@ async function scenario(prefix: string, seed: number, startMs: number, count: nu
   const { spec, name } = await freshSpec(prefix, { delivery: { checkpointIntervalMs: 2_000 } });
   const db = await migratedDatabase(prefix);
   const lines = [...dirtyFeed({ seed, count, startMs, stepMs: 50, late: 0, largeFraction: 0.02 })];
-  const lastTs = Math.max(...lines.map((l) => { const r = parseTradeText(l); return r.ok === true ? r.trade.tsMs : 0; }));
+  const lastTs = Math.max(
+    ...lines.map((l) => {
+      const r = parseTradeText(l);
+      return r.ok === true ? r.trade.tsMs : 0;
+    }),
+  );
   // One trade an hour later on every partition moves every partition's watermark past the data,
   // so all windows of the feed close (a Kafka stream has no end of input).
   const byPartition = new Map<number, string>();
   for (let i = 0; byPartition.size < spec.input.partitions; i++) byPartition.set(kafkaPartition(`ZZ${i}`, spec.input.partitions), `ZZ${i}`);
   const sentinels = new Set(byPartition.values());
-  [...sentinels].forEach((t, i) => lines.push(JSON.stringify({ trade_id: `sentinel-${t}`, ticker: t, price: '1', volume: 1, trade_timestamp: new Date(lastTs + 3_600_000 + i).toISOString() })));
+  for (const [i, t] of [...sentinels].entries()) {
+    lines.push(
+      JSON.stringify({ trade_id: `sentinel-${t}`, ticker: t, price: '1', volume: 1, trade_timestamp: new Date(lastTs + 3_600_000 + i).toISOString() }),
+    );
+  }
   return { spec, name, db, lines, sentinels };
 }
 
@@ -63,16 +82,25 @@ async function stream(s: Scenario, chunks: number, faultAfter: number, fault: ()
 
 /** Waits for the end state and compares it with the oracle; returns the closed-candle comparison. */
 async function expectExact(s: Scenario, jobId: string): Promise<{ candles: string[]; expected: string[] }> {
-  const expected = oracle(s.lines.map((l) => Buffer.from(l)), 'x', s.spec);
+  const expected = oracle(
+    s.lines.map((l) => Buffer.from(l)),
+    'x',
+    s.spec,
+  );
   const closed = expected.candles.filter((c) => !s.sentinels.has(c.split('|')[0]!));
   let seen = '';
-  await waitFor(async () => {
-    const [trades, state] = [await countRows(s.db.url, 'stock_trades'), await rest.jobState(jobId)];
-    seen = `stock_trades ${trades}/${expected.trades.length}, job ${state}`;
-    return trades === expected.trades.length && state === 'RUNNING';
-  }, { what: 'the job to recover and store every distinct trade', timeoutMs: bySize(240_000, 900_000), everyMs: 1_000, context: () => seen });
+  await waitFor(
+    async () => {
+      const [trades, state] = [await countRows(s.db.url, 'stock_trades'), await rest.jobState(jobId)];
+      seen = `stock_trades ${trades}/${expected.trades.length}, job ${state}`;
+      return trades === expected.trades.length && state === 'RUNNING';
+    },
+    { what: 'the job to recover and store every distinct trade', timeoutMs: bySize(240_000, 900_000), everyMs: 1_000, context: () => seen },
+  );
   // The last windows close once the sentinels' watermark arrives; a wrong candle shows in the comparison, not here.
-  await waitFor(async () => (await countRows(s.db.url, 'trade_candles')) >= closed.length, { what: 'closed windows', timeoutMs: 30_000, everyMs: 1_000 }).catch(() => {});
+  await waitFor(async () => (await countRows(s.db.url, 'trade_candles')) >= closed.length, { what: 'closed windows', timeoutMs: 30_000, everyMs: 1_000 }).catch(
+    () => {},
+  );
   const actual = await readTables(s.db.url);
   expect(actual.trades).toEqual(expected.trades);
   // Spike alerts depend on the order of equal timestamps, which a replay can change (docs/flink.md).
@@ -111,26 +139,30 @@ describe('recovery: the TaskManager is killed mid-stream', () => {
     await s?.db.drop();
   });
 
-  it('ends with exactly the distinct valid trades and large-trade alerts', async () => {
-    jobId = await deployForTest(s.spec, s.name, s.db.url, s.spec.input.partitions);
-    await stream(s, 6, 2, async () => {
-      // Let a checkpoint complete with data in flight, then kill.
-      await waitForCheckpoints(jobId!, 2);
-      expect(await countRows(s.db.url, 'stock_trades')).toBeGreaterThan(0);
-      await stopComponent(settings, 'taskmanager', { signal: 'SIGKILL' });
-      // The fault lasts a moment (no TaskManager at all), as a crashed machine's does; nothing
-      // waits on it.
-      await sleep(1_000);
-      const t0 = Date.now();
-      await startTaskManager(settings);
-      process.stderr.write(`[recovery] new TaskManager registered ${Math.round((Date.now() - t0) / 100) / 10} s after the kill\n`);
-    });
-    candles = await expectExact(s, jobId);
-    // It really did restart from a checkpoint. The latest exception is the lost TaskManager, or a
-    // restart attempt that found no slots before the new TaskManager registered.
-    expect(await restoredCheckpoint(jobId)).toBeGreaterThan(0);
-    expect(await rest.lastException(jobId)).toMatch(/TaskManager|heartbeat|lost|disconnected|Connection|NoResourceAvailable/i);
-  }, bySize(600_000, 1_800_000));
+  it(
+    'ends with exactly the distinct valid trades and large-trade alerts',
+    async () => {
+      jobId = await deployForTest(s.spec, s.name, s.db.url, s.spec.input.partitions);
+      await stream(s, 6, 2, async () => {
+        // Let a checkpoint complete with data in flight, then kill.
+        await waitForCheckpoints(jobId!, 2);
+        expect(await countRows(s.db.url, 'stock_trades')).toBeGreaterThan(0);
+        await stopComponent(settings, 'taskmanager', { signal: 'SIGKILL' });
+        // The fault lasts a moment (no TaskManager at all), as a crashed machine's does; nothing
+        // waits on it.
+        await sleep(1_000);
+        const t0 = Date.now();
+        await startTaskManager(settings);
+        process.stderr.write(`[recovery] new TaskManager registered ${Math.round((Date.now() - t0) / 100) / 10} s after the kill\n`);
+      });
+      candles = await expectExact(s, jobId);
+      // It really did restart from a checkpoint. The latest exception is the lost TaskManager, or a
+      // restart attempt that found no slots before the new TaskManager registered.
+      expect(await restoredCheckpoint(jobId)).toBeGreaterThan(0);
+      expect(await rest.lastException(jobId)).toMatch(/TaskManager|heartbeat|lost|disconnected|Connection|NoResourceAvailable/i);
+    },
+    bySize(600_000, 1_800_000),
+  );
 
   it('closed candles after the crash equal the oracle', () => {
     expect(candles).toBeDefined();
@@ -153,34 +185,61 @@ describe('recovery: the JobManager is killed mid-stream (no HA) and the job resu
     await s?.db.drop();
   });
 
-  it('`tickflow stack up` restarts the JobManager, `flink deploy --from-latest-checkpoint` resumes: trades, large alerts and candles exact', async () => {
-    jobId = await deployForTest(s.spec, s.name, s.db.url, s.spec.input.partitions);
-    const specFile = join(specDir, 'spec.json');
-    writeFileSync(specFile, JSON.stringify(s.spec));
-    await stream(s, 4, 1, async () => {
-      await waitForCheckpoints(jobId!, 2);
-      expect(await countRows(s.db.url, 'stock_trades')).toBeGreaterThan(0);
-      await stopComponent(settings, 'jobmanager', { signal: 'SIGKILL' });
-      const t0 = Date.now();
-      // What an operator runs: `up` starts what is missing and waits until every component answers.
-      const up = await tickflow(['stack', 'up', '--no-postgres'], { timeoutMs: 240_000 });
-      expect(up.code, up.stderr).toBe(0);
-      expect(up.stdout).toMatch(/jobmanager\s+starting/);
-      const upSeconds = (Date.now() - t0) / 1000;
-      const deploy = await tickflow([
-        'flink', 'deploy', '--from-latest-checkpoint', '--spec', specFile, '--job', s.name, '--group', s.name,
-        '--db', s.db.url, '--brokers', kafkaBootstrap, '--gateway', endpoints.gatewayUrl, '--flink-url', endpoints.flinkUrl, '--json', '--timeout', '180',
-      ], { timeoutMs: 240_000 });
-      expect(deploy.code, deploy.stderr).toBe(0);
-      const result = JSON.parse(deploy.stdout) as { job_id: string; restored_from: string; checkpoint_id: number };
-      resumedId = result.job_id;
-      expect(result.restored_from).toMatch(new RegExp(`/${s.name}/${jobId}/chk-\\d+$`));
-      process.stderr.write(`[recovery] JobManager back (stack up) in ${upSeconds.toFixed(1)} s; job resumed from checkpoint ${result.checkpoint_id} ${((Date.now() - t0) / 1000).toFixed(1)} s after the kill\n`);
-    });
-    expect(resumedId).toBeDefined();
-    const { candles, expected } = await expectExact(s, resumedId!);
-    expect(candles).toEqual(expected);
-    // The resumed job started from the checkpoint, not from scratch.
-    expect(await restoredCheckpoint(resumedId!)).toBeGreaterThan(0);
-  }, bySize(600_000, 1_800_000));
+  it(
+    '`tickflow stack up` restarts the JobManager, `flink deploy --from-latest-checkpoint` resumes: trades, large alerts and candles exact',
+    async () => {
+      jobId = await deployForTest(s.spec, s.name, s.db.url, s.spec.input.partitions);
+      const specFile = join(specDir, 'spec.json');
+      writeFileSync(specFile, JSON.stringify(s.spec));
+      await stream(s, 4, 1, async () => {
+        await waitForCheckpoints(jobId!, 2);
+        expect(await countRows(s.db.url, 'stock_trades')).toBeGreaterThan(0);
+        await stopComponent(settings, 'jobmanager', { signal: 'SIGKILL' });
+        const t0 = Date.now();
+        // What an operator runs: `up` starts what is missing and waits until every component answers.
+        const up = await tickflow(['stack', 'up', '--no-postgres'], { timeoutMs: 240_000 });
+        expect(up.code, up.stderr).toBe(0);
+        expect(up.stdout).toMatch(/jobmanager\s+starting/);
+        const upSeconds = (Date.now() - t0) / 1000;
+        const deploy = await tickflow(
+          [
+            'flink',
+            'deploy',
+            '--from-latest-checkpoint',
+            '--spec',
+            specFile,
+            '--job',
+            s.name,
+            '--group',
+            s.name,
+            '--db',
+            s.db.url,
+            '--brokers',
+            kafkaBootstrap,
+            '--gateway',
+            endpoints.gatewayUrl,
+            '--flink-url',
+            endpoints.flinkUrl,
+            '--json',
+            '--timeout',
+            '180',
+          ],
+          { timeoutMs: 240_000 },
+        );
+        expect(deploy.code, deploy.stderr).toBe(0);
+        const result = JSON.parse(deploy.stdout) as { job_id: string; restored_from: string; checkpoint_id: number };
+        resumedId = result.job_id;
+        expect(result.restored_from).toMatch(new RegExp(`/${s.name}/${jobId}/chk-\\d+$`));
+        process.stderr.write(
+          `[recovery] JobManager back (stack up) in ${upSeconds.toFixed(1)} s; job resumed from checkpoint ${result.checkpoint_id} ${((Date.now() - t0) / 1000).toFixed(1)} s after the kill\n`,
+        );
+      });
+      expect(resumedId).toBeDefined();
+      const { candles, expected } = await expectExact(s, resumedId!);
+      expect(candles).toEqual(expected);
+      // The resumed job started from the checkpoint, not from scratch.
+      expect(await restoredCheckpoint(resumedId!)).toBeGreaterThan(0);
+    },
+    bySize(600_000, 1_800_000),
+  );
 });

@@ -47,13 +47,17 @@ describe('the parser function in Flink = src/trade/parse.ts', () => {
     for (const row of r.rows) {
       const i = row[0] as number;
       const p = parseTradeBytes(corpus[i]!);
-      const expected = p.ok === true
-        ? [null, null, flinkTime(p.trade.tsMs), flinkTime(p.trade.tsMs), p.trade.tradeId, p.trade.ticker, formatPriceE4(p.trade.priceE4), p.trade.volume]
-        : p.ok === false ? [p.code, p.reason, REJECTED_TIME, null, null, null, null, null]
-        : ['heartbeat', null, flinkTime(p.tsMs), flinkTime(p.tsMs), null, null, null, null];
+      const expected =
+        p.ok === true
+          ? [null, null, flinkTime(p.trade.tsMs), flinkTime(p.trade.tsMs), p.trade.tradeId, p.trade.ticker, formatPriceE4(p.trade.priceE4), p.trade.volume]
+          : p.ok === false
+            ? [p.code, p.reason, REJECTED_TIME, null, null, null, null, null]
+            : ['heartbeat', null, flinkTime(p.tsMs), flinkTime(p.tsMs), null, null, null, null];
       const actual = row.slice(1);
       if (JSON.stringify(actual) !== JSON.stringify(expected)) {
-        mismatches.push(`${corpus[i]!.toString('utf8').slice(0, 90)} → flink ${JSON.stringify(actual).slice(0, 300)} vs embedded ${JSON.stringify(expected).slice(0, 300)}`);
+        mismatches.push(
+          `${corpus[i]!.toString('utf8').slice(0, 90)} → flink ${JSON.stringify(actual).slice(0, 300)} vs embedded ${JSON.stringify(expected).slice(0, 300)}`,
+        );
       }
     }
     expect(mismatches).toEqual([]);

@@ -34,7 +34,11 @@ beforeAll(async () => {
   // together they do not — the producer must send them in separate requests.
   const pad = () => randomBytes(450_000).toString('base64');
   const ts = new Date(Date.now() - 5 * 3600_000).toISOString();
-  lines.splice(600, 0, ...['big-1', 'big-2'].map((id) => Buffer.from(JSON.stringify({ trade_id: id, ticker: 'AAPL', price: '1', volume: 1, trade_timestamp: ts, pad: pad() }))));
+  lines.splice(
+    600,
+    0,
+    ...['big-1', 'big-2'].map((id) => Buffer.from(JSON.stringify({ trade_id: id, ticker: 'AAPL', price: '1', volume: 1, trade_timestamp: ts, pad: pad() }))),
+  );
   hostile = new Map([...hostile].map(([n, h]) => [n > 600 ? n + 2 : n, h]));
   writeFeed(file, lines);
   tenMbLine = [...hostile].find(([, h]) => h.bytes.length > TEN_MB)![0];
@@ -64,7 +68,12 @@ describe('hostile records through Kafka', () => {
   it('an empty record and a record without a value (a tombstone), from another producer, reach the topic too', async () => {
     const producer = new Producer({ clientId: 'tickflow-abuse-test', bootstrapBrokers: [BROKERS] });
     try {
-      await producer.send({ messages: [{ topic: topics.input, value: Buffer.alloc(0), partition: 0 }, { topic: topics.input, partition: 1 }] });
+      await producer.send({
+        messages: [
+          { topic: topics.input, value: Buffer.alloc(0), partition: 0 },
+          { topic: topics.input, partition: 1 },
+        ],
+      });
     } finally {
       await producer.close();
     }

@@ -23,7 +23,9 @@ afterAll(async () => {
 
 describe('run --source kafka over a dense backlog', () => {
   it('stores the rows the oracle computes: nothing late, every candle and spike alert exact', async () => {
-    const lines = [...dirtyFeed({ seed: 8080, count: 120_000, startMs: Date.now() - 3600_000, stepMs: 2, largeFraction: 0.01, replays: 0.01, malformed: 0.005 })].map((l) => Buffer.from(l));
+    const lines = [
+      ...dirtyFeed({ seed: 8080, count: 120_000, startMs: Date.now() - 3600_000, stepMs: 2, largeFraction: 0.01, replays: 0.01, malformed: 0.005 }),
+    ].map((l) => Buffer.from(l));
     const file = join(dir, 'backlog.jsonl');
     writeLines(file, lines);
     const topics = await pipelineTopics(dir, 'kbacklog');
@@ -33,7 +35,10 @@ describe('run --source kafka over a dense backlog', () => {
     dbs.push(pg);
     expect((await tickflow(['produce', '--from', `file:${file}`, '--topic', topics.input, '--rate', 'max'], { timeoutMs: 300_000 })).code).toBe(0);
 
-    const r = await tickflow(['run', '--source', 'kafka', '--spec', topics.specFile, '--group', uniqueName('g'), '--db', pg.url, '--stop-at-end', '--no-dashboard', '--json'], { timeoutMs: 300_000 });
+    const r = await tickflow(
+      ['run', '--source', 'kafka', '--spec', topics.specFile, '--group', uniqueName('g'), '--db', pg.url, '--stop-at-end', '--no-dashboard', '--json'],
+      { timeoutMs: 300_000 },
+    );
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ read: lines.length, late: 0, duplicates: expected.duplicates });
     const actual = await readTables(pg.url);
@@ -55,7 +60,20 @@ describe('run --source kafka over a dense backlog', () => {
     const pg = await freshDatabase('tickflow_kahead');
     dbs.push(pg);
     expect((await tickflow(['produce', '--from', `file:${file}`, '--topic', topics.input])).code).toBe(0);
-    const r = await tickflow(['run', '--source', 'kafka', '--spec', topics.specFile, '--group', uniqueName('g'), '--db', pg.url, '--stop-at-end', '--no-dashboard', '--json']);
+    const r = await tickflow([
+      'run',
+      '--source',
+      'kafka',
+      '--spec',
+      topics.specFile,
+      '--group',
+      uniqueName('g'),
+      '--db',
+      pg.url,
+      '--stop-at-end',
+      '--no-dashboard',
+      '--json',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ late: 0, dead_letters: 1 });
     const actual = await readTables(pg.url);

@@ -27,11 +27,14 @@ const countTrades = (url: string) => countRows(url, 'stock_trades');
 async function groupSettled(group: string, topic: string, members: number): Promise<void> {
   const admin = new Admin({ clientId: 'tickflow-test-admin', bootstrapBrokers: [BROKERS] });
   try {
-    await waitFor(async () => {
-      const g = (await admin.describeGroups({ groups: [group] })).get(group);
-      if (g === undefined || !/^stable$/i.test(g.state) || g.members.size !== members) return false;
-      return [...g.members.values()].every((m) => (m.assignments?.get(topic)?.partitions.length ?? 0) > 0);
-    }, { what: `group ${group} stable with ${members} members, each with a partition of ${topic}`, timeoutMs: 120_000 });
+    await waitFor(
+      async () => {
+        const g = (await admin.describeGroups({ groups: [group] })).get(group);
+        if (g === undefined || !/^stable$/i.test(g.state) || g.members.size !== members) return false;
+        return [...g.members.values()].every((m) => (m.assignments?.get(topic)?.partitions.length ?? 0) > 0);
+      },
+      { what: `group ${group} stable with ${members} members, each with a partition of ${topic}`, timeoutMs: 120_000 },
+    );
   } finally {
     await admin.close();
   }

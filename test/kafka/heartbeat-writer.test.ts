@@ -37,7 +37,12 @@ async function write(topic: string, partition: number, value: Buffer): Promise<v
 
 /** Every heartbeat on the topic so far, in partition and offset order. */
 async function heartbeatsOn(topic: string, total: number): Promise<Array<{ partition: number; tsMs: number; keyed: boolean }>> {
-  const consumer = new Consumer<Buffer, Buffer, Buffer, Buffer>({ clientId: 'tickflow-beat-reader', bootstrapBrokers: [bootstrap], groupId: uniqueName('beat_reader'), autocommit: false });
+  const consumer = new Consumer<Buffer, Buffer, Buffer, Buffer>({
+    clientId: 'tickflow-beat-reader',
+    bootstrapBrokers: [bootstrap],
+    groupId: uniqueName('beat_reader'),
+    autocommit: false,
+  });
   const seen: Array<{ partition: number; offset: bigint; tsMs: number | null; keyed: boolean }> = [];
   try {
     const stream = await consumer.consume({ topics: [topic], mode: 'earliest', autocommit: false, maxWaitTime: 100 });
@@ -59,7 +64,7 @@ async function heartbeatsOn(topic: string, total: number): Promise<Array<{ parti
 }
 
 describe('tickflow heartbeat (src/kafka/heartbeat-writer.ts)', () => {
-  it('writes only once every partition is idle, from each partition\'s own newest event time, and stops on activity', async () => {
+  it("writes only once every partition is idle, from each partition's own newest event time, and stops on activity", async () => {
     const topic = uniqueName('beat');
     await createTopic(topic, 3);
     // Partitions 0 and 1 have trades (1 out of order: its newest is not its last); 2 is empty.
@@ -126,7 +131,10 @@ describe('tickflow heartbeat (src/kafka/heartbeat-writer.ts)', () => {
 
   it('a topic that does not exist is kafka_topic_missing; a bad interval is a usage error', async () => {
     const writer = new HeartbeatWriter({ settings, topic: uniqueName('beat_missing'), idleTimeoutMs: IDLE, intervalMs: 1_000, maxRecordBytes: 65_536 });
-    const e = await writer.open().then(() => null, (err: unknown) => err);
+    const e = await writer.open().then(
+      () => null,
+      (err: unknown) => err,
+    );
     expect(isTickflowError(e, 'kafka_topic_missing')).toBe(true);
 
     const r = await tickflow(['heartbeat', '--interval', '0', '--brokers', bootstrap]);

@@ -50,7 +50,10 @@ describe('produce → run --source kafka → PostgreSQL, alerts and dead-letter 
   });
 
   it('run --source kafka --stop-at-end stores exactly the expected rows', async () => {
-    const r = await tickflow(['run', '--source', 'kafka', '--spec', topics.specFile, '--group', uniqueName('g'), '--db', pg.url, '--stop-at-end', '--no-dashboard', '--json'], { timeoutMs: 300_000 });
+    const r = await tickflow(
+      ['run', '--source', 'kafka', '--spec', topics.specFile, '--group', uniqueName('g'), '--db', pg.url, '--stop-at-end', '--no-dashboard', '--json'],
+      { timeoutMs: 300_000 },
+    );
     expect(r.code, r.stderr).toBe(0);
     const summary = JSON.parse(r.stdout);
     expect(summary).toMatchObject({ read: lines.length, stored: expected.trades.length, duplicates: expected.duplicates, late: 0 });
@@ -67,7 +70,9 @@ describe('produce → run --source kafka → PostgreSQL, alerts and dead-letter 
     for (const rec of records) {
       const a = JSON.parse(rec.value.toString());
       expect(rec.key).toBe(a.ticker);
-      expect(Object.keys(a)).toEqual(expect.arrayContaining(['alert_id', 'kind', 'trade_id', 'ticker', 'price', 'volume', 'trade_timestamp', 'detected_at', 'message']));
+      expect(Object.keys(a)).toEqual(
+        expect.arrayContaining(['alert_id', 'kind', 'trade_id', 'ticker', 'price', 'volume', 'trade_timestamp', 'detected_at', 'message']),
+      );
       if (a.kind === 'large_trade') expect(a.message).toBe(`Large trade detected for ${a.ticker}`);
     }
   });
@@ -76,7 +81,12 @@ describe('produce → run --source kafka → PostgreSQL, alerts and dead-letter 
     const records = await readTopic(topics.dlq);
     const fromTopic = records.map((r) => `${r.headers['tickflow.reason.code']}|${r.value.toString('base64')}`).sort();
     expect(fromTopic).toEqual(expected.rejected);
-    const positions = records.map((r) => `${r.headers['tickflow.source.topic']}|${r.headers['tickflow.source.partition']}|${r.headers['tickflow.source.offset']}|${r.headers['tickflow.reason.code']}`).sort();
+    const positions = records
+      .map(
+        (r) =>
+          `${r.headers['tickflow.source.topic']}|${r.headers['tickflow.source.partition']}|${r.headers['tickflow.source.offset']}|${r.headers['tickflow.reason.code']}`,
+      )
+      .sort();
     expect(positions).toEqual((await readTables(pg.url)).deadLetters);
     for (const r of records) expect(r.headers['tickflow.reason']!.length).toBeGreaterThan(3);
   });
@@ -91,7 +101,10 @@ describe('produce → run --source kafka → PostgreSQL, alerts and dead-letter 
   });
 
   it('a second run over the same topic (new group) stores nothing new', async () => {
-    const r = await tickflow(['run', '--source', 'kafka', '--spec', topics.specFile, '--group', uniqueName('g'), '--db', pg.url, '--stop-at-end', '--no-dashboard', '--json'], { timeoutMs: 300_000 });
+    const r = await tickflow(
+      ['run', '--source', 'kafka', '--spec', topics.specFile, '--group', uniqueName('g'), '--db', pg.url, '--stop-at-end', '--no-dashboard', '--json'],
+      { timeoutMs: 300_000 },
+    );
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).stored).toBe(0);
     const actual = await readTables(pg.url);
@@ -102,7 +115,10 @@ describe('produce → run --source kafka → PostgreSQL, alerts and dead-letter 
   it('a group resumes from its checkpoint when its offsets go back, and honours offsets moved ahead of it', async () => {
     const group = uniqueName('g');
     const run = async () => {
-      const r = await tickflow(['run', '--source', 'kafka', '--spec', topics.specFile, '--group', group, '--db', pg.url, '--stop-at-end', '--no-dashboard', '--json'], { timeoutMs: 300_000 });
+      const r = await tickflow(
+        ['run', '--source', 'kafka', '--spec', topics.specFile, '--group', group, '--db', pg.url, '--stop-at-end', '--no-dashboard', '--json'],
+        { timeoutMs: 300_000 },
+      );
       expect(r.code, r.stderr).toBe(0);
       return { ...(JSON.parse(r.stdout) as { read: number }), stderr: r.stderr };
     };
@@ -121,7 +137,10 @@ describe('produce → run --source kafka → PostgreSQL, alerts and dead-letter 
     // The checkpoints say where each partition resumes: together, after every record.
     const q = await tickflow(['query', 'checkpoints', '--db', pg.url, '--json']);
     expect(q.code, q.stderr).toBe(0);
-    const rows = q.stdout.trim().split('\n').map((l) => JSON.parse(l) as { group_id: string; next_offset: string; tickers: number });
+    const rows = q.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { group_id: string; next_offset: string; tickers: number });
     const ours = rows.filter((r) => r.group_id === group);
     expect(ours.length).toBe(3);
     expect(ours.reduce((n, r) => n + Number(r.next_offset), 0)).toBe(lines.length);

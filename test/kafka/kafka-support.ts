@@ -39,7 +39,12 @@ export function dirtyLines(count: number, seed: number, extra: { late?: number }
   const startMs = Date.now() - 6 * 3600_000;
   const lines = [...dirtyFeed({ seed, count, startMs, stepMs: 97, largeFraction: 0.03, late: extra.late ?? 0 })].map((l) => Buffer.from(l));
   // Oddities of real files: invalid UTF-8 and an id with a tab.
-  lines.splice(100, 0, Buffer.from([0x7b, 0xc3, 0x28, 0x7d]), Buffer.from(`{"trade_id":"tab\\tid","ticker":"TAB","price":"1","volume":1,"trade_timestamp":"${new Date(startMs + 5_000).toISOString()}"}`));
+  lines.splice(
+    100,
+    0,
+    Buffer.from([0x7b, 0xc3, 0x28, 0x7d]),
+    Buffer.from(`{"trade_id":"tab\\tid","ticker":"TAB","price":"1","volume":1,"trade_timestamp":"${new Date(startMs + 5_000).toISOString()}"}`),
+  );
   return lines;
 }
 

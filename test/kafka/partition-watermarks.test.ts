@@ -44,7 +44,11 @@ function steadyLines(count: number, perSecond: number, startMs: number): Buffer[
   for (let i = 0; i < count; i++) {
     const ts = startMs + Math.floor((i * 1000) / perSecond);
     const volume = 100 + ((i * 7919) % 900);
-    out.push(Buffer.from(JSON.stringify({ trade_id: `s${i}`, ticker: tickers[(i * 5) % 8], price: `${100 + (i % 50)}.25`, volume, trade_timestamp: new Date(ts).toISOString() })));
+    out.push(
+      Buffer.from(
+        JSON.stringify({ trade_id: `s${i}`, ticker: tickers[(i * 5) % 8], price: `${100 + (i % 50)}.25`, volume, trade_timestamp: new Date(ts).toISOString() }),
+      ),
+    );
   }
   return out;
 }
@@ -153,7 +157,11 @@ describe('per-partition watermarks on Kafka', () => {
     const pg = await freshDatabase('tickflow_kfinite');
     dbs.push(pg);
     const c = consumer(['--spec', topics.specFile, '--group', uniqueName('g'), '--db', pg.url]);
-    await waitFor(async () => (await countRows(pg.url, 'stock_trades')) >= expected.trades.length, { what: 'every trade stored', timeoutMs: 120_000, context: () => c.stderr });
+    await waitFor(async () => (await countRows(pg.url, 'stock_trades')) >= expected.trades.length, {
+      what: 'every trade stored',
+      timeoutMs: 120_000,
+      context: () => c.stderr,
+    });
     const stored = performance.now();
     // Idle after idleMs; then event time must still cover the bound and the rest of the last
     // window (< intervalMs); 10 s of slack for a busy machine.

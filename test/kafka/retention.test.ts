@@ -38,19 +38,29 @@ afterAll(async () => {
 
 async function setRetention(topic: string, ms: number): Promise<void> {
   await admin.incrementalAlterConfigs({
-    resources: [{ resourceType: ConfigResourceTypes.TOPIC, resourceName: topic, configs: [{ name: 'retention.ms', configOperation: IncrementalAlterConfigOperationTypes.SET, value: String(ms) }] }],
+    resources: [
+      {
+        resourceType: ConfigResourceTypes.TOPIC,
+        resourceName: topic,
+        configs: [{ name: 'retention.ms', configOperation: IncrementalAlterConfigOperationTypes.SET, value: String(ms) }],
+      },
+    ],
   });
 }
 
 async function earliestOffsets(topic: string): Promise<bigint[]> {
   const meta = await admin.metadata({ topics: [topic], forceUpdate: true });
   const count = meta.topics.get(topic)!.partitionsCount;
-  const [t] = await admin.listOffsets({ topics: [{ name: topic, partitions: Array.from({ length: count }, (_, partitionIndex) => ({ partitionIndex, timestamp: ListOffsetTimestamps.EARLIEST })) }] });
+  const [t] = await admin.listOffsets({
+    topics: [{ name: topic, partitions: Array.from({ length: count }, (_, partitionIndex) => ({ partitionIndex, timestamp: ListOffsetTimestamps.EARLIEST })) }],
+  });
   return t!.partitions.sort((a, b) => a.partitionIndex - b.partitionIndex).map((p) => p.offset);
 }
 
 async function brokerRetentionCheckMs(): Promise<number> {
-  const [broker] = await admin.describeConfigs({ resources: [{ resourceType: ConfigResourceTypes.BROKER, resourceName: '1', configurationKeys: ['log.retention.check.interval.ms'] }] });
+  const [broker] = await admin.describeConfigs({
+    resources: [{ resourceType: ConfigResourceTypes.BROKER, resourceName: '1', configurationKeys: ['log.retention.check.interval.ms'] }],
+  });
   return Number(broker?.configs.find((c) => c.name === 'log.retention.check.interval.ms')?.value ?? 300_000);
 }
 
@@ -112,7 +122,7 @@ async function produceWithEventTimes(topic: string, lines: Buffer[]): Promise<vo
 }
 
 describe('a replay of months-old trades', () => {
-  it('survives the broker\'s retention check, and a consumer started afterwards stores every trade', async () => {
+  it("survives the broker's retention check, and a consumer started afterwards stores every trade", async () => {
     // Dated three months back, with the feed's replays and malformed lines.
     const lines = [...dirtyFeed({ seed: 1202, count: 6_000, startMs: Date.now() - 90 * DAY, stepMs: 250, largeFraction: 0.02 })].map((l) => Buffer.from(l));
     const file = join(dir, 'old.jsonl');
@@ -135,7 +145,20 @@ describe('a replay of months-old trades', () => {
       const expected = expectedFor(lines, topics);
       const pg = await freshDatabase('tickflow_kretain');
       dbs.push(pg);
-      const r = await tickflow(['run', '--source', 'kafka', '--spec', topics.specFile, '--group', uniqueName('g'), '--db', pg.url, '--stop-at-end', '--no-dashboard', '--json']);
+      const r = await tickflow([
+        'run',
+        '--source',
+        'kafka',
+        '--spec',
+        topics.specFile,
+        '--group',
+        uniqueName('g'),
+        '--db',
+        pg.url,
+        '--stop-at-end',
+        '--no-dashboard',
+        '--json',
+      ]);
       expect(r.code, r.stderr).toBe(0);
       expect(JSON.parse(r.stdout)).toMatchObject({ read: lines.length, late: expected.late, duplicates: expected.duplicates });
       const actual = await readTables(pg.url);

@@ -40,11 +40,14 @@ describe('tickflow serve --brokers', () => {
     try {
       // The page is open and the server reads the topic before the alert exists: a first
       // alert, sent until it shows (the server starts reading at the topic's end).
-      await waitFor(async () => {
-        if (streamed('serve-ready').length > 0) return true;
-        await produceLines(topic, [JSON.stringify(alertOf('serve-ready'))]);
-        return streamed('serve-ready').length > 0;
-      }, { what: 'the server to stream alerts from the topic', timeoutMs: 120_000, everyMs: 1_000 });
+      await waitFor(
+        async () => {
+          if (streamed('serve-ready').length > 0) return true;
+          await produceLines(topic, [JSON.stringify(alertOf('serve-ready'))]);
+          return streamed('serve-ready').length > 0;
+        },
+        { what: 'the server to stream alerts from the topic', timeoutMs: 120_000, everyMs: 1_000 },
+      );
       // Kafka's own console producer, twice: an at-least-once replay is shown once. The topic
       // has one partition, so once the alert after them is streamed, both copies were read.
       const alert = alertOf('serve-test-1');

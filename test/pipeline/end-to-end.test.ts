@@ -16,12 +16,22 @@ let pg: { url: string; drop: () => Promise<void> };
 beforeAll(async () => {
   // 3,000 lines: replays, malformed records, bounded disorder, the seed's `timestamp` alias and
   // a few late trades, plus the oddities of real files.
-  const lines = [
-    ...dirtyFeed({ seed: 42, count: 3_000, startMs: Date.UTC(2026, 10, 25, 14, 0, 0), stepMs: 97, late: 0.01, largeFraction: 0.03 }),
-  ].map((l) => Buffer.from(l));
-  lines.splice(100, 0, Buffer.from(''), Buffer.from([0x7b, 0xc3, 0x28, 0x7d]), Buffer.from('{"trade_id":"tab\\tid","ticker":"TAB","price":"1","volume":1,"trade_timestamp":"2026-11-25T14:00:05Z"}'));
+  const lines = [...dirtyFeed({ seed: 42, count: 3_000, startMs: Date.UTC(2026, 10, 25, 14, 0, 0), stepMs: 97, late: 0.01, largeFraction: 0.03 })].map((l) =>
+    Buffer.from(l),
+  );
+  lines.splice(
+    100,
+    0,
+    Buffer.from(''),
+    Buffer.from([0x7b, 0xc3, 0x28, 0x7d]),
+    Buffer.from('{"trade_id":"tab\\tid","ticker":"TAB","price":"1","volume":1,"trade_timestamp":"2026-11-25T14:00:05Z"}'),
+  );
   writeFileSync(file, Buffer.concat(lines.flatMap((l) => [l, Buffer.from('\n')])));
-  const asRead = readFileSync(file).toString('latin1').split('\n').slice(0, -1).map((l) => Buffer.from(l, 'latin1'));
+  const asRead = readFileSync(file)
+    .toString('latin1')
+    .split('\n')
+    .slice(0, -1)
+    .map((l) => Buffer.from(l, 'latin1'));
   expected = oracle(asRead, file, defaultSpec());
   pg = await freshDatabase();
 });

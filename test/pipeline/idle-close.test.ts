@@ -32,10 +32,13 @@ describe('a source that pauses', () => {
         `{"trade_id":"i-3","ticker":"MSFT","price":"2","volume":5,"trade_timestamp":"${at('0.700')}"}`,
       ]);
       const written = performance.now();
-      const rows = await waitFor(async () => {
-        const found = await sql`SELECT ticker, open::text, close::text, volume::int, trade_count FROM trade_candles ORDER BY ticker`.catch(() => []);
-        return found.length === 2 ? found : null;
-      }, { what: 'both candles in trade_candles', timeoutMs: 2_000 + 1_300 + 10_000, context: () => run.stderr });
+      const rows = await waitFor(
+        async () => {
+          const found = await sql`SELECT ticker, open::text, close::text, volume::int, trade_count FROM trade_candles ORDER BY ticker`.catch(() => []);
+          return found.length === 2 ? found : null;
+        },
+        { what: 'both candles in trade_candles', timeoutMs: 2_000 + 1_300 + 10_000, context: () => run.stderr },
+      );
       expect(performance.now() - written).toBeGreaterThan(2_000);
       expect(rows.map((r) => ({ ...r }))).toEqual([
         { ticker: 'AAPL', open: '10.5000', close: '11.0000', volume: 4, trade_count: 2 },
@@ -52,11 +55,14 @@ describe('a source that pauses', () => {
   it('a heartbeat in the input moves event time: counted, never stored, never a dead letter', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tickflow-beat-'));
     const file = join(dir, 'beat.jsonl');
-    writeFileSync(file, [
-      '{"trade_id":"h-1","ticker":"AAPL","price":"10","volume":1,"trade_timestamp":"2026-11-25T10:00:10Z"}',
-      '{"heartbeat":"2026-11-25T10:01:05Z"}',
-      '{"heartbeat":"2026-11-25T10:01:05Z","extra":1}',
-    ].join('\n'));
+    writeFileSync(
+      file,
+      [
+        '{"trade_id":"h-1","ticker":"AAPL","price":"10","volume":1,"trade_timestamp":"2026-11-25T10:00:10Z"}',
+        '{"heartbeat":"2026-11-25T10:01:05Z"}',
+        '{"heartbeat":"2026-11-25T10:01:05Z","extra":1}',
+      ].join('\n'),
+    );
     const r = await tickflow(['run', '--source', `file:${file}`, '--db', pg.url, '--json', '--no-dashboard']);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ read: 3, stored: 1, heartbeats: 1, dead_letters: 1, late: 0, candles: 1 });

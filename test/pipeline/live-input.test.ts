@@ -23,10 +23,13 @@ describe('a quiet source', () => {
     const sql = postgres(pg.url, { max: 1, onnotice: () => {} });
     try {
       run.write(['{"trade_id":"quiet-1","ticker":"AAPL","price":"10.5","volume":3,"trade_timestamp":"2026-11-25T10:00:00Z"}']);
-      const rows = await waitFor(async () => {
-        const found = await sql`SELECT trade_id FROM stock_trades WHERE trade_id = 'quiet-1'`.catch(() => []);
-        return found.length > 0 ? found : null;
-      }, { what: 'the trade in stock_trades', timeoutMs: 30_000, context: () => run.stderr });
+      const rows = await waitFor(
+        async () => {
+          const found = await sql`SELECT trade_id FROM stock_trades WHERE trade_id = 'quiet-1'`.catch(() => []);
+          return found.length > 0 ? found : null;
+        },
+        { what: 'the trade in stock_trades', timeoutMs: 30_000, context: () => run.stderr },
+      );
       expect(rows).toHaveLength(1);
       expect(run.running).toBe(true); // still running: the row did not wait for the end of input
     } finally {

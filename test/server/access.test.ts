@@ -34,7 +34,7 @@ afterAll(async () => {
 const outside = outsideAddress();
 
 describe('dashboard access', () => {
-  it('binds to loopback by default: reachable on 127.0.0.1, refused on the machine\'s other address', async () => {
+  it("binds to loopback by default: reachable on 127.0.0.1, refused on the machine's other address", async () => {
     // An explicit port, since where it listens is what is checked.
     const port = await freePort();
     const serve = new TickflowProcess(['serve', '--db', 'memory', '--port', String(port)]);

@@ -65,14 +65,26 @@ describe('GET /api/* over a replayed database', () => {
     expect(r.body.tickers.map((t: any) => [t.ticker, t.last_close])).toEqual(expected.map((e) => [e.ticker, e.close]));
   });
 
-  it('returns a ticker\'s candles oldest first, filtered by [from, to) and capped by limit', async () => {
+  it("returns a ticker's candles oldest first, filtered by [from, to) and capped by limit", async () => {
     const all = await get('/api/candles?ticker=AAPL');
     expect(all.status).toBe(200);
     const { n } = (await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM trade_candles WHERE ticker = 'AAPL'`))[0]!;
     expect(all.body.candles).toHaveLength(Number(n));
     expect(all.body.candles.length).toBeGreaterThan(2);
     for (const c of all.body.candles) {
-      expect(Object.keys(c).sort()).toEqual(['close', 'closed', 'high', 'low', 'open', 'ticker', 'trade_count', 'volume', 'vwap', 'window_end', 'window_start']);
+      expect(Object.keys(c).sort()).toEqual([
+        'close',
+        'closed',
+        'high',
+        'low',
+        'open',
+        'ticker',
+        'trade_count',
+        'volume',
+        'vwap',
+        'window_end',
+        'window_start',
+      ]);
       expect(c).toMatchObject({ ticker: 'AAPL', closed: true });
       expect(c.open).toMatch(/^\d+\.\d{4}$/);
       expect(Number(c.low)).toBeLessThanOrEqual(Number(c.high));
@@ -107,7 +119,9 @@ describe('GET /api/* over a replayed database', () => {
 
     const since = T0 + 200_000;
     const recent = await get(`/api/trades?since=${since}&limit=1000`);
-    const { n } = (await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM stock_trades WHERE trade_timestamp >= $1`, [new Date(since).toISOString()]))[0]!;
+    const { n } = (
+      await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM stock_trades WHERE trade_timestamp >= $1`, [new Date(since).toISOString()])
+    )[0]!;
     expect(recent.body.trades).toHaveLength(Math.min(1000, Number(n)));
     for (const t of recent.body.trades) expect(Date.parse(t.trade_timestamp)).toBeGreaterThanOrEqual(since);
 
@@ -122,9 +136,19 @@ describe('GET /api/* over a replayed database', () => {
     const { n } = (await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM trade_alerts`))[0]!;
     expect(r.body.alerts).toHaveLength(Number(n));
     const a = r.body.alerts[0];
-    expect(Object.keys(a).sort()).toEqual(
-      ['alert_id', 'baseline_mean', 'detected_at', 'kind', 'message', 'price', 'threshold', 'ticker', 'trade_id', 'trade_timestamp', 'volume'],
-    );
+    expect(Object.keys(a).sort()).toEqual([
+      'alert_id',
+      'baseline_mean',
+      'detected_at',
+      'kind',
+      'message',
+      'price',
+      'threshold',
+      'ticker',
+      'trade_id',
+      'trade_timestamp',
+      'volume',
+    ]);
     const large = await get('/api/alerts?kind=large_trade&limit=1000');
     expect(large.body.alerts.length).toBeGreaterThan(10);
     for (const x of large.body.alerts) {
@@ -246,15 +270,25 @@ describe('GET /api/stream (Server-Sent Events)', () => {
     expect(newAlerts.length).toBeGreaterThan(5);
 
     // Every new candle arrives; alerts arrive or are counted as skipped (the stream caps its rate).
-    await waitFor(() => {
-      const seen = new Set(live.of('candle').map((c: any) => `${c.ticker}|${c.window_start}`));
-      return newCandles.every((c) => seen.has(c.k));
-    }, { what: 'all new candles on the stream' });
-    const stats = await waitFor(async () => {
-      const s = live.of('stats').at(-1) as any;
-      const streamed = live.of('alert').length;
-      return s && streamed + s.alerts_not_streamed === newAlerts.length && s.stored === Number((await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM stock_trades`))[0]!.n) ? s : null;
-    }, { what: 'stats counting every new alert' });
+    await waitFor(
+      () => {
+        const seen = new Set(live.of('candle').map((c: any) => `${c.ticker}|${c.window_start}`));
+        return newCandles.every((c) => seen.has(c.k));
+      },
+      { what: 'all new candles on the stream' },
+    );
+    const stats = await waitFor(
+      async () => {
+        const s = live.of('stats').at(-1) as any;
+        const streamed = live.of('alert').length;
+        return s &&
+          streamed + s.alerts_not_streamed === newAlerts.length &&
+          s.stored === Number((await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM stock_trades`))[0]!.n)
+          ? s
+          : null;
+      },
+      { what: 'stats counting every new alert' },
+    );
     expect(stats.source).toBe('database');
     const streamed = live.of('alert') as any[];
     expect(streamed.length).toBeGreaterThan(0);

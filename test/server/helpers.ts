@@ -29,8 +29,7 @@ export class SseReader {
     let buf = '';
     for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
       buf += decoder.decode(chunk, { stream: true });
-      let i: number;
-      while ((i = buf.indexOf('\n\n')) >= 0) {
+      for (let i = buf.indexOf('\n\n'); i >= 0; i = buf.indexOf('\n\n')) {
         const frame = buf.slice(0, i);
         buf = buf.slice(i + 2);
         let id: string | null = null;

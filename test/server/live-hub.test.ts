@@ -3,11 +3,30 @@ import { LiveHub } from '../../src/server/live-hub.ts';
 import type { AlertJson, CandleJson } from '../../src/server/live-events.ts';
 
 const candle = (ticker: string, close: string, start = '2026-11-25T14:00:00.000Z'): CandleJson => ({
-  ticker, window_start: start, window_end: start, open: '1.0000', high: close, low: '1.0000', close, volume: 1, vwap: '1.0000', trade_count: 1, closed: false,
+  ticker,
+  window_start: start,
+  window_end: start,
+  open: '1.0000',
+  high: close,
+  low: '1.0000',
+  close,
+  volume: 1,
+  vwap: '1.0000',
+  trade_count: 1,
+  closed: false,
 });
 const alert = (i: number): AlertJson => ({
-  alert_id: `large:${i}`, kind: 'large_trade', trade_id: String(i), ticker: 'AAPL', price: '1.0000', volume: 2_000_000,
-  trade_timestamp: '2026-11-25T14:00:00.000Z', threshold: 1_000_000, baseline_mean: null, detected_at: '2026-11-25T14:00:00.000Z', message: 'm',
+  alert_id: `large:${i}`,
+  kind: 'large_trade',
+  trade_id: String(i),
+  ticker: 'AAPL',
+  price: '1.0000',
+  volume: 2_000_000,
+  trade_timestamp: '2026-11-25T14:00:00.000Z',
+  threshold: 1_000_000,
+  baseline_mean: null,
+  detected_at: '2026-11-25T14:00:00.000Z',
+  message: 'm',
 });
 
 describe('LiveHub (the live feed behind /api/stream)', () => {

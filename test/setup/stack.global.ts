@@ -15,9 +15,7 @@ export default async function setup(): Promise<() => Promise<void>> {
   const wasRunning = (await stackStatus(settings)).every((c) => c.healthy);
   try {
     const result = await stackUp(settings, log);
-    log(result.started.length === 0
-      ? `reusing the running stack in ${settings.dir}`
-      : `stack up in ${result.seconds} s (${settings.dir})`);
+    log(result.started.length === 0 ? `reusing the running stack in ${settings.dir}` : `stack up in ${result.seconds} s (${settings.dir})`);
   } catch (error) {
     if (isTickflowError(error)) {
       // Vitest prints a stack trace for a thrown setup error; the details are what matter.

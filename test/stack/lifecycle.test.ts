@@ -46,7 +46,11 @@ describe('tickflow stack lifecycle (private stack, cold cache)', () => {
     try {
       const result = await tickflow(['stack', 'up'], { env });
       expect(result.code).toBe(1);
-      expect(result.stderr).toMatch(new RegExp(`^tickflow: port ${ports.flink} \\(Flink REST/web UI\\) on 127\\.0\\.0\\.1 is already in use( by [^;]+)?; free it or choose another with --flink-port / TICKFLOW_FLINK_PORT \\[stack_failed\\]\\n$`));
+      expect(result.stderr).toMatch(
+        new RegExp(
+          `^tickflow: port ${ports.flink} \\(Flink REST/web UI\\) on 127\\.0\\.0\\.1 is already in use( by [^;]+)?; free it or choose another with --flink-port / TICKFLOW_FLINK_PORT \\[stack_failed\\]\\n$`,
+        ),
+      );
       expect(existsSync(join(dir, 'lib'))).toBe(false);
       expect(findStackProcesses(stackLayout(dir))).toEqual([]);
     } finally {
@@ -60,7 +64,7 @@ describe('tickflow stack lifecycle (private stack, cold cache)', () => {
     const seconds = (Date.now() - started) / 1000;
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain('resolved the stack\'s jars');
+    expect(result.stdout).toContain("resolved the stack's jars");
     expect(result.stdout).toContain('formatted KRaft storage');
     for (const c of ['kafka', 'jobmanager', 'taskmanager', 'sql-gateway']) {
       expect(result.stdout).toMatch(new RegExp(`^${c} +healthy +pid \\d+`, 'm'));
@@ -85,7 +89,7 @@ describe('tickflow stack lifecycle (private stack, cold cache)', () => {
     expect(parsed.components.every((c) => c.healthy)).toBe(true);
   }, 120_000);
 
-  it('shows a component\'s log', async () => {
+  it("shows a component's log", async () => {
     const result = await tickflow(['stack', 'logs', 'kafka', '-n', '200'], { env });
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/Kafka Server started|KafkaRaftServer/);
@@ -121,7 +125,9 @@ describe('tickflow stack lifecycle (private stack, cold cache)', () => {
     const nobody = await freePort();
     const result = await tickflow(['stack', 'up', '--database-url', `postgres://postgres@127.0.0.1:${nobody}/postgres`], { env });
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(new RegExp(`^tickflow: PostgreSQL is not answering at postgres://postgres@127\\.0\\.0\\.1:${nobody}/postgres \\(ECONNREFUSED\\)`));
+    expect(result.stderr).toMatch(
+      new RegExp(`^tickflow: PostgreSQL is not answering at postgres://postgres@127\\.0\\.0\\.1:${nobody}/postgres \\(ECONNREFUSED\\)`),
+    );
     expect(findStackProcesses(stackLayout(dir))).toEqual([]);
   }, 60_000);
 });
@@ -145,7 +151,7 @@ describe('tickflow stack: clear errors for missing tools and bad flags', () => {
   });
 
   it('Java missing', async () => {
-    const result = await tickflow(['stack', 'up', '--no-postgres'], { env: { ...await env(), TICKFLOW_JAVA_HOME: join(dir, 'no-such-jdk') } });
+    const result = await tickflow(['stack', 'up', '--no-postgres'], { env: { ...(await env()), TICKFLOW_JAVA_HOME: join(dir, 'no-such-jdk') } });
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/^tickflow: Java not found at .*no-such-jdk\/bin\/java \(from TICKFLOW_JAVA_HOME\); install JDK 17/);
   });
@@ -155,13 +161,13 @@ describe('tickflow stack: clear errors for missing tools and bad flags', () => {
     await mkdir(join(home, 'bin'), { recursive: true });
     await writeFile(join(home, 'bin', 'java'), '#!/bin/sh\necho \'openjdk version "11.0.22" 2024-01-16\' >&2\n');
     await chmod(join(home, 'bin', 'java'), 0o755);
-    const result = await tickflow(['stack', 'up', '--no-postgres'], { env: { ...await env(), TICKFLOW_JAVA_HOME: home } });
+    const result = await tickflow(['stack', 'up', '--no-postgres'], { env: { ...(await env()), TICKFLOW_JAVA_HOME: home } });
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/^tickflow: Java 11\.0\.22 at .* is too old: the stack needs JDK 17 or newer/);
   });
 
   it('Maven missing (only matters while the jars are not resolved yet)', async () => {
-    const result = await tickflow(['stack', 'up', '--no-postgres'], { env: { ...await env(), TICKFLOW_MVN: join(dir, 'no-such-mvn') } });
+    const result = await tickflow(['stack', 'up', '--no-postgres'], { env: { ...(await env()), TICKFLOW_MVN: join(dir, 'no-such-mvn') } });
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/^tickflow: Maven not found \(.*no-such-mvn\): it is needed once/);
   });

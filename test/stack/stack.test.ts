@@ -7,8 +7,18 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stackStatus } from '../../src/stack/stack.ts';
 import {
-  GatewaySession, cancelFlinkJob, consumeLines, createTopic, deleteTopic, flinkJobState, jdbcConnectorOptions, produceLines,
-  testStackInfo, testStackSettings, tickflowDatabaseUrl, uniqueName,
+  GatewaySession,
+  cancelFlinkJob,
+  consumeLines,
+  createTopic,
+  deleteTopic,
+  flinkJobState,
+  jdbcConnectorOptions,
+  produceLines,
+  testStackInfo,
+  testStackSettings,
+  tickflowDatabaseUrl,
+  uniqueName,
 } from '../support/stack.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -18,7 +28,10 @@ describe('local stack', () => {
   it('is up: every component healthy, on loopback', async () => {
     const status = await stackStatus(settings);
     expect(status.map((s) => [s.component, s.healthy])).toEqual([
-      ['kafka', true], ['jobmanager', true], ['taskmanager', true], ['sql-gateway', true],
+      ['kafka', true],
+      ['jobmanager', true],
+      ['taskmanager', true],
+      ['sql-gateway', true],
     ]);
     const info = await testStackInfo(settings);
     expect(info.kafkaBootstrap).toBe(`127.0.0.1:${settings.ports.kafka}`);
@@ -28,7 +41,7 @@ describe('local stack', () => {
     expect(await ui.text()).toContain('<html');
   });
 
-  it('round-trips keyed records through a new topic with Kafka\'s console producer and consumer', async () => {
+  it("round-trips keyed records through a new topic with Kafka's console producer and consumer", async () => {
     const topic = uniqueName('stack_roundtrip');
     await createTopic(topic, 3);
     try {
@@ -46,7 +59,11 @@ describe('local stack', () => {
     try {
       const result = await session.execute("SELECT id, UPPER(name) AS name FROM (VALUES (1, 'a'), (2, 'b'), (3, 'c')) AS t(id, name)", { timeoutMs: 120_000 });
       expect(result.columns).toEqual(['id', 'name']);
-      expect(result.rows.sort()).toEqual([[1, 'A'], [2, 'B'], [3, 'C']]);
+      expect(result.rows.sort()).toEqual([
+        [1, 'A'],
+        [2, 'B'],
+        [3, 'C'],
+      ]);
       expect(result.jobId).toMatch(/^[0-9a-f]{32}$/);
     } finally {
       await session.close();
@@ -62,7 +79,9 @@ describe('local stack', () => {
 
     beforeAll(async () => {
       await createTopic(topic, 2);
-      await sql.unsafe(`create table ${table} (trade_id varchar(255) primary key, ticker varchar(10), price numeric(10,4), volume int, trade_timestamp timestamptz)`);
+      await sql.unsafe(
+        `create table ${table} (trade_id varchar(255) primary key, ticker varchar(10), price numeric(10,4), volume int, trade_timestamp timestamptz)`,
+      );
       session = await GatewaySession.open(settings);
     }, 120_000);
 
@@ -106,16 +125,23 @@ describe('local stack', () => {
         { trade_id: 'it-2', ticker: 'MSFT', price: '410.0001', volume: 1_500_000, trade_timestamp: '2026-11-25T06:01:03.000Z' },
         { trade_id: 'it-3', ticker: 'AAPL', price: '187.2400', volume: 7, trade_timestamp: '2026-11-25T23:59:59.999Z' },
       ];
-      await produceLines(topic, trades.map((t) => `${t.ticker}\t${JSON.stringify(t)}`), { keyed: true });
+      await produceLines(
+        topic,
+        trades.map((t) => `${t.ticker}\t${JSON.stringify(t)}`),
+        { keyed: true },
+      );
 
-      const rows = await waitFor(async () => {
-        const found: Array<Record<string, unknown>> = await sql.unsafe(`select trade_id, ticker, price::text as price, volume,
+      const rows = await waitFor(
+        async () => {
+          const found: Array<Record<string, unknown>> = await sql.unsafe(`select trade_id, ticker, price::text as price, volume,
             to_char(trade_timestamp at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as trade_timestamp
           from ${table} order by trade_id`);
-        if (found.length >= trades.length) return found;
-        if ((await flinkJobState(jobId!, settings)) === 'FAILED') throw new Error(`the INSERT job failed; see tickflow stack logs taskmanager`);
-        return null;
-      }, { what: `${trades.length} rows in ${table}`, timeoutMs: 120_000, everyMs: 500 });
+          if (found.length >= trades.length) return found;
+          if ((await flinkJobState(jobId!, settings)) === 'FAILED') throw new Error(`the INSERT job failed; see tickflow stack logs taskmanager`);
+          return null;
+        },
+        { what: `${trades.length} rows in ${table}`, timeoutMs: 120_000, everyMs: 500 },
+      );
       expect(rows).toEqual(trades);
     }, 300_000);
   });

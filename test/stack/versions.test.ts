@@ -29,8 +29,13 @@ describe('stack version set', () => {
     expect(compose).toContain(`image: apache/kafka:${v.kafka}`);
     expect(compose).toContain(`FLINK_VERSION: "${v.flink}"`);
     expect(compose).toContain(`image: tickflow/flink:${v.flink}`);
-    for (const line of [`flink.version ${v.flink}`, `kafka.version ${v.kafka}`, `flink.kafka.connector.version ${v.flinkKafkaConnector}`,
-      `flink.jdbc.connector.version ${v.flinkJdbcConnector}`, `postgresql.version ${v.postgresqlDriver}`]) {
+    for (const line of [
+      `flink.version ${v.flink}`,
+      `kafka.version ${v.kafka}`,
+      `flink.kafka.connector.version ${v.flinkKafkaConnector}`,
+      `flink.jdbc.connector.version ${v.flinkJdbcConnector}`,
+      `postgresql.version ${v.postgresqlDriver}`,
+    ]) {
       expect(compose).toContain(line);
     }
     expect(dockerfile).toContain(`ARG FLINK_VERSION=${v.flink}`);
@@ -45,7 +50,7 @@ describe('stack version set', () => {
 });
 
 describe('the parser function module (stack/udf)', () => {
-  it('compiles against the stack\'s Flink version', async () => {
+  it("compiles against the stack's Flink version", async () => {
     const pom = await readFile(join(stackSourceDir, 'udf', 'pom.xml'), 'utf8');
     expect(pom).toContain(`<flink.version>${stackVersions().flink}</flink.version>`);
     expect(pom).toMatch(/<artifactId>flink-table-common<\/artifactId>\s*<version>\$\{flink.version\}<\/version>\s*<scope>provided<\/scope>/);
@@ -75,7 +80,9 @@ describe('stack settings', () => {
 
   it('names the flag and the env var of a bad value', () => {
     expect(() => stackSettings({}, { TICKFLOW_GATEWAY_PORT: 'x' })).toThrow('TICKFLOW_GATEWAY_PORT: "x" is not a port number (1-65535)');
-    expect(() => stackSettings({ gatewayPort: 'x' }, {})).toThrow(expect.objectContaining({ code: 'bad_flag', message: '--gateway-port: "x" is not a port number (1-65535)' }));
+    expect(() => stackSettings({ gatewayPort: 'x' }, {})).toThrow(
+      expect.objectContaining({ code: 'bad_flag', message: '--gateway-port: "x" is not a port number (1-65535)' }),
+    );
     expect(() => stackSettings({}, { TICKFLOW_FLINK_TM_MEMORY: 'lots' })).toThrow(/^TICKFLOW_FLINK_TM_MEMORY: "lots" is not a size/);
     expect(() => stackSettings({ kafkaPort: '8081' }, {})).toThrow(/kafka and flink are both set to 8081/);
     expect(() => stackSettings({ databaseUrl: 'mysql://x' }, {})).toThrow(/is not a postgres:\/\/ URL/);
@@ -94,7 +101,7 @@ describe('config templates', () => {
     expect(() => renderTemplate('{{nope}}', {})).toThrow(/\{\{nope\}\} has no value/);
   });
 
-  it('give Kafka single-node transactions long enough for Flink\'s exactly-once sink, on loopback', async () => {
+  it("give Kafka single-node transactions long enough for Flink's exactly-once sink, on loopback", async () => {
     const kafka = await render('kafka-server.properties');
     expect(kafka).toContain('listeners=PLAINTEXT://127.0.0.1:19092,CONTROLLER://127.0.0.1:9093');
     expect(kafka).toContain('transaction.state.log.replication.factor=1');

@@ -21,7 +21,7 @@ afterAll(async () => {
 function otherProcess(url: string) {
   const sql = postgres(url, { max: 1, onnotice: () => {} });
   return {
-    tryTake: async (scope: string, n: number) => ((await sql`SELECT pg_try_advisory_lock(hashtext(${scope}), ${n}) AS held`)[0]!.held as boolean),
+    tryTake: async (scope: string, n: number) => (await sql`SELECT pg_try_advisory_lock(hashtext(${scope}), ${n}) AS held`)[0]!.held as boolean,
     end: () => sql.end(),
   };
 }

@@ -6,7 +6,10 @@ import { MAX_EVENT_TIME_MS, formatTimestamp } from '../../src/trade/trade.ts';
 describe('COPY text timestamps', () => {
   it('equal toISOString for any time in range, in any order', () => {
     const text = new IsoTimestampText();
-    const near = fc.tuple(fc.integer({ min: -62_167_219_200_000, max: MAX_EVENT_TIME_MS }), fc.array(fc.integer({ min: -120_000, max: 120_000 }), { maxLength: 50 }));
+    const near = fc.tuple(
+      fc.integer({ min: -62_167_219_200_000, max: MAX_EVENT_TIME_MS }),
+      fc.array(fc.integer({ min: -120_000, max: 120_000 }), { maxLength: 50 }),
+    );
     fc.assert(
       fc.property(near, ([base, steps]) => {
         let ms = base;

@@ -40,7 +40,10 @@ export const TABLE_QUERIES = {
  * Reads tables of any database tickflow writes (postgres://…, pglite:DIR) as sorted text rows,
  * one list per query: by default TABLE_QUERIES. Nothing is migrated: the writer's schema is read.
  */
-export async function readTables<Q extends Record<string, string> = typeof TABLE_QUERIES>(db: string, queries: Q = TABLE_QUERIES as unknown as Q): Promise<Record<keyof Q, string[]>> {
+export async function readTables<Q extends Record<string, string> = typeof TABLE_QUERIES>(
+  db: string,
+  queries: Q = TABLE_QUERIES as unknown as Q,
+): Promise<Record<keyof Q, string[]>> {
   const store = await openStore(db, { migrate: false });
   try {
     const out = {} as Record<keyof Q, string[]>;

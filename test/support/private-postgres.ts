@@ -23,7 +23,6 @@ function asPostgres(cmd: string, args: string[]): [string, string[]] {
   return process.getuid?.() === 0 ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args];
 }
 
-
 export class PrivatePostgres {
   readonly dir: string;
   readonly port: number;

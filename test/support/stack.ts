@@ -49,7 +49,12 @@ export function jdbcConnectorOptions(): { url: string; username: string; passwor
  * Runs a Kafka command-line class (short names resolve under org.apache.kafka.tools) with the
  * stack's Kafka classpath; `--bootstrap-server` is NOT added for you.
  */
-export function kafkaTool(mainClass: string, args: string[], options: { input?: string; timeoutMs?: number } = {}, settings = testStackSettings()): Promise<ToolResult> {
+export function kafkaTool(
+  mainClass: string,
+  args: string[],
+  options: { input?: string; timeoutMs?: number } = {},
+  settings = testStackSettings(),
+): Promise<ToolResult> {
   return runKafkaTool(settings, mainClass, args, options);
 }
 
@@ -65,7 +70,15 @@ function check(result: ToolResult, what: string): ToolResult {
 }
 
 export async function createTopic(topic: string, partitions = 1, settings = testStackSettings()): Promise<void> {
-  check(await kafkaTool('TopicCommand', ['--bootstrap-server', bootstrap(settings), '--create', '--if-not-exists', '--topic', topic, '--partitions', String(partitions)], {}, settings), `create topic ${topic}`);
+  check(
+    await kafkaTool(
+      'TopicCommand',
+      ['--bootstrap-server', bootstrap(settings), '--create', '--if-not-exists', '--topic', topic, '--partitions', String(partitions)],
+      {},
+      settings,
+    ),
+    `create topic ${topic}`,
+  );
 }
 
 export async function deleteTopic(topic: string, settings = testStackSettings()): Promise<void> {
@@ -75,17 +88,41 @@ export async function deleteTopic(topic: string, settings = testStackSettings())
 /** Sends lines with Kafka's console producer; "key<TAB>value" lines when `keyed`. */
 export async function produceLines(topic: string, lines: string[], options: { keyed?: boolean } = {}, settings = testStackSettings()): Promise<void> {
   const keyArgs = options.keyed ? ['--property', 'parse.key=true', '--property', 'key.separator=\t'] : [];
-  check(await kafkaTool('ConsoleProducer', ['--bootstrap-server', bootstrap(settings), '--topic', topic, ...keyArgs], { input: `${lines.join('\n')}\n` }, settings), `produce to ${topic}`);
+  check(
+    await kafkaTool('ConsoleProducer', ['--bootstrap-server', bootstrap(settings), '--topic', topic, ...keyArgs], { input: `${lines.join('\n')}\n` }, settings),
+    `produce to ${topic}`,
+  );
 }
 
 /** Reads `count` records from the beginning with Kafka's console consumer ("key<TAB>value" when `withKeys`). */
-export async function consumeLines(topic: string, count: number, options: { withKeys?: boolean; timeoutMs?: number } = {}, settings = testStackSettings()): Promise<string[]> {
+export async function consumeLines(
+  topic: string,
+  count: number,
+  options: { withKeys?: boolean; timeoutMs?: number } = {},
+  settings = testStackSettings(),
+): Promise<string[]> {
   const keyArgs = options.withKeys ? ['--property', 'print.key=true', '--property', 'key.separator=\t'] : [];
   const timeoutMs = options.timeoutMs ?? 30_000;
-  const result = check(await kafkaTool('org.apache.kafka.tools.consumer.ConsoleConsumer', [
-    '--bootstrap-server', bootstrap(settings), '--topic', topic, '--from-beginning',
-    '--max-messages', String(count), '--timeout-ms', String(timeoutMs), ...keyArgs,
-  ], { timeoutMs: timeoutMs + 30_000 }, settings), `consume from ${topic}`);
+  const result = check(
+    await kafkaTool(
+      'org.apache.kafka.tools.consumer.ConsoleConsumer',
+      [
+        '--bootstrap-server',
+        bootstrap(settings),
+        '--topic',
+        topic,
+        '--from-beginning',
+        '--max-messages',
+        String(count),
+        '--timeout-ms',
+        String(timeoutMs),
+        ...keyArgs,
+      ],
+      { timeoutMs: timeoutMs + 30_000 },
+      settings,
+    ),
+    `consume from ${topic}`,
+  );
   return result.stdout.split('\n').filter((l) => l !== '');
 }
 
@@ -109,7 +146,10 @@ async function gatewayRequest<T>(url: string, method: string, body?: unknown): P
   const text = await response.text();
   if (!response.ok) {
     // The gateway wraps the root cause deep in a Java stack trace; its first "Caused by" lines say what went wrong.
-    const causes = [...text.matchAll(/Caused by: ([^\\\n]+)/g)].map((m) => m[1]).slice(-2).join(' / ');
+    const causes = [...text.matchAll(/Caused by: ([^\\\n]+)/g)]
+      .map((m) => m[1])
+      .slice(-2)
+      .join(' / ');
     throw new Error(`${method} ${url} → ${response.status}: ${causes || text.slice(0, 300)}`);
   }
   return (text === '' ? {} : JSON.parse(text)) as T;
@@ -134,7 +174,10 @@ export class GatewaySession {
    * Runs one statement and collects its rows, following nextResultUri until EOS (bounded
    * queries, DDL, INSERT → one row with the job id) or until `maxRows` arrived.
    */
-  async execute(statement: string, options: { timeoutMs?: number; maxRows?: number } = {}): Promise<{ columns: string[]; rows: unknown[][]; jobId: string | null }> {
+  async execute(
+    statement: string,
+    options: { timeoutMs?: number; maxRows?: number } = {},
+  ): Promise<{ columns: string[]; rows: unknown[][]; jobId: string | null }> {
     const { operationHandle } = await gatewayRequest<{ operationHandle: string }>(`${this.baseUrl}/sessions/${this.handle}/statements`, 'POST', { statement });
     const deadline = Date.now() + (options.timeoutMs ?? 60_000);
     let next: string | null = `${this.baseUrl}/sessions/${this.handle}/operations/${operationHandle}/result/0`;
@@ -168,7 +211,11 @@ export class GatewaySession {
 export async function cancelFlinkJob(jobId: string, settings = testStackSettings(), timeoutMs = 60_000): Promise<void> {
   const base = `http://${settings.host}:${settings.ports.flink}`;
   await fetch(`${base}/jobs/${jobId}?mode=cancel`, { method: 'PATCH', signal: AbortSignal.timeout(10_000) });
-  await waitFor(async () => ['CANCELED', 'FAILED', 'FINISHED'].includes(await flinkJobState(jobId, settings)), { what: `job ${jobId} to end after cancel`, timeoutMs, everyMs: 250 });
+  await waitFor(async () => ['CANCELED', 'FAILED', 'FINISHED'].includes(await flinkJobState(jobId, settings)), {
+    what: `job ${jobId} to end after cancel`,
+    timeoutMs,
+    everyMs: 250,
+  });
 }
 
 export async function flinkJobState(jobId: string, settings = testStackSettings()): Promise<string> {

@@ -5,13 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Market } from '../../src/simulate/market.ts';
 import { decodeFlatTradeBytes, decodeFlatTradeText } from '../../src/trade/flat-trade-decoder.ts';
-import {
-  DEFAULT_MAX_RECORD_BYTES,
-  parseTradeBytes,
-  parseTradeBytesReference,
-  parseTradeText,
-  parseTradeTextReference,
-} from '../../src/trade/parse.ts';
+import { DEFAULT_MAX_RECORD_BYTES, parseTradeBytes, parseTradeBytesReference, parseTradeText, parseTradeTextReference } from '../../src/trade/parse.ts';
 import { tradeToJson } from '../../src/trade/trade.ts';
 import { editedRecord } from '../support/trade-arbitraries.ts';
 
@@ -51,7 +45,10 @@ describe('the fast decoder takes the common shape', () => {
     ['price as a number', '{"trade_id":"a","ticker":"A","price":187.23,"volume":1,"trade_timestamp":"2026-11-25T06:01:02Z"}'],
     ['epoch milliseconds', '{"trade_id":"a","ticker":"A","price":"1","volume":1,"trade_timestamp":1764050462123}'],
     ['the seed alias', '{"trade_id":"a","ticker":"A","price":"1","volume":1,"timestamp":"2026-11-25T06:01:02+01:00"}'],
-    ['keys in another order, with whitespace', ' { "volume" : 5 ,\t"price":"0.0001",\r\n"trade_timestamp":"2026-11-25 06:01:02.5-0500","ticker":"BRK.B-2026","trade_id":"x y"}\n'],
+    [
+      'keys in another order, with whitespace',
+      ' { "volume" : 5 ,\t"price":"0.0001",\r\n"trade_timestamp":"2026-11-25 06:01:02.5-0500","ticker":"BRK.B-2026","trade_id":"x y"}\n',
+    ],
     ['a 16-character id from bytes', '{"trade_id":"0123456789abcdef","ticker":"A","price":"1","volume":1,"trade_timestamp":"2026-11-25T06:01:02z"}'],
   ])('%s', (_, line) => {
     expect(sameAsReference(line)).toBe(true);
@@ -65,7 +62,10 @@ describe('the fast decoder takes the common shape', () => {
     ['an extra key', '{"trade_id":"a","ticker":"A","price":"1","volume":1,"trade_timestamp":"2026-11-25T06:01:02Z","x":1}'],
     ['a volume written as 1.0', '{"trade_id":"a","ticker":"A","price":"1","volume":1.0,"trade_timestamp":"2026-11-25T06:01:02Z"}'],
     ['a price with an exponent', '{"trade_id":"a","ticker":"A","price":1e2,"volume":1,"trade_timestamp":"2026-11-25T06:01:02Z"}'],
-    ['a price with five decimals of which the last is zero', '{"trade_id":"a","ticker":"A","price":"1.00010","volume":1,"trade_timestamp":"2026-11-25T06:01:02Z"}'],
+    [
+      'a price with five decimals of which the last is zero',
+      '{"trade_id":"a","ticker":"A","price":"1.00010","volume":1,"trade_timestamp":"2026-11-25T06:01:02Z"}',
+    ],
   ])('hands %s to the reference (which may still accept it)', (_, line) => {
     expect(sameAsReference(line)).toBe(false);
     expect(sameAsReference(Buffer.from(line))).toBe(false);
@@ -75,8 +75,7 @@ describe('the fast decoder takes the common shape', () => {
 // ---- generated records: every field in shapes the fast path takes and shapes it must refuse ----
 
 // Mostly what the fast path takes, often enough what it must hand over or what is not JSON at all.
-const likely = <T,>(good: fc.Arbitrary<T>, bad: fc.Arbitrary<T>): fc.Arbitrary<T> =>
-  fc.oneof({ weight: 4, arbitrary: good }, { weight: 1, arbitrary: bad });
+const likely = <T>(good: fc.Arbitrary<T>, bad: fc.Arbitrary<T>): fc.Arbitrary<T> => fc.oneof({ weight: 4, arbitrary: good }, { weight: 1, arbitrary: bad });
 // A record has about 20 gaps; one that is not JSON whitespace in a few percent of them.
 const ws = fc.oneof(
   { weight: 60, arbitrary: fc.constantFrom('', '', '', '', ' ', '\t', '\n', '\r\n', '  ') },
@@ -88,27 +87,51 @@ const quoted = (s: fc.Arbitrary<string>): fc.Arbitrary<string> => s.map((x) => `
 
 const decimalText = fc.oneof(
   fc.tuple(digitsArb(1, 8), fc.option(digitsArb(0, 6), { nil: undefined })).map(([w, f]) => (f === undefined ? w : `${w}.${f}`)),
-  fc.constantFrom('0', '0.0', '-1', '+1', '1e3', '1E-2', '1.5e0', '.5', '1.', 'NaN', 'Infinity', '0x10', ' 1', '1 ', '-0', '00', '01.5', '1000000', '999999.9999'),
+  fc.constantFrom(
+    '0',
+    '0.0',
+    '-1',
+    '+1',
+    '1e3',
+    '1E-2',
+    '1.5e0',
+    '.5',
+    '1.',
+    'NaN',
+    'Infinity',
+    '0x10',
+    ' 1',
+    '1 ',
+    '-0',
+    '00',
+    '01.5',
+    '1000000',
+    '999999.9999',
+  ),
 );
-const goodPrice = fc
-  .tuple(fc.integer({ min: 1, max: 9_999_999_999 }), fc.nat(4), fc.boolean())
-  .map(([e4, trim, asNumber]) => {
-    let t = `${Math.trunc(e4 / 10_000)}.${String(e4 % 10_000).padStart(4, '0')}`.slice(0, 11 - trim);
-    if (t.endsWith('.')) t = t.slice(0, -1);
-    return asNumber ? String(Number(t)) : `"${t}"`;
-  });
-const priceValue = likely(goodPrice, fc.oneof(
-  quoted(decimalText),
-  decimalText,
-  fc.double({ noNaN: true }).map((x) => JSON.stringify(x)),
-  fc.constantFrom('null', 'true', '[]', '{}', '"187.23"', '187.23', '1.23456', '"1.23456"'),
-));
+const goodPrice = fc.tuple(fc.integer({ min: 1, max: 9_999_999_999 }), fc.nat(4), fc.boolean()).map(([e4, trim, asNumber]) => {
+  let t = `${Math.trunc(e4 / 10_000)}.${String(e4 % 10_000).padStart(4, '0')}`.slice(0, 11 - trim);
+  if (t.endsWith('.')) t = t.slice(0, -1);
+  return asNumber ? String(Number(t)) : `"${t}"`;
+});
+const priceValue = likely(
+  goodPrice,
+  fc.oneof(
+    quoted(decimalText),
+    decimalText,
+    fc.double({ noNaN: true }).map((x) => JSON.stringify(x)),
+    fc.constantFrom('null', 'true', '[]', '{}', '"187.23"', '187.23', '1.23456', '"1.23456"'),
+  ),
+);
 
-const integerText = likely(fc.integer({ min: 1, max: 2_147_483_647 }).map(String), fc.oneof(
-  fc.integer({ min: -5, max: 3_000_000_000 }).map(String),
-  fc.bigInt({ min: 0n, max: 10n ** 20n }).map(String),
-  fc.constantFrom('0', '-0', '1.0', '1e3', '1E0', '01', '2147483647', '2147483648', '1.5', '4294967297', 'null', '"5"', '[]', '1 2'),
-));
+const integerText = likely(
+  fc.integer({ min: 1, max: 2_147_483_647 }).map(String),
+  fc.oneof(
+    fc.integer({ min: -5, max: 3_000_000_000 }).map(String),
+    fc.bigInt({ min: 0n, max: 10n ** 20n }).map(String),
+    fc.constantFrom('0', '-0', '1.0', '1e3', '1E0', '01', '2147483647', '2147483648', '1.5', '4294967297', 'null', '"5"', '[]', '1 2'),
+  ),
+);
 
 const twoDigits = (max: number): fc.Arbitrary<string> => fc.integer({ min: 0, max }).map((n) => String(n).padStart(2, '0'));
 const isoText = fc
@@ -120,7 +143,10 @@ const isoText = fc
     twoDigits(25),
     twoDigits(61),
     twoDigits(61),
-    fc.option(fc.tuple(fc.constantFrom('.', ','), digitsArb(0, 11)).map(([s, d]) => s + d), { nil: '' }),
+    fc.option(
+      fc.tuple(fc.constantFrom('.', ','), digitsArb(0, 11)).map(([s, d]) => s + d),
+      { nil: '' },
+    ),
     fc.oneof(
       fc.constantFrom('Z', 'z', '', 'Zx', '+', '-', 'UTC'),
       fc.tuple(fc.constantFrom('+', '-'), twoDigits(20), fc.constantFrom(':', '', '-'), fc.oneof(twoDigits(61), fc.constant(''))).map((p) => p.join('')),
@@ -132,31 +158,41 @@ const goodIso = fc
   .map(([d, off, digits]) => {
     const local = new Date(d.getTime() + off * 60_000).toISOString();
     const frac = digits === 0 ? '' : `.${local.slice(20, 23)}${'000000'.slice(0, Math.max(0, digits - 3))}`.slice(0, digits + 1);
-    const zone = off === 0 ? 'Z' : `${off < 0 ? '-' : '+'}${String(Math.floor(Math.abs(off) / 60)).padStart(2, '0')}:${String(Math.abs(off) % 60).padStart(2, '0')}`;
+    const zone =
+      off === 0 ? 'Z' : `${off < 0 ? '-' : '+'}${String(Math.floor(Math.abs(off) / 60)).padStart(2, '0')}:${String(Math.abs(off) % 60).padStart(2, '0')}`;
     return `"${local.slice(0, 19)}${frac}${zone}"`;
   });
-const timestampValue = likely(fc.oneof(goodIso, fc.integer({ min: 0, max: 253_402_214_399_999 }).map(String)), fc.oneof(
-  quoted(isoText),
-  quoted(fc.date({ min: new Date(-1e12), max: new Date(2.6e14), noInvalidDate: true }).map((d) => d.toISOString())),
-  integerText,
-  fc.constantFrom('"9999-12-30T23:59:59.999Z"', '"9999-12-31T00:00:00Z"', '253402214399999', '253402214400000', '1.5', '"2026-11-25"'),
-));
+const timestampValue = likely(
+  fc.oneof(goodIso, fc.integer({ min: 0, max: 253_402_214_399_999 }).map(String)),
+  fc.oneof(
+    quoted(isoText),
+    quoted(fc.date({ min: new Date(-1e12), max: new Date(2.6e14), noInvalidDate: true }).map((d) => d.toISOString())),
+    integerText,
+    fc.constantFrom('"9999-12-30T23:59:59.999Z"', '"9999-12-31T00:00:00Z"', '253402214399999', '253402214400000', '1.5', '"2026-11-25"'),
+  ),
+);
 
 const idChars = fc.oneof(
   fc.string({ minLength: 0, maxLength: 20, unit: fc.constantFrom('a', 'Z', '0', '-', ' ', '~', '\u007f', '"', '\\', 'é', '\u{1F600}', '\u0000') }),
   fc.string({ minLength: 250, maxLength: 260, unit: fc.constantFrom('a', 'b') }),
   fc.string({ maxLength: 30 }),
 );
-const idValue = likely(fc.stringMatching(/^[ !#-[\]-~]{1,24}$/).map((s) => `"${s}"`), fc.oneof(
-  idChars.map((s) => JSON.stringify(s)),
-  idChars.map((s) => `"${s}"`), // unescaped: quotes and backslashes break or escape the string
-  fc.constantFrom('7', 'null', '""', '"a\\ud800"', '"\\u0041"', '["a"]'),
-));
-const tickerValue = likely(fc.stringMatching(/^[A-Z0-9.-]{1,10}$/).map((s) => `"${s}"`), fc.oneof(
-  fc.stringMatching(/^[A-Z0-9.-]{0,12}$/).map((s) => `"${s}"`),
-  fc.string({ maxLength: 12, unit: fc.constantFrom('A', 'a', '.', '-', '9', '_', ' ', 'Ａ', '\\') }).map((s) => `"${s}"`),
-  fc.constantFrom('1', 'null', '"AAPL"', '"A\\u0041"'),
-));
+const idValue = likely(
+  fc.stringMatching(/^[ !#-[\]-~]{1,24}$/).map((s) => `"${s}"`),
+  fc.oneof(
+    idChars.map((s) => JSON.stringify(s)),
+    idChars.map((s) => `"${s}"`), // unescaped: quotes and backslashes break or escape the string
+    fc.constantFrom('7', 'null', '""', '"a\\ud800"', '"\\u0041"', '["a"]'),
+  ),
+);
+const tickerValue = likely(
+  fc.stringMatching(/^[A-Z0-9.-]{1,10}$/).map((s) => `"${s}"`),
+  fc.oneof(
+    fc.stringMatching(/^[A-Z0-9.-]{0,12}$/).map((s) => `"${s}"`),
+    fc.string({ maxLength: 12, unit: fc.constantFrom('A', 'a', '.', '-', '9', '_', ' ', 'Ａ', '\\') }).map((s) => `"${s}"`),
+    fc.constantFrom('1', 'null', '"AAPL"', '"A\\u0041"'),
+  ),
+);
 
 const KEYS = ['trade_id', 'ticker', 'price', 'volume', 'trade_timestamp'] as const;
 const record = fc
@@ -166,8 +202,8 @@ const record = fc
     price: priceValue,
     volume: integerText,
     trade_timestamp: timestampValue,
-    order: likely(fc.shuffledSubarray([...KEYS], { minLength: 5, maxLength: 5 }), fc.shuffledSubarray([...KEYS], { minLength: 3, maxLength: 5 })).chain((keys) =>
-      fc.oneof({ weight: 8, arbitrary: fc.constant(keys) }, fc.constant([...keys, keys[0]!]), fc.constant([...keys, 'extra'])),
+    order: likely(fc.shuffledSubarray([...KEYS], { minLength: 5, maxLength: 5 }), fc.shuffledSubarray([...KEYS], { minLength: 3, maxLength: 5 })).chain(
+      (keys) => fc.oneof({ weight: 8, arbitrary: fc.constant(keys) }, fc.constant([...keys, keys[0]!]), fc.constant([...keys, 'extra'])),
     ),
     alias: fc.constantFrom('none', 'none', 'none', 'alias-only', 'both'),
     ws: fc.array(ws, { minLength: 40, maxLength: 40 }),
@@ -231,7 +267,9 @@ describe('fast path ≡ reference path', () => {
 
 describe('fast path ≡ reference path on the JSON conformance corpus (JSONTestSuite, test/fixtures)', () => {
   const dir = fileURLToPath(new URL('../fixtures/json-test-suite/test_parsing/', import.meta.url));
-  const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort();
   const corpus = files.map((f) => [f, readFileSync(join(dir, f))] as const);
 
   it('has the corpus', () => {

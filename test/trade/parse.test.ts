@@ -81,7 +81,11 @@ describe('parseTradeText rejects with a reason', () => {
     ['trade_id with NUL', line({ ...valid, trade_id: 'a\u0000b' }), 'invalid_trade_id'],
     ['trade_id of 256 astral-plane characters', line({ ...valid, trade_id: '\u{1F600}'.repeat(256) }), 'invalid_trade_id'],
     ['trade_id of 255 characters, one astral past the limit', line({ ...valid, trade_id: `${'x'.repeat(255)}\u{1F600}` }), 'invalid_trade_id'],
-    ['trade_id with a lone surrogate escape', '{"trade_id":"a\\ud800b","ticker":"A","price":"1","volume":1,"trade_timestamp":"2026-11-25T00:00:00Z"}', 'invalid_trade_id'],
+    [
+      'trade_id with a lone surrogate escape',
+      '{"trade_id":"a\\ud800b","ticker":"A","price":"1","volume":1,"trade_timestamp":"2026-11-25T00:00:00Z"}',
+      'invalid_trade_id',
+    ],
     ['lower-case ticker', line({ ...valid, ticker: 'aapl' }), 'invalid_ticker'],
     ['ticker too long', line({ ...valid, ticker: 'ABCDEFGHIJK' }), 'invalid_ticker'],
     ['ticker with HTML', line({ ...valid, ticker: '<b>X</b>' }), 'invalid_ticker'],
@@ -151,9 +155,17 @@ describe('parseTradeText rejects with a reason', () => {
     ['volume -0', '{"trade_id":"x","ticker":"A","price":"1","volume":-0,"trade_timestamp":"2026-11-25T00:00:00Z"}', 'invalid_volume'],
     ['price 1e400 as a number', '{"trade_id":"x","ticker":"A","price":1e400,"trade_timestamp":"2026-11-25T00:00:00Z","volume":1}', 'invalid_price'],
     ['price 1e400 as text', '{"trade_id":"x","ticker":"A","price":"1e400","trade_timestamp":"2026-11-25T00:00:00Z","volume":1}', 'invalid_price'],
-    ['price beyond NUMERIC(10,4)', '{"trade_id":"x","ticker":"A","price":"12345678.1234","volume":1,"trade_timestamp":"2026-11-25T00:00:00Z"}', 'invalid_price'],
+    [
+      'price beyond NUMERIC(10,4)',
+      '{"trade_id":"x","ticker":"A","price":"12345678.1234","volume":1,"trade_timestamp":"2026-11-25T00:00:00Z"}',
+      'invalid_price',
+    ],
     ['price 1e-400', '{"trade_id":"x","ticker":"A","price":1e-400,"volume":1,"trade_timestamp":"2026-11-25T00:00:00Z"}', 'invalid_price'],
-    ['price with 400 digits', `{"trade_id":"x","ticker":"A","price":"${'9'.repeat(400)}","volume":1,"trade_timestamp":"2026-11-25T00:00:00Z"}`, 'invalid_price'],
+    [
+      'price with 400 digits',
+      `{"trade_id":"x","ticker":"A","price":"${'9'.repeat(400)}","volume":1,"trade_timestamp":"2026-11-25T00:00:00Z"}`,
+      'invalid_price',
+    ],
     ['price "NaN"', '{"trade_id":"x","ticker":"A","price":"NaN","volume":1,"trade_timestamp":"2026-11-25T00:00:00Z"}', 'invalid_price'],
     ['price "Infinity"', '{"trade_id":"x","ticker":"A","price":"Infinity","volume":1,"trade_timestamp":"2026-11-25T00:00:00Z"}', 'invalid_price'],
     ['price "-0"', '{"trade_id":"x","ticker":"A","price":"-0","volume":1,"trade_timestamp":"2026-11-25T00:00:00Z"}', 'invalid_price'],
@@ -162,9 +174,21 @@ describe('parseTradeText rejects with a reason', () => {
     ['bare NaN is not JSON', '{"trade_id":"x","ticker":"A","price":NaN,"volume":1,"trade_timestamp":"2026-11-25T00:00:00Z"}', 'invalid_json'],
     ['epoch 1e400', '{"trade_id":"x","ticker":"A","price":"1","volume":1,"trade_timestamp":1e400}', 'invalid_timestamp'],
     ['year 275760', '{"trade_id":"x","ticker":"A","price":"1","volume":1,"trade_timestamp":"+275760-09-13T00:00:00Z"}', 'invalid_timestamp'],
-    ['ticker with SQL', `{"trade_id":"x","ticker":"'; DROP TABLE stock_trades;--","price":"1","volume":1,"trade_timestamp":"2026-11-25T00:00:00Z"}`, 'invalid_ticker'],
-    ['ticker with <script>', '{"trade_id":"x","ticker":"<script>alert(1)</script>","price":"1","volume":1,"trade_timestamp":"2026-11-25T00:00:00Z"}', 'invalid_ticker'],
-    ['ticker with <img onerror>', '{"trade_id":"x","ticker":"<img src=x onerror=alert(1)>","price":"1","volume":1,"trade_timestamp":"2026-11-25T00:00:00Z"}', 'invalid_ticker'],
+    [
+      'ticker with SQL',
+      `{"trade_id":"x","ticker":"'; DROP TABLE stock_trades;--","price":"1","volume":1,"trade_timestamp":"2026-11-25T00:00:00Z"}`,
+      'invalid_ticker',
+    ],
+    [
+      'ticker with <script>',
+      '{"trade_id":"x","ticker":"<script>alert(1)</script>","price":"1","volume":1,"trade_timestamp":"2026-11-25T00:00:00Z"}',
+      'invalid_ticker',
+    ],
+    [
+      'ticker with <img onerror>',
+      '{"trade_id":"x","ticker":"<img src=x onerror=alert(1)>","price":"1","volume":1,"trade_timestamp":"2026-11-25T00:00:00Z"}',
+      'invalid_ticker',
+    ],
     ['ticker with a NUL', '{"trade_id":"x","ticker":"A\\u0000","price":"1","volume":1,"trade_timestamp":"2026-11-25T00:00:00Z"}', 'invalid_ticker'],
     ['ticker with a full-width letter', '{"trade_id":"x","ticker":"ＡAPL","price":"1","volume":1,"trade_timestamp":"2026-11-25T00:00:00Z"}', 'invalid_ticker'],
   ] as const)('out of range or hostile: %s', (_, text, code) => {
@@ -307,16 +331,20 @@ describe('parser properties', () => {
 
   it('agrees with Date for every ISO timestamp it accepts', () => {
     fc.assert(
-      fc.property(fc.date({ min: new Date(0), max: new Date('9999-12-31T23:59:59.999Z'), noInvalidDate: true }), fc.integer({ min: -14 * 60, max: 14 * 60 }), (d, offsetMin) => {
-        // Render the instant in a random zone, then read it back.
-        const local = new Date(d.getTime() + offsetMin * 60_000).toISOString().slice(0, 23);
-        const sign = offsetMin < 0 ? '-' : '+';
-        const abs = Math.abs(offsetMin);
-        const zone = `${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
-        const r = parseTradeText(line({ ...valid, trade_timestamp: local + zone }));
-        if (r.ok === true) expect(r.trade.tsMs).toBe(d.getTime());
-        else expect(r.ok === false && r.code).toBe('invalid_timestamp'); // only out-of-range renderings may be refused
-      }),
+      fc.property(
+        fc.date({ min: new Date(0), max: new Date('9999-12-31T23:59:59.999Z'), noInvalidDate: true }),
+        fc.integer({ min: -14 * 60, max: 14 * 60 }),
+        (d, offsetMin) => {
+          // Render the instant in a random zone, then read it back.
+          const local = new Date(d.getTime() + offsetMin * 60_000).toISOString().slice(0, 23);
+          const sign = offsetMin < 0 ? '-' : '+';
+          const abs = Math.abs(offsetMin);
+          const zone = `${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
+          const r = parseTradeText(line({ ...valid, trade_timestamp: local + zone }));
+          if (r.ok === true) expect(r.trade.tsMs).toBe(d.getTime());
+          else expect(r.ok === false && r.code).toBe('invalid_timestamp'); // only out-of-range renderings may be refused
+        },
+      ),
       { numRuns: 20_000 },
     );
   });

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -65,7 +65,9 @@ beforeAll(async () => {
 
 afterAll(() => {
   const total = compared.reduce((n, c) => n + c.records, 0);
-  console.log(`parser conformance (seed ${SEED}): ${total} records compared\n${compared.map((c) => `  ${String(c.records).padStart(7)}  ${c.corpus} (maxBytes ${c.maxBytes}, harness ${c.javaMs} ms)`).join('\n')}`);
+  console.log(
+    `parser conformance (seed ${SEED}): ${total} records compared\n${compared.map((c) => `  ${String(c.records).padStart(7)}  ${c.corpus} (maxBytes ${c.maxBytes}, harness ${c.javaMs} ms)`).join('\n')}`,
+  );
 });
 
 describe('the parser function jar in the stack folder', () => {
@@ -83,7 +85,10 @@ describe('the Java trade parser (stack/udf) = src/trade/parse.ts', () => {
     await conform('edge cases', corpus, 1 << 20); // the 100,000-level nesting is parsed, not refused by size
     await conform('edge cases', corpus, 50);
     // Each record twice in a row, as Flink hands it to the parser: the second answer comes from the memo.
-    await conform('edge cases, each twice in a row', corpus.flatMap((b) => [b, Buffer.from(b)]));
+    await conform(
+      'edge cases, each twice in a row',
+      corpus.flatMap((b) => [b, Buffer.from(b)]),
+    );
   });
 
   it('heartbeats and near misses (extra member, bad or non-string time, nested, array, duplicate keys, escaped key)', async () => {
@@ -93,21 +98,37 @@ describe('the Java trade parser (stack/udf) = src/trade/parse.ts', () => {
     expect(java.filter((o) => o.code !== 'heartbeat').length).toBeGreaterThanOrEqual(60);
     await conform('heartbeats', heartbeats);
     await conform('heartbeats', heartbeats, 40);
-    await conform('heartbeats, each twice in a row', heartbeats.flatMap((b) => [b, Buffer.from(b)]));
+    await conform(
+      'heartbeats, each twice in a row',
+      heartbeats.flatMap((b) => [b, Buffer.from(b)]),
+    );
     // A heartbeat between two copies of a trade, as a partition interleaves them: the memo keeps neither answer for the other.
-    await conform('heartbeats between trades', heartbeats.flatMap((b) => [corpus[0]!, b, corpus[0]!]));
+    await conform(
+      'heartbeats between trades',
+      heartbeats.flatMap((b) => [corpus[0]!, b, corpus[0]!]),
+    );
   });
 
   describe('JSONTestSuite', () => {
     const dir = join(root, 'test/fixtures/json-test-suite/test_parsing');
-    const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort().map((f) => ({ name: f, bytes: readFileSync(join(dir, f)) }));
+    const files = readdirSync(dir)
+      .filter((f) => f.endsWith('.json'))
+      .sort()
+      .map((f) => ({ name: f, bytes: readFileSync(join(dir, f)) }));
     const accepted = files.filter((f) => f.name.startsWith('y_') || f.name.startsWith('i_'));
     const fields = ['trade_id', 'ticker', 'price', 'volume', 'trade_timestamp'] as const;
 
     it('every file as a record', async () => {
       expect(files.length).toBeGreaterThan(300);
-      await conform('JSONTestSuite files', files.map((f) => f.bytes));
-      await conform('JSONTestSuite files', files.map((f) => f.bytes), 1 << 20);
+      await conform(
+        'JSONTestSuite files',
+        files.map((f) => f.bytes),
+      );
+      await conform(
+        'JSONTestSuite files',
+        files.map((f) => f.bytes),
+        1 << 20,
+      );
     });
 
     it('every y_/i_ file as the value of each field and of an extra key', async () => {
@@ -134,17 +155,37 @@ describe('the Java trade parser (stack/udf) = src/trade/parse.ts', () => {
       fc.string({ unit: 'binary-ascii', maxLength: 60, size: 'medium' }),
       fc.string({ unit: fc.constantFrom('\u0000', '\u001f', '\u007f', '\ud800', '\udc00', '\u{1F600}', 'A', '.', '-', '"', '\\'), maxLength: 60, size: 'max' }),
     );
-    const digits = (min: number, max: number): fc.Arbitrary<string> => fc.string({ unit: fc.constantFrom(...'0123456789'), minLength: min, maxLength: max, size: 'max' });
+    const digits = (min: number, max: number): fc.Arbitrary<string> =>
+      fc.string({ unit: fc.constantFrom(...'0123456789'), minLength: min, maxLength: max, size: 'max' });
     /** JSON number text, any spelling the grammar allows. */
     const numberText = fc
       .tuple(
         fc.boolean(),
-        fc.oneof(fc.constant('0'), fc.tuple(fc.constantFrom(...'123456789'), digits(0, 25)).map(([a, b]) => a + b)),
+        fc.oneof(
+          fc.constant('0'),
+          fc.tuple(fc.constantFrom(...'123456789'), digits(0, 25)).map(([a, b]) => a + b),
+        ),
         fc.option(digits(1, 25), { nil: undefined }),
         fc.option(fc.tuple(fc.constantFrom('e', 'E'), fc.constantFrom('', '+', '-'), digits(1, 4)), { nil: undefined }),
       )
       .map(([neg, int, frac, exp]) => `${neg ? '-' : ''}${int}${frac === undefined ? '' : `.${frac}`}${exp === undefined ? '' : exp.join('')}`);
-    const edgeDouble = fc.constantFrom(0, -0, 5e-324, -5e-324, Number.MAX_VALUE, 1e21, 1e-7, 1e-6, 0.1 + 0.2, 999999.99995, 2_147_483_647, 2 ** 53, 1.7e12, MAX_EVENT_TIME_MS, MAX_EVENT_TIME_MS + 1);
+    const edgeDouble = fc.constantFrom(
+      0,
+      -0,
+      5e-324,
+      -5e-324,
+      Number.MAX_VALUE,
+      1e21,
+      1e-7,
+      1e-6,
+      0.1 + 0.2,
+      999999.99995,
+      2_147_483_647,
+      2 ** 53,
+      1.7e12,
+      MAX_EVENT_TIME_MS,
+      MAX_EVENT_TIME_MS + 1,
+    );
     const isoText = fc
       .tuple(
         fc.date({ min: new Date(-1e11), max: new Date('9999-12-31T23:59:59.999Z'), noInvalidDate: true }),
@@ -187,22 +228,65 @@ describe('the Java trade parser (stack/udf) = src/trade/parse.ts', () => {
 
     it('token soup: JSON pieces in any order', async () => {
       const token = fc.constantFrom(
-        '{', '}', '[', ']', ':', ',', ' ', '\t', '\n', '"', '\\', '"trade_id"', '"ticker"', '"price"', '"volume"', '"trade_timestamp"', '"timestamp"',
-        '"t-1"', '"AAPL"', '"187.23"', '"2026-11-25T06:01:02Z"', '1', '0', '-', '.', 'e', '+', '1e9', '-0', '1.5', 'true', 'null', 'fals',
-        '"\\ud800"', '"\\u0000"', '"\\u00"', '\u{1F600}', '\u00e9', '\ufeff',
+        '{',
+        '}',
+        '[',
+        ']',
+        ':',
+        ',',
+        ' ',
+        '\t',
+        '\n',
+        '"',
+        '\\',
+        '"trade_id"',
+        '"ticker"',
+        '"price"',
+        '"volume"',
+        '"trade_timestamp"',
+        '"timestamp"',
+        '"t-1"',
+        '"AAPL"',
+        '"187.23"',
+        '"2026-11-25T06:01:02Z"',
+        '1',
+        '0',
+        '-',
+        '.',
+        'e',
+        '+',
+        '1e9',
+        '-0',
+        '1.5',
+        'true',
+        'null',
+        'fals',
+        '"\\ud800"',
+        '"\\u0000"',
+        '"\\u00"',
+        '\u{1F600}',
+        '\u00e9',
+        '\ufeff',
       );
       const soup = sample(fc.array(token, { maxLength: 40, size: 'max' }), 3).map((t) => utf8(t.join('')));
-      const members = sample(fc.shuffledSubarray([...baseMembers, ...baseMembers, '"extra":[{}]', '"timestamp":"2026-11-25T06:01:02Z"']), 4).map((m) => utf8(`{${m.join(',')}}`));
+      const members = sample(fc.shuffledSubarray([...baseMembers, ...baseMembers, '"extra":[{}]', '"timestamp":"2026-11-25T06:01:02Z"']), 4).map((m) =>
+        utf8(`{${m.join(',')}}`),
+      );
       await conform('token soup', [...soup, ...members]);
     });
 
     it('arbitrary strings (any UTF-16, lone surrogates included) as records and as JSON strings', async () => {
-      const strings = sample(fc.oneof(...[anyUnit, 'binary', 'grapheme', 'binary-ascii'].map((unit) => fc.string({ unit: unit as 'binary', maxLength: 300, size: 'max' }))), 5);
+      const strings = sample(
+        fc.oneof(...[anyUnit, 'binary', 'grapheme', 'binary-ascii'].map((unit) => fc.string({ unit: unit as 'binary', maxLength: 300, size: 'max' }))),
+        5,
+      );
       await conform('arbitrary strings', [...strings.map(utf8), ...strings.map((s) => utf8(JSON.stringify(s)))]);
     });
 
     it('arbitrary JSON values and objects', async () => {
-      const values = sample(fc.jsonValue({ stringUnit: anyUnit }), 6).map((v, i) => utf8(i % 3 === 0 ? JSON.stringify(v, null, i % 2 ? 2 : '\t') : JSON.stringify(v)));
+      const values = sample(fc.jsonValue({ stringUnit: anyUnit }), 6).map((v, i) =>
+        utf8(i % 3 === 0 ? JSON.stringify(v, null, i % 2 ? 2 : '\t') : JSON.stringify(v)),
+      );
       const objects = sample(fc.dictionary(fc.oneof(fc.constantFrom(...names), fc.string()), fc.jsonValue()), 7).map((o) => utf8(JSON.stringify(o)));
       await conform('arbitrary JSON', [...values, ...objects]);
     });
@@ -212,29 +296,34 @@ describe('the Java trade parser (stack/udf) = src/trade/parse.ts', () => {
         utf8(`{${vs.map((v, i) => `${JSON.stringify(names[i])}:${v}`).join(',')}}`),
       );
       const oneOff = sample(fc.tuple(fc.constantFrom(...names), value), 9).map(([field, v]) => utf8(withRaw(field, v)));
-      const shuffled = sample(
-        fc.tuple(fc.shuffledSubarray(baseMembers), fc.array(fc.tuple(key, value), { maxLength: 4 }), fc.nat()),
-        10,
-      ).map(([members, extra, at]) => {
-        const all = [...members];
-        for (const [k, v] of extra) all.splice(at % (all.length + 1), 0, `${k}:${v}`);
-        return utf8(`{${all.join(',')}}`);
-      });
+      const shuffled = sample(fc.tuple(fc.shuffledSubarray(baseMembers), fc.array(fc.tuple(key, value), { maxLength: 4 }), fc.nat()), 10).map(
+        ([members, extra, at]) => {
+          const all = [...members];
+          for (const [k, v] of extra) all.splice(at % (all.length + 1), 0, `${k}:${v}`);
+          return utf8(`{${all.join(',')}}`);
+        },
+      );
       await conform('near-valid records', [...fieldValues, ...oneOff, ...shuffled]);
     });
 
     it('deep nesting with containers of mixed kinds, some closed wrongly', async () => {
-      const nested = fc.tuple(fc.array(fc.boolean(), { minLength: 1, maxLength: 400, size: 'max' }), value, fc.nat(5), fc.nat()).map(([objects, inner, fault, at]) => {
-        const open: string[] = objects.map((o) => (o ? '{"k":' : '['));
-        const close = objects.map((o) => (o ? '}' : ']')).reverse();
-        const i = at % close.length;
-        if (fault === 1) close[i] = close[i] === '}' ? ']' : '}';
-        if (fault === 2) close.splice(i, 1);
-        if (fault === 3) open[at % open.length] = open[at % open.length] === '[' ? '[1,' : '{"k":1,"k":';
-        return `${open.join('')}${inner}${close.join('')}`;
-      });
+      const nested = fc
+        .tuple(fc.array(fc.boolean(), { minLength: 1, maxLength: 400, size: 'max' }), value, fc.nat(5), fc.nat())
+        .map(([objects, inner, fault, at]) => {
+          const open: string[] = objects.map((o) => (o ? '{"k":' : '['));
+          const close = objects.map((o) => (o ? '}' : ']')).reverse();
+          const i = at % close.length;
+          if (fault === 1) close[i] = close[i] === '}' ? ']' : '}';
+          if (fault === 2) close.splice(i, 1);
+          if (fault === 3) open[at % open.length] = open[at % open.length] === '[' ? '[1,' : '{"k":1,"k":';
+          return `${open.join('')}${inner}${close.join('')}`;
+        });
       const records = sample(nested, 14, 2_000);
-      await conform('deep mixed nesting', [...records.map(utf8), ...records.map((r) => utf8(withRaw('volume', r))), ...records.map((r) => utf8(`{"x":${r},${JSON.stringify(valid).slice(1)}`))]);
+      await conform('deep mixed nesting', [
+        ...records.map(utf8),
+        ...records.map((r) => utf8(withRaw('volume', r))),
+        ...records.map((r) => utf8(`{"x":${r},${JSON.stringify(valid).slice(1)}`)),
+      ]);
     });
 
     it('valid trades round-tripped through the wire form and its variants', async () => {
@@ -270,7 +359,9 @@ describe('the Java trade parser (stack/udf) = src/trade/parse.ts', () => {
       const records = [
         ...sample(fc.tuple(value, value), 12, 1_500).map(([a, b]) => utf8(withRaw('price', a).replace('"AAPL"', b))),
         ...sample(fc.uint8Array({ maxLength: 80, size: 'max' }), 13, 500).map((b) => Buffer.from(b)),
-        utf8(''), utf8(' '), utf8(JSON.stringify(valid)),
+        utf8(''),
+        utf8(' '),
+        utf8(JSON.stringify(valid)),
       ];
       for (const maxBytes of [0, 1, 50, 120, JSON.stringify(valid).length, -1]) await conform('near-valid records', records, maxBytes);
     });
