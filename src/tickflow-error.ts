@@ -16,6 +16,7 @@ export const ERROR_CODES = {
   kafka_topic_missing: 'a topic tickflow needs does not exist',
   kafka_failed: 'Kafka refused or lost records while running',
   records_not_sent: 'some input records could not be sent (each is reported)',
+  forward_failed: 'alerts forward: the endpoint kept failing for longer than --max-outage',
   flink_unreachable: 'the Flink REST API or SQL Gateway cannot be reached',
   flink_job_running: 'a Flink job of that name is already running',
   flink_no_job: 'no Flink job of that name is running',

@@ -1,3 +1,4 @@
+import { parseTarget } from '../alerts/forward/target.ts';
 import { defaultPorts } from './ports.ts';
 import * as p from './parsers.ts';
 
@@ -215,6 +216,41 @@ export const SETTINGS = {
     default: false,
     help: "TLS without verifying the broker's certificate",
     parse: p.yesNo,
+  }),
+
+  // ── tickflow alerts forward ─────────────────────────────────────────────────────────────
+  forwardTo: setting({
+    flag: '--to <target>',
+    env: ['TICKFLOW_FORWARD_TO'],
+    file: 'forward.to',
+    help: "where alerts go: webhook:URL (each alert's JSON, one POST each) | slack:URL (Slack incoming-webhook text)",
+    parse: parseTarget,
+    secret: true,
+  }),
+  forwardGroup: setting({
+    flag: '--group <id>',
+    env: ['TICKFLOW_FORWARD_GROUP'],
+    file: 'forward.group',
+    default: 'tickflow-forward',
+    help: "consumer group that stores the forwarder's position (one per destination)",
+    parse: p.text,
+  }),
+  forwardMaxPerMinute: setting({
+    flag: '--max-per-minute <n>',
+    env: ['TICKFLOW_FORWARD_MAX_PER_MINUTE'],
+    file: 'forward.maxPerMinute',
+    default: 30,
+    help: 'alerts forwarded one by one per minute; the rest of that minute go out as one summary',
+    parse: p.integer(1, 100_000),
+  }),
+  forwardMaxOutage: setting({
+    flag: '--max-outage <seconds>',
+    env: ['TICKFLOW_FORWARD_MAX_OUTAGE_MS'],
+    file: 'forward.maxOutageMs',
+    defaultText: 'for ever',
+    help: 'exit 1 (forward_failed) when the endpoint has failed this long without a success (the variable and file key in ms)',
+    parse: p.seconds(1, 31_536_000),
+    parseStored: p.integer(1_000, 31_536_000_000),
   }),
 
   // ── the Flink job ───────────────────────────────────────────────────────────────────────
