@@ -1,7 +1,8 @@
 import { Command, Option } from 'commander';
 import type { RawRecord } from '../engine/records.ts';
 import { describeKafkaError } from '../kafka/errors.ts';
-import { COMPRESSIONS, type Compression, BatchingProducer } from '../kafka/producer.ts';
+import { PartitionedProducer } from '../kafka/produce/partitioned-producer.ts';
+import { COMPRESSIONS, type Compression } from '../kafka/producer.ts';
 import { TradeRecordMaker } from '../kafka/trade-record.ts';
 import { FileSource, MAX_LINE_BYTES, unreadableInput } from '../source/file-source.ts';
 import { SimulatorSource } from '../source/simulator-source.ts';
@@ -130,7 +131,8 @@ function buildSource(f: ProduceFlags): { source: Source; rate: number | null } {
 
 async function produce(f: ProduceFlags, settings: KafkaSettings, topic: string): Promise<ProduceSummary> {
   const { source, rate } = buildSource(f);
-  const producer = await BatchingProducer.connect(settings, {
+  const producer = await PartitionedProducer.connect(settings, {
+    topic,
     compression: f.compression,
     batchRecords: f.batchSize,
     lingerMs: f.linger,
@@ -151,7 +153,7 @@ async function produce(f: ProduceFlags, settings: KafkaSettings, topic: string):
   try {
     outer: for await (const batch of source.batches(abort.signal)) {
       for (const r of batch as RawRecord[]) {
-        if (sent >= limit || abort.signal.aborted || performance.now() >= deadline) break outer;
+        if (sent >= limit || abort.signal.aborted || (deadline !== Number.POSITIVE_INFINITY && performance.now() >= deadline)) break outer;
         if (rate !== null) await pace(sent, rate, started, abort.signal);
         const value = typeof r.value === 'string' ? Buffer.from(r.value) : Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength);
         if (value.length > f.maxRecordBytes) {
@@ -163,7 +165,9 @@ async function produce(f: ProduceFlags, settings: KafkaSettings, topic: string):
           );
           continue;
         }
-        await producer.send(maker.make(value));
+        const record = maker.make(value);
+        const full = producer.add(record.key, record.value);
+        if (full !== undefined) await full;
         sent++;
       }
       if (performance.now() >= deadline) break;

@@ -16,6 +16,8 @@ import type { OutgoingRecord } from './producer.ts';
  */
 export class TradeRecordMaker {
   readonly topic: string;
+  /** One key Buffer per ticker: no allocation per record, and the producer caches its partition. */
+  readonly #keys = new Map<string, Buffer>();
 
   constructor(topic: string) {
     this.topic = topic;
@@ -23,7 +25,16 @@ export class TradeRecordMaker {
 
   make(line: Buffer): OutgoingRecord {
     const r = parseTradeBytes(line);
-    return { topic: this.topic, key: r.ok === true ? Buffer.from(r.trade.ticker) : r.ok === 'heartbeat' ? undefined : looseTicker(line), value: line };
+    return { topic: this.topic, key: r.ok === true ? this.#key(r.trade.ticker) : r.ok === 'heartbeat' ? undefined : looseTicker(line), value: line };
+  }
+
+  #key(ticker: string): Buffer {
+    let key = this.#keys.get(ticker);
+    if (key === undefined) {
+      key = Buffer.from(ticker);
+      if (this.#keys.size < 10_000) this.#keys.set(ticker, key);
+    }
+    return key;
   }
 }
 
