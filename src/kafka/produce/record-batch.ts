@@ -34,7 +34,7 @@ export class RecordBatchBuilder {
     const offsetDelta = this.#count;
     const keyLen = key === undefined ? -1 : key.length;
     // attributes (1) + timestamp delta 0 (1) + offset delta + key + value + header count 0 (1)
-    const bodyLen = 3 + varIntSize(offsetDelta) + varIntSize(keyLen) + (keyLen > 0 ? keyLen : 0) + varIntSize(value.length) + value.length;
+    const bodyLen = 3 + varIntSize(offsetDelta) + varIntSize(keyLen) + (key?.length ?? 0) + varIntSize(value.length) + value.length;
     this.#reserve(5 + bodyLen);
     const b = this.#buf;
     let p = writeVarInt(b, this.#len, bodyLen);
