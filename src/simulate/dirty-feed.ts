@@ -36,9 +36,10 @@ const MALFORMED: ((rng: SeededRandom) => string)[] = [
  * `tickflow simulate --dirty` use it.
  */
 export function* dirtyFeed(o: DirtyFeedOptions): Generator<string> {
-  const market = new Market(o);
-  const rng = new SeededRandom((o.seed ^ 0x5eed) >>> 0);
   const step = o.stepMs ?? 100;
+  // The market's day-long volatility and news spacing follow the feed's own clock.
+  const market = new Market({ ...o, tradesPerSecond: o.tradesPerSecond ?? 1000 / step });
+  const rng = new SeededRandom((o.seed ^ 0x5eed) >>> 0);
   const bound = o.outOfOrdernessMs ?? 5_000;
   const shares = {
     replays: o.replays ?? 0.02,
