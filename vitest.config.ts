@@ -24,7 +24,7 @@ export default defineConfig({
       {
         test: {
           name: 'services',
-          include: ['test/{stack,kafka,flink}/**/*.test.ts', 'test/faults/kafka-*.test.ts'],
+          include: ['test/{stack,kafka,flink,alerts}/**/*.test.ts', 'test/faults/kafka-*.test.ts'],
           globalSetup: ['test/setup/stack.global.ts'],
           testTimeout: 600_000,
           hookTimeout: 900_000,
