@@ -27,7 +27,10 @@ export function parseTarget(text: string): Target {
     throw new TickflowError('bad_config', `has no valid URL after "${kind}:" (expected ${kind}:https://host/path)`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new TickflowError('bad_config', `has a ${url.protocol.replace(/:$/, '')} URL after "${kind}:"; only http and https are sent to`);
+    throw new TickflowError(
+      'bad_config',
+      `has the scheme "${url.protocol.replace(/:$/, '').slice(0, 20)}" after "${kind}:"; only http and https URLs are sent to`,
+    );
   }
   return { kind: kind as Target['kind'], url };
 }

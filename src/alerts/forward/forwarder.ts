@@ -1,0 +1,327 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { AlertJson } from '../../kafka/alert-json.ts';
+import { TickflowError } from '../../tickflow-error.ts';
+import { RecentIds } from '../recent-ids.ts';
+import { type Backoff, backoffDelay, DEFAULT_BACKOFF } from './backoff.ts';
+import { post } from './deliver.ts';
+import { slackBody, slackSummaryBody, summaryLine, webhookBody, webhookSummaryBody } from './format.ts';
+import { HeldBack } from './held-back.ts';
+import { describeTarget, type Target } from './target.ts';
+
+/** One thing offered to the forwarder, in the order of its source. */
+export interface ForwardItem<P = unknown> {
+  /** null: a record that is no alert. It forwards nothing but keeps its place, so positions settle in order. */
+  readonly alert: AlertJson | null;
+  /** The alert's JSON exactly as published; `webhook:` posts these bytes when given. */
+  readonly raw?: string;
+  /** Where the item came from (a topic offset): handed back through onSettled, in order. */
+  readonly position?: P;
+}
+
+export interface ForwarderOptions<P> {
+  readonly target: Target;
+  /** Alerts sent one by one per window; the rest of the window go out as one summary when it ends. */
+  readonly maxPerMinute: number;
+  /** Fail (forward_failed) when the endpoint has not taken anything for this long; undefined: retry for ever. */
+  readonly maxOutageMs?: number | undefined;
+  /** Items queued at most; offer() beyond it names the alert in the next summary instead. */
+  readonly capacity?: number;
+  /** Alert ids remembered to drop replayed copies. */
+  readonly rememberIds?: number;
+  /** Items held back for one summary at most; then taking stops until the window ends. */
+  readonly maxHeld?: number;
+  /** Alerts per Slack message at most (a webhook gets one alert per POST). */
+  readonly slackBatch?: number;
+  readonly requestTimeoutMs?: number;
+  readonly backoff?: Backoff;
+  /** The rate limit's window. */
+  readonly windowMs?: number;
+  /**
+   * Items that are done — delivered, refused, dropped as a replay, or named in a delivered
+   * summary — in the order they were offered. Awaited before the next message is sent, so a
+   * position stored here is never ahead of a delivery and never more than one message behind.
+   */
+  readonly onSettled?: (items: readonly ForwardItem<P>[]) => void | Promise<void>;
+  /** Lines for the operator (stderr in the CLI), without a prefix. */
+  readonly log?: (line: string) => void;
+}
+
+export interface ForwardStats {
+  /** Alerts the endpoint took one by one. */
+  delivered: number;
+  /** Alerts the endpoint refused for good (a 4xx other than 408/429). */
+  refused: number;
+  /** Replayed copies of an alert_id already forwarded. */
+  duplicates: number;
+  /** Alerts named in summaries instead of being sent one by one (delivered summaries only). */
+  heldBack: number;
+  summaries: number;
+  /** Attempts that failed and were retried. */
+  retries: number;
+  /** offer()ed while the queue was full: named in a summary, never sent one by one. */
+  overflowed: number;
+}
+
+export interface CloseOptions {
+  /** Keep delivering what is queued (and send a pending summary at once) for up to this long. 0: only finish the message in flight. */
+  readonly drainMs?: number;
+}
+
+type SendResult = 'delivered' | 'refused' | 'stopped';
+
+const LOG_EVERY_MS = 30_000;
+
+/**
+ * Forwards alerts to one endpoint, at least once, in order, without blocking whoever feeds it.
+ * offer() queues and returns at once; one background loop delivers with retries (exponential
+ * backoff with jitter, Retry-After honoured), drops replayed alert_ids, applies the rate limit
+ * and hands finished items back through onSettled. Fed from a topic by `tickflow alerts
+ * forward`; an embedded run can feed it directly.
+ */
+export class Forwarder<P = unknown> {
+  readonly stats: ForwardStats = { delivered: 0, refused: 0, duplicates: 0, heldBack: 0, summaries: 0, retries: 0, overflowed: 0 };
+  /** Settles when the loop has ended; rejects with forward_failed after --max-outage. */
+  readonly done: Promise<void>;
+  readonly #o: Required<Omit<ForwarderOptions<P>, 'maxOutageMs' | 'onSettled' | 'log'>> & Pick<ForwarderOptions<P>, 'maxOutageMs' | 'onSettled' | 'log'>;
+  readonly #where: string;
+  readonly #queue: ForwardItem<P>[] = [];
+  readonly #seen: RecentIds;
+  readonly #held: HeldBack;
+  /** Items behind the first held-back alert: they settle with the summary, to keep settling in order. */
+  #heldItems: ForwardItem<P>[] = [];
+  #window: { startMs: number; sent: number } | null = null;
+  #failingSince: number | null = null;
+  #failures = 0;
+  #lastLogMs = 0;
+  #closing = false;
+  #drainUntil = 0;
+  readonly #stop = new AbortController();
+  #wakeUp: (() => void) | null = null;
+  #spaceWaiters: (() => void)[] = [];
+
+  constructor(o: ForwarderOptions<P>) {
+    this.#o = {
+      capacity: 1_000,
+      rememberIds: 100_000,
+      maxHeld: 10_000,
+      slackBatch: 10,
+      requestTimeoutMs: 10_000,
+      backoff: DEFAULT_BACKOFF,
+      windowMs: 60_000,
+      ...o,
+    };
+    this.#where = describeTarget(o.target);
+    this.#seen = new RecentIds(this.#o.rememberIds);
+    this.#held = new HeldBack(this.#o.maxHeld);
+    this.#stop.signal.addEventListener('abort', () => this.#poke());
+    this.done = this.#run().finally(() => {
+      this.#closing = true;
+      for (const w of this.#spaceWaiters.splice(0)) w();
+    });
+    // The caller awaits done or close(); an unobserved rejection must not crash the process first.
+    this.done.catch(() => {});
+  }
+
+  /** Free places in the queue. */
+  get space(): number {
+    return Math.max(0, this.#o.capacity - this.#queue.length);
+  }
+
+  /** Items queued and not yet taken by the delivery loop. */
+  get queued(): number {
+    return this.#queue.length;
+  }
+
+  /**
+   * Queues items and returns at once with how many were queued. Past the capacity (the endpoint
+   * is down and the feed goes on), an alert is not queued: it is named in the next summary.
+   */
+  offer(items: readonly ForwardItem<P>[]): number {
+    if (this.#closing) return 0;
+    let accepted = 0;
+    for (const item of items) {
+      if (this.#queue.length < this.#o.capacity) {
+        this.#queue.push(item);
+        accepted++;
+      } else if (item.alert !== null && this.#seen.add(item.alert.alert_id)) {
+        const now = Date.now();
+        this.#window ??= { startMs: now, sent: 0 };
+        this.#held.add(item.alert, now, { dropped: true });
+        this.stats.overflowed++;
+      }
+    }
+    if (accepted > 0) this.#poke();
+    return accepted;
+  }
+
+  /** Resolves when the queue has room again (or the forwarder is closing). */
+  whenSpace(): Promise<void> {
+    if (this.space > 0 || this.#closing) return Promise.resolve();
+    return new Promise((resolve) => this.#spaceWaiters.push(resolve));
+  }
+
+  /**
+   * Stops. The message in flight is finished (its request, not its retries); with drainMs the
+   * queue and a pending summary go out first, for up to that long. What is left is not settled.
+   */
+  async close(o: CloseOptions = {}): Promise<void> {
+    if (!this.#closing) {
+      this.#closing = true;
+      const drainMs = o.drainMs ?? 0;
+      this.#drainUntil = Date.now() + drainMs;
+      if (drainMs <= 0) this.#stop.abort();
+      else setTimeout(() => this.#stop.abort(), drainMs).unref();
+      for (const w of this.#spaceWaiters.splice(0)) w();
+      this.#poke();
+    }
+    await this.done;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  async #run(): Promise<void> {
+    for (;;) {
+      const now = Date.now();
+      const draining = this.#closing && !this.#stop.signal.aborted && now < this.#drainUntil;
+      if (this.#stop.signal.aborted) return;
+      // A window that ended with alerts held back: their summary goes first, before anything after them.
+      if (this.#held.count > 0 && (draining || now >= this.#window!.startMs + this.#o.windowMs)) {
+        if ((await this.#sendSummary()) === 'stopped') return;
+        continue;
+      }
+      if (this.#held.count === 0 && this.#heldItems.length > 0) await this.#settle(this.#heldItems.splice(0));
+      if (this.#closing && !draining) return;
+      if (this.#queue.length === 0 || this.#heldItems.length >= this.#o.maxHeld) {
+        if (this.#closing && this.#queue.length === 0 && this.#held.count === 0) return;
+        await this.#sleepUntilPoked(this.#held.count > 0 ? this.#window!.startMs + this.#o.windowMs - now : undefined);
+        continue;
+      }
+      const item = this.#take();
+      if (item.alert === null || !this.#seen.add(item.alert.alert_id)) {
+        if (item.alert !== null) this.stats.duplicates++;
+        if (this.#held.count > 0) this.#heldItems.push(item);
+        else await this.#settle([item]);
+        continue;
+      }
+      if (this.#window === null || now >= this.#window.startMs + this.#o.windowMs) this.#window = { startMs: now, sent: 0 };
+      if (this.#held.count > 0 || this.#window.sent >= this.#o.maxPerMinute) {
+        this.#held.add(item.alert, now);
+        this.#heldItems.push(item);
+        continue;
+      }
+      const batch = [item];
+      if (this.#o.target.kind === 'slack') {
+        const room = Math.min(this.#o.slackBatch, this.#o.maxPerMinute - this.#window.sent);
+        while (batch.length < room && this.#queue.length > 0) {
+          const next = this.#queue[0]!;
+          if (next.alert === null || this.#seen.has(next.alert.alert_id)) break;
+          this.#seen.add(next.alert.alert_id);
+          batch.push(this.#take());
+        }
+      }
+      const alerts = batch.map((b) => b.alert!);
+      const body = this.#o.target.kind === 'slack' ? slackBody(alerts) : webhookBody(alerts[0]!, item.raw);
+      const what = alerts.length === 1 ? alerts[0]!.alert_id : `${alerts.length} alerts (${alerts[0]!.alert_id} …)`;
+      const r = await this.#send(body, what);
+      if (r === 'stopped') return;
+      this.#window.sent += batch.length;
+      if (r === 'delivered') this.stats.delivered += batch.length;
+      else this.stats.refused += batch.length;
+      await this.#settle(batch);
+    }
+  }
+
+  #take(): ForwardItem<P> {
+    const item = this.#queue.shift()!;
+    for (const w of this.#spaceWaiters.splice(0)) w();
+    return item;
+  }
+
+  async #sendSummary(): Promise<SendResult> {
+    const s = this.#held.take(this.#o.maxPerMinute);
+    const line = summaryLine(s);
+    const body = this.#o.target.kind === 'slack' ? slackSummaryBody(s) : webhookSummaryBody(s);
+    const r = await this.#send(body, `the summary of ${s.count} held-back alerts`);
+    if (r === 'stopped') return r;
+    this.#o.log?.(`forward: ${line} — ${r === 'delivered' ? 'sent as one summary' : 'the summary was refused'}`);
+    if (r === 'delivered') {
+      this.stats.summaries++;
+      this.stats.heldBack += s.count;
+    } else this.stats.refused += s.count;
+    await this.#settle(this.#heldItems.splice(0));
+    // The next alert opens a new window.
+    this.#window = null;
+    return r;
+  }
+
+  /** One message, retried until the endpoint takes or refuses it, or the forwarder stops. */
+  async #send(body: string, what: string): Promise<SendResult> {
+    for (let attempt = 1; ; attempt++) {
+      const r = await post(this.#o.target, body, this.#o.requestTimeoutMs);
+      const now = Date.now();
+      if (r.outcome === 'delivered') {
+        if (this.#failingSince !== null) {
+          this.#o.log?.(`forward: ${this.#where} is back after ${((now - this.#failingSince) / 1000).toFixed(1)} s (${this.#failures} failed attempts)`);
+          this.#failingSince = null;
+          this.#failures = 0;
+        }
+        return 'delivered';
+      }
+      if (r.outcome === 'refused') {
+        this.#o.log?.(`forward: ${this.#where} refused ${what} (${r.reason}); not sent again`);
+        return 'refused';
+      }
+      this.stats.retries++;
+      this.#failures++;
+      if (this.#failingSince === null) {
+        this.#failingSince = now;
+        this.#lastLogMs = now;
+        this.#o.log?.(`forward: ${this.#where} unavailable (${r.reason}); retrying ${what} with backoff`);
+      } else if (now - this.#lastLogMs >= LOG_EVERY_MS) {
+        this.#lastLogMs = now;
+        this.#o.log?.(`forward: ${this.#where} still unavailable after ${((now - this.#failingSince) / 1000).toFixed(0)} s (${r.reason}); retrying`);
+      }
+      const maxOutage = this.#o.maxOutageMs;
+      if (maxOutage !== undefined && now - this.#failingSince >= maxOutage) {
+        throw new TickflowError(
+          'forward_failed',
+          `alerts forward: ${this.#where} has failed for ${((now - this.#failingSince) / 1000).toFixed(0)} s (${r.reason}), over --max-outage; what it did not take was not committed and goes out on the next start`,
+        );
+      }
+      if (this.#stop.signal.aborted) return 'stopped';
+      const delay = r.retryAfterMs ?? backoffDelay(attempt, this.#o.backoff);
+      try {
+        await sleep(delay, undefined, { signal: this.#stop.signal });
+      } catch {
+        return 'stopped';
+      }
+    }
+  }
+
+  async #settle(items: ForwardItem<P>[]): Promise<void> {
+    if (items.length === 0 || this.#o.onSettled === undefined) return;
+    try {
+      await this.#o.onSettled(items);
+    } catch (e) {
+      this.#o.log?.(`forward: storing the position failed (${(e as Error).message}); it is stored with the next message`);
+    }
+  }
+
+  #sleepUntilPoked(timeoutMs?: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = timeoutMs === undefined ? undefined : setTimeout(() => this.#poke(), Math.max(0, timeoutMs));
+      this.#wakeUp = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  #poke(): void {
+    const wake = this.#wakeUp;
+    this.#wakeUp = null;
+    wake?.();
+  }
+}

@@ -1,0 +1,375 @@
+/**
+ * `tickflow alerts forward` against a real HTTP endpoint started here (node:http on port 0) and
+ * the real broker of the test stack: each alert reaches the endpoint once — through an outage
+ * of the endpoint, a SIGTERM restart and a kill -9 (which may repeat only the request in
+ * flight) — replays of an alert_id are dropped, a 4xx is a refusal reported once, and alerts
+ * over the rate limit are named in one summary. The tests run concurrently: the outage lasts
+ * 20 s and the rate limit's window a minute, and neither needs the other to wait.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Admin, Producer } from '@platformatic/kafka';
+import { afterAll, describe, expect, it } from 'vitest';
+import { type CliResult, TickflowProcess, tickflow } from '../support/cli.ts';
+import { uniqueName } from '../support/stack.ts';
+import { waitFor } from '../support/wait.ts';
+import { BROKERS, committedTotal, endOffsetsTotal } from '../kafka/kafka-support.ts';
+
+interface Request {
+  body: string;
+  status: number;
+}
+
+/** An alert endpoint whose answers the test steers: ok, 503 (or 429 first), held open, or closed. */
+class Endpoint {
+  readonly requests: Request[] = [];
+  mode: 'ok' | 'unavailable' | 'hold' = 'ok';
+  /** Alert ids answered 400. */
+  readonly refuse = new Set<string>();
+  readonly held: ServerResponse[] = [];
+  #server: Server | null = null;
+  #port = 0;
+
+  async start(): Promise<this> {
+    const server = createServer((req, res) => void this.#handle(req, res));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.#port, '127.0.0.1', () => resolve());
+    });
+    this.#port = (server.address() as AddressInfo).port;
+    this.#server = server;
+    return this;
+  }
+
+  /** Closed: connections refused until start() listens on the same port again. */
+  async stop(): Promise<void> {
+    const s = this.#server;
+    this.#server = null;
+    if (s === null) return;
+    for (const r of this.held.splice(0)) r.destroy();
+    s.closeAllConnections();
+    await new Promise<void>((resolve) => s.close(() => resolve()));
+  }
+
+  url(path = '/hook/SECRET-TOKEN'): string {
+    return `http://127.0.0.1:${this.#port}${path}`;
+  }
+
+  /** Bodies answered 2xx, parsed. */
+  delivered(): Record<string, unknown>[] {
+    return this.requests.filter((r) => r.status >= 200 && r.status < 300).map((r) => JSON.parse(r.body) as Record<string, unknown>);
+  }
+
+  deliveredIds(): string[] {
+    return this.delivered()
+      .map((b) => b.alert_id)
+      .filter((id): id is string => typeof id === 'string');
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const body = Buffer.concat(chunks).toString('utf8');
+    const answer = (status: number, headers: Record<string, string> = {}, text = ''): void => {
+      this.requests.push({ body, status });
+      res.writeHead(status, headers).end(text);
+    };
+    if (this.mode === 'hold') {
+      // Never answered: status 0.
+      this.requests.push({ body, status: 0 });
+      this.held.push(res);
+      return;
+    }
+    if (this.mode === 'unavailable') {
+      // The first refusal asks for a pause the forwarder must honour; the rest are plain 503s.
+      const first = !this.requests.some((r) => r.status === 429);
+      answer(first ? 429 : 503, first ? { 'retry-after': '1' } : {}, 'down for maintenance');
+      return;
+    }
+    const id = (JSON.parse(body) as { alert_id?: string }).alert_id;
+    if (id !== undefined && this.refuse.has(id)) answer(400, {}, 'no such channel');
+    else answer(200, {}, 'ok');
+  }
+}
+
+const endpoints: Endpoint[] = [];
+const forwarders: TickflowProcess[] = [];
+
+afterAll(async () => {
+  await Promise.all(forwarders.map((f) => f.stop('SIGKILL')));
+  await Promise.all(endpoints.map((e) => e.stop()));
+});
+
+async function endpoint(): Promise<Endpoint> {
+  const e = await new Endpoint().start();
+  endpoints.push(e);
+  return e;
+}
+
+function forwarder(topic: string, group: string, to: string, extra: string[] = []): TickflowProcess {
+  const f = new TickflowProcess([
+    'alerts',
+    'forward',
+    '--brokers',
+    BROKERS,
+    '--alerts-topic',
+    topic,
+    '--group',
+    group,
+    '--to',
+    to,
+    '--from-beginning',
+    ...extra,
+  ]);
+  forwarders.push(f);
+  return f;
+}
+
+async function alertsTopic(partitions: number): Promise<string> {
+  const topic = uniqueName('fwd_alerts');
+  const admin = new Admin({ clientId: 'tickflow-test-forward', bootstrapBrokers: [BROKERS] });
+  try {
+    await admin.createTopics({ topics: [topic], partitions, replicas: 1 });
+  } finally {
+    await admin.close();
+  }
+  return topic;
+}
+
+type Kind = 'large_trade' | 'volume_spike';
+
+function alert(id: string, ticker = 'AAPL', kind: Kind = 'large_trade'): Record<string, unknown> {
+  const base = {
+    alert_id: `${kind === 'large_trade' ? 'large' : 'spike'}:${id}`,
+    kind,
+    trade_id: id,
+    ticker,
+    price: '187.2300',
+    volume: 2_500_000,
+    trade_timestamp: '2026-11-25T10:00:00.000Z',
+  };
+  const rule = kind === 'large_trade' ? { threshold: 1_000_000 } : { baseline_mean: '120000.0000', factor: 10, lookback: 50 };
+  const message = kind === 'large_trade' ? `Large trade detected for ${ticker}` : `Volume spike for ${ticker}`;
+  return { ...base, ...rule, detected_at: '2026-11-25T10:00:00.120Z', message };
+}
+
+/** Publishes alerts as an engine does (key = ticker), round-robin over the partitions; returns the exact strings. */
+async function publish(topic: string, alerts: Record<string, unknown>[], partitions = 1): Promise<string[]> {
+  const producer = new Producer({ clientId: 'tickflow-test-forward', bootstrapBrokers: [BROKERS] });
+  const values = alerts.map((a) => JSON.stringify(a));
+  try {
+    await producer.send({
+      messages: values.map((value, i) => ({ topic, partition: i % partitions, key: Buffer.from(String(alerts[i]!.ticker)), value: Buffer.from(value) })),
+    });
+  } finally {
+    await producer.close();
+  }
+  return values;
+}
+
+const ids = (alerts: Record<string, unknown>[]): string[] => alerts.map((a) => String(a.alert_id));
+const sorted = (xs: string[]): string[] => [...xs].sort();
+
+async function delivered(e: Endpoint, expected: string[], f: TickflowProcess, timeoutMs = 120_000): Promise<void> {
+  const want = new Set(expected);
+  await waitFor(
+    () => {
+      if (!f.running) throw new Error(`the forwarder exited: ${f.stderr}`);
+      return [...want].every((id) => e.deliveredIds().includes(id));
+    },
+    { what: `${want.size} alerts at the endpoint`, timeoutMs, context: () => `got ${e.deliveredIds().length}; stderr:\n${f.stderr}` },
+  );
+}
+
+/** SIGTERM after the group committed the whole topic: nothing delivered is left uncommitted. */
+async function stopWhenCommitted(f: TickflowProcess, group: string, topic: string): Promise<CliResult> {
+  const end = await endOffsetsTotal(topic);
+  await waitFor(async () => (await committedTotal(group, topic)) >= end, { what: `group ${group} to commit ${end} records`, context: () => f.stderr });
+  return f.stop('SIGTERM');
+}
+
+describe.concurrent('tickflow alerts forward', () => {
+  it('delivers each alert once as published (webhook) and as one line per alert (slack); a replay is dropped, a 400 reported once', async () => {
+    const topic = await alertsTopic(2);
+    const hook = await endpoint();
+    const slack = await endpoint();
+    const alerts = [...Array.from({ length: 30 }, (_, i) => alert(`t-${i}`, ['AAPL', 'MSFT', 'NVDA'][i % 3])), alert('refuse-me', 'TSLA')];
+    alerts.push(...Array.from({ length: 6 }, (_, i) => alert(`s-${i}`, 'AMZN', 'volume_spike')));
+    hook.refuse.add('large:refuse-me');
+    const published = await publish(topic, alerts, 2);
+    // An engine republishing after a crash: the same alerts again, later on the topic.
+    await publish(topic, alerts.slice(0, 5), 2);
+    const groups = { hook: uniqueName('fwd_hook'), slack: uniqueName('fwd_slack') };
+    const f = forwarder(topic, groups.hook, `webhook:${hook.url()}`, ['--max-per-minute', '1000']);
+    const s = forwarder(topic, groups.slack, `slack:${slack.url()}`, ['--max-per-minute', '1000']);
+    const accepted = ids(alerts).filter((id) => id !== 'large:refuse-me');
+    await delivered(hook, accepted, f);
+    await waitFor(() => slack.delivered().flatMap((b) => String(b.text).split('\n')).length >= alerts.length, {
+      what: 'every alert in a Slack message',
+      context: () => s.stderr,
+    });
+    const [fr, sr] = await Promise.all([stopWhenCommitted(f, groups.hook, topic), stopWhenCommitted(s, groups.slack, topic)]);
+    expect(fr.code, fr.stderr).toBe(0);
+    expect(sr.code, sr.stderr).toBe(0);
+
+    // Webhook: the published bytes, each once (the replays dropped); the refused one tried once.
+    const bodies = hook.requests.filter((r) => r.status === 200).map((r) => r.body);
+    expect(sorted(bodies)).toEqual(sorted(published.filter((p) => !p.includes('refuse-me'))));
+    expect(hook.requests.filter((r) => r.body.includes('refuse-me')).map((r) => r.status)).toEqual([400]);
+    expect(fr.stderr.match(/refused large:refuse-me \(HTTP 400 Bad Request: no such channel\); not sent again/g)).toHaveLength(1);
+    expect(fr.stderr).not.toContain('SECRET-TOKEN');
+
+    // Slack: {"text"} only, one readable line per alert, each alert once.
+    const lines: string[] = [];
+    for (const b of slack.delivered()) {
+      expect(Object.keys(b)).toEqual(['text']);
+      lines.push(...String(b.text).split('\n'));
+    }
+    for (const line of lines)
+      expect(line).toMatch(/^(LARGE|SPIKE) [A-Z]+ 2,500,000 @ 187\.2300 \(> .+\) at 2026-11-25T10:00:00\.000Z: .+ \[(large|spike):[^\]]+\]$/);
+    expect(sorted(lines.map((l) => /\[([^\]]+)\]$/.exec(l)![1]!))).toEqual(sorted(ids(alerts)));
+    expect(lines).toContain('LARGE TSLA 2,500,000 @ 187.2300 (> 1,000,000) at 2026-11-25T10:00:00.000Z: Large trade detected for TSLA [large:refuse-me]');
+    expect(lines).toContain(
+      'SPIKE AMZN 2,500,000 @ 187.2300 (> 10× mean 120000.0000 of last 50) at 2026-11-25T10:00:00.000Z: Volume spike for AMZN [spike:s-0]',
+    );
+  });
+
+  it('waits out a 20 s outage of the endpoint (429 with Retry-After, 503s, then connections refused): nothing lost, nothing twice', async () => {
+    const topic = await alertsTopic(1);
+    const hook = await endpoint();
+    const group = uniqueName('fwd_outage');
+    const before = Array.from({ length: 10 }, (_, i) => alert(`pre-${i}`));
+    const during = Array.from({ length: 25 }, (_, i) => alert(`out-${i}`, 'MSFT'));
+    const after = Array.from({ length: 10 }, (_, i) => alert(`post-${i}`, 'NVDA'));
+    await publish(topic, before);
+    const f = forwarder(topic, group, `webhook:${hook.url()}`, ['--max-per-minute', '1000']);
+    await delivered(hook, ids(before), f);
+
+    // The outage is the fault under test, so its length is a timer: 10 s of 429/503 answers,
+    // then 10 s of refused connections.
+    hook.mode = 'unavailable';
+    await publish(topic, during);
+    await waitFor(() => hook.requests.some((r) => r.status === 503), { what: 'the forwarder to meet the 503s', context: () => f.stderr });
+    await sleep(10_000);
+    await hook.stop();
+    await sleep(10_000);
+    hook.mode = 'ok';
+    await hook.start();
+    await publish(topic, after);
+
+    const all = ids([...before, ...during, ...after]);
+    await delivered(hook, all, f);
+    const r = await stopWhenCommitted(f, group, topic);
+    expect(r.code, r.stderr).toBe(0);
+    expect(sorted(hook.deliveredIds())).toEqual(sorted(all));
+    expect(r.stderr).toMatch(/unavailable \(HTTP 429 Too Many Requests: down for maintenance\); retrying large:out-0 with backoff/);
+    expect(r.stderr).toMatch(/is back after \d+\.\d s \(\d+ failed attempts\)/);
+  });
+
+  it('a restart goes on where it stopped: SIGTERM repeats nothing; kill -9 repeats at most the alert in flight', async () => {
+    const topic = await alertsTopic(1);
+    const hook = await endpoint();
+    const group = uniqueName('fwd_restart');
+    const to = `webhook:${hook.url()}`;
+    const first = Array.from({ length: 10 }, (_, i) => alert(`a-${i}`));
+    const second = Array.from({ length: 10 }, (_, i) => alert(`b-${i}`, 'MSFT'));
+    const third = Array.from({ length: 5 }, (_, i) => alert(`c-${i}`, 'NVDA'));
+
+    await publish(topic, first);
+    const f1 = forwarder(topic, group, to);
+    await delivered(hook, ids(first), f1);
+    const r1 = await f1.stop('SIGTERM');
+    expect(r1.code, r1.stderr).toBe(0);
+    expect(r1.stderr).toContain('forward: stopped; 10 alert(s) delivered');
+
+    await publish(topic, second);
+    const f2 = forwarder(topic, group, to);
+    await delivered(hook, ids(second), f2);
+    expect(sorted(hook.deliveredIds())).toEqual(sorted(ids([...first, ...second])));
+
+    // kill -9 while a request is in flight (the endpoint holds it unanswered).
+    hook.mode = 'hold';
+    await publish(topic, third);
+    await waitFor(() => hook.held.length > 0, { what: 'a request held in flight', context: () => f2.stderr });
+    const inFlight = String((JSON.parse(hook.requests.at(-1)!.body) as { alert_id: string }).alert_id);
+    f2.child.kill('SIGKILL');
+    await f2.done;
+    for (const r of hook.held.splice(0)) r.destroy();
+    hook.mode = 'ok';
+
+    const f3 = forwarder(topic, group, to);
+    await delivered(hook, ids(third), f3);
+    const r3 = await stopWhenCommitted(f3, group, topic);
+    expect(r3.code, r3.stderr).toBe(0);
+    const all = ids([...first, ...second, ...third]);
+    expect(sorted(hook.deliveredIds())).toEqual(sorted(all));
+    // Every request the endpoint saw, answered or not: only the one in flight at the kill came twice.
+    const seen = hook.requests.map((r) => String((JSON.parse(r.body) as { alert_id: string }).alert_id));
+    const twice = seen.filter((id, i) => seen.indexOf(id) !== i);
+    expect(twice.filter((id) => id !== inFlight)).toEqual([]);
+    expect(twice.length).toBeLessThanOrEqual(1);
+  });
+
+  it('over --max-per-minute, the rest of the minute goes out as one summary that names every held-back alert', async () => {
+    const topic = await alertsTopic(1);
+    const hook = await endpoint();
+    const group = uniqueName('fwd_rate');
+    const alerts = [
+      ...Array.from({ length: 9 }, (_, i) => alert(`r-${i}`, 'AAPL')),
+      ...Array.from({ length: 3 }, (_, i) => alert(`v-${i}`, 'MSFT', 'volume_spike')),
+    ];
+    await publish(topic, alerts);
+    const f = forwarder(topic, group, `webhook:${hook.url()}`, ['--max-per-minute', '5']);
+    const summary = await waitFor(() => hook.delivered().find((b) => b.kind === 'summary'), {
+      what: 'the summary at the end of the minute',
+      timeoutMs: 120_000,
+      context: () => f.stderr,
+    });
+    const r = await stopWhenCommitted(f, group, topic);
+    expect(r.code, r.stderr).toBe(0);
+    const individually = hook.deliveredIds();
+    expect(individually).toEqual(ids(alerts.slice(0, 5)));
+    expect(summary).toMatchObject({
+      kind: 'summary',
+      held_back: 7,
+      dropped: 0,
+      limit_per_minute: 5,
+      counts: [
+        { kind: 'large_trade', ticker: 'AAPL', count: 4 },
+        { kind: 'volume_spike', ticker: 'MSFT', count: 3 },
+      ],
+      ids_omitted: 0,
+    });
+    expect(summary.alert_ids).toEqual(ids(alerts.slice(5)));
+    expect(summary.message).toBe('7 alerts held back in the last minute (over 5 a minute): 4 large_trade AAPL, 3 volume_spike MSFT');
+    expect(r.stderr).toContain(
+      'tickflow: forward: 7 alerts held back in the last minute (over 5 a minute): 4 large_trade AAPL, 3 volume_spike MSFT — sent as one summary',
+    );
+    expect(hook.requests).toHaveLength(6);
+  });
+
+  it('a bad --to is one line naming the problem, exit 2, the URL never echoed', async () => {
+    const cases: [string[], RegExp][] = [
+      [['--to', 'ftp:http://h/x'], /^tickflow: --to: value has the unknown kind "ftp": use webhook:URL or slack:URL \[bad_flag\]\n$/],
+      [['--to', 'http://h/SECRET'], /^tickflow: --to: value has the unknown kind "http": use webhook:URL or slack:URL \[bad_flag\]\n$/],
+      [
+        ['--to', 'webhook:not a url SECRET'],
+        /^tickflow: --to: value has no valid URL after "webhook:" \(expected webhook:https:\/\/host\/path\) \[bad_flag\]\n$/,
+      ],
+      [['--to', 'slack:ftp://h/SECRET'], /^tickflow: --to: value has the scheme "ftp" after "slack:"; only http and https URLs are sent to \[bad_flag\]\n$/],
+      [['--to', 'webhook'], /^tickflow: --to: value names no kind: use webhook:URL or slack:URL \[bad_flag\]\n$/],
+      [[], /^tickflow: --to is required: webhook:URL or slack:URL \(or TICKFLOW_FORWARD_TO\) \[bad_flag\]\n$/],
+      [['--to', 'webhook:http://h/x', '--max-per-minute', '0'], /^tickflow: --max-per-minute: "0" is not an integer in 1\.\.100000 \[bad_flag\]\n$/],
+    ];
+    const results = await Promise.all(cases.map(([args]) => tickflow(['alerts', 'forward', '--brokers', BROKERS, ...args])));
+    results.forEach((r, i) => {
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(cases[i]![1]);
+      expect(r.stderr).not.toContain('SECRET');
+    });
+    const env = await tickflow(['alerts', 'forward', '--brokers', BROKERS], { env: { TICKFLOW_FORWARD_TO: 'pager:https://h/SECRET' } });
+    expect(env.code).toBe(2);
+    expect(env.stderr).toBe('tickflow: TICKFLOW_FORWARD_TO: value has the unknown kind "pager": use webhook:URL or slack:URL [bad_config]\n');
+  });
+});
