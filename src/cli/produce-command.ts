@@ -8,7 +8,7 @@ import { FileSource, MAX_LINE_BYTES, unreadableInput } from '../source/file-sour
 import { SimulatorSource } from '../source/simulator-source.ts';
 import type { Source } from '../source/source.ts';
 import type { KafkaSettings } from '../kafka/config.ts';
-import { TickflowError } from '../tickflow-error.ts';
+import { isTickflowError, TickflowError } from '../tickflow-error.ts';
 import { kafkaOptions, kafkaSettingsOf } from './kafka-flags.ts';
 import { addSettings, specOf } from './options.ts';
 import { intFlag, rateFlag, secondsFlag, tickersFlag, timeFlag } from './parse-flags.ts';
@@ -137,6 +137,10 @@ async function produce(f: ProduceFlags, settings: KafkaSettings, topic: string):
     batchRecords: f.batchSize,
     lingerMs: f.linger,
     onOutage: (line) => process.stderr.write(`\ntickflow: ${line}\n`),
+  }).catch((e: unknown) => {
+    // The partition count is read while connecting; a missing topic is reported as when the
+    // first send found it missing.
+    throw isTickflowError(e) ? e : failedAfter(topic, 0, e);
   });
   const maker = new TradeRecordMaker(topic);
   const abort = new AbortController();
@@ -175,10 +179,7 @@ async function produce(f: ProduceFlags, settings: KafkaSettings, topic: string):
     await producer.flush();
     failed = false;
   } catch (e) {
-    throw new TickflowError(
-      'kafka_failed',
-      `produce to ${topic} failed after ${formatCount(producer.stats.acked)} acknowledged records: ${describeKafkaError(e)}`,
-    );
+    throw failedAfter(topic, producer.stats.acked, e);
   } finally {
     progress.stop();
     process.off('SIGINT', onSignal);
@@ -196,6 +197,10 @@ async function produce(f: ProduceFlags, settings: KafkaSettings, topic: string):
     trades_per_s: elapsed > 0 ? Math.round((producer.stats.acked / elapsed) * 1000) : 0,
     mb_per_s: elapsed > 0 ? producer.stats.bytes / 1e6 / (elapsed / 1000) : 0,
   };
+}
+
+function failedAfter(topic: string, acked: number, e: unknown): TickflowError {
+  return new TickflowError('kafka_failed', `produce to ${topic} failed after ${formatCount(acked)} acknowledged records: ${describeKafkaError(e)}`);
 }
 
 /** Waits until record number `n` is due at `rate` per second. */
