@@ -54,8 +54,8 @@ permanent refusal of that alert: one line on stderr, and the next alert goes on.
 Position: the group's committed offsets, committed after each delivered message and before the next.
 Ctrl-C / SIGTERM finishes the request in flight, commits and exits 0; a restart goes on after it.
 A kill -9 can repeat only the message in flight (1 alert for webhook:, up to 10 for slack:).
-A copy of an alert_id already forwarded (an engine republishing after a crash) is dropped
-(the last 100,000 ids are remembered).
+A copy of an alert_id already forwarded (an engine republishing after a crash) is dropped: the
+last 100,000 ids are remembered, across a restart too (read back from before the position at start).
 
 Rate limit: in each minute (from the first alert sent in it) the first --max-per-minute alerts go out
 one by one; the rest are not sent one by one but named in one summary message when the minute ends

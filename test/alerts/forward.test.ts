@@ -11,6 +11,9 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Admin, Producer } from '@platformatic/kafka';
 import { afterAll, describe, expect, it } from 'vitest';
+import { Forwarder } from '../../src/alerts/forward/forwarder.ts';
+import { parseTarget } from '../../src/alerts/forward/target.ts';
+import type { AlertJson } from '../../src/kafka/alert-json.ts';
 import { type CliResult, TickflowProcess, tickflow } from '../support/cli.ts';
 import { uniqueName } from '../support/stack.ts';
 import { waitFor } from '../support/wait.ts';
@@ -171,7 +174,7 @@ async function publish(topic: string, alerts: Record<string, unknown>[], partiti
 const ids = (alerts: Record<string, unknown>[]): string[] => alerts.map((a) => String(a.alert_id));
 const sorted = (xs: string[]): string[] => [...xs].sort();
 
-async function delivered(e: Endpoint, expected: string[], f: TickflowProcess, timeoutMs = 120_000): Promise<void> {
+async function delivered(e: Endpoint, expected: string[], f: TickflowProcess, timeoutMs = 240_000): Promise<void> {
   const want = new Set(expected);
   await waitFor(
     () => {
@@ -185,7 +188,11 @@ async function delivered(e: Endpoint, expected: string[], f: TickflowProcess, ti
 /** SIGTERM after the group committed the whole topic: nothing delivered is left uncommitted. */
 async function stopWhenCommitted(f: TickflowProcess, group: string, topic: string): Promise<CliResult> {
   const end = await endOffsetsTotal(topic);
-  await waitFor(async () => (await committedTotal(group, topic)) >= end, { what: `group ${group} to commit ${end} records`, context: () => f.stderr });
+  await waitFor(async () => (await committedTotal(group, topic)) >= end, {
+    what: `group ${group} to commit ${end} records`,
+    timeoutMs: 120_000,
+    context: () => f.stderr,
+  });
   return f.stop('SIGTERM');
 }
 
@@ -283,9 +290,15 @@ describe.concurrent('tickflow alerts forward', () => {
     expect(r1.code, r1.stderr).toBe(0);
     expect(r1.stderr).toContain('forward: stopped; 10 alert(s) delivered');
 
-    await publish(topic, second);
+    // An engine republishing an alert this group forwarded before the restart: still a replay.
+    await publish(topic, [...second, first[3]!]);
     const f2 = forwarder(topic, group, to);
     await delivered(hook, ids(second), f2);
+    await waitFor(async () => (await committedTotal(group, topic)) >= 21, {
+      what: 'the replay to be passed over',
+      timeoutMs: 120_000,
+      context: () => f2.stderr,
+    });
     expect(sorted(hook.deliveredIds())).toEqual(sorted(ids([...first, ...second])));
 
     // kill -9 while a request is in flight (the endpoint holds it unanswered).
@@ -323,7 +336,7 @@ describe.concurrent('tickflow alerts forward', () => {
     const f = forwarder(topic, group, `webhook:${hook.url()}`, ['--max-per-minute', '5']);
     const summary = await waitFor(() => hook.delivered().find((b) => b.kind === 'summary'), {
       what: 'the summary at the end of the minute',
-      timeoutMs: 120_000,
+      timeoutMs: 240_000,
       context: () => f.stderr,
     });
     const r = await stopWhenCommitted(f, group, topic);
@@ -347,6 +360,62 @@ describe.concurrent('tickflow alerts forward', () => {
       'tickflow: forward: 7 alerts held back in the last minute (over 5 a minute): 4 large_trade AAPL, 3 volume_spike MSFT — sent as one summary',
     );
     expect(hook.requests).toHaveLength(6);
+  });
+
+  it('--max-outage: an endpoint down for longer ends the forwarder (exit 1, forward_failed) with nothing it missed committed', async () => {
+    const topic = await alertsTopic(1);
+    const hook = await endpoint();
+    hook.mode = 'unavailable';
+    const group = uniqueName('fwd_maxout');
+    await publish(topic, [alert('m-0'), alert('m-1')]);
+    const f = forwarder(topic, group, `webhook:${hook.url()}`, ['--max-outage', '2']);
+    const r = await f.done;
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(
+      /tickflow: alerts forward: webhook:http:\/\/127\.0\.0\.1:\d+\/… has failed for \d+ s \(HTTP 503 Service Unavailable: down for maintenance\), over --max-outage; .* \[forward_failed\]\n$/,
+    );
+    expect(await committedTotal(group, topic)).toBe(0);
+  });
+
+  it('an embedded run can feed a Forwarder directly: offer() never blocks, a full queue is named in the summary, close() drains', async () => {
+    const hook = await endpoint();
+    hook.mode = 'unavailable';
+    const settled: (string | undefined)[] = [];
+    const forwarder = new Forwarder({
+      target: parseTarget(`webhook:${hook.url()}`),
+      maxPerMinute: 3,
+      capacity: 5,
+      windowMs: 1_000,
+      backoff: { firstMs: 50, maxMs: 200 },
+      onSettled: (items) => {
+        settled.push(...items.map((i) => i.alert?.alert_id));
+      },
+    });
+    const first = Array.from({ length: 12 }, (_, i) => alert(`e-${i}`, i < 8 ? 'AAPL' : 'MSFT') as unknown as AlertJson);
+    // The endpoint is down: 5 are queued, the other 7 are named in the next summary instead.
+    expect(forwarder.offer(first.map((a) => ({ alert: a })))).toBe(5);
+    expect(forwarder.stats.overflowed).toBe(7);
+    await waitFor(() => hook.requests.length >= 3, { what: 'retries against the unavailable endpoint' });
+    hook.mode = 'ok';
+    const summary = await waitFor(() => hook.delivered().find((b) => b.kind === 'summary'), { what: 'the summary' });
+    // The window that overflowed holds back what follows in it too: one summary names all 12.
+    expect(summary).toMatchObject({
+      held_back: 12,
+      dropped: 7,
+      counts: [
+        { kind: 'large_trade', ticker: 'AAPL', count: 8 },
+        { kind: 'large_trade', ticker: 'MSFT', count: 4 },
+      ],
+    });
+    expect(sorted(summary.alert_ids as string[])).toEqual(sorted(first.map((a) => a.alert_id)));
+    const later = [alert('f-0') as unknown as AlertJson, alert('f-1') as unknown as AlertJson];
+    expect(forwarder.offer(later.map((a) => ({ alert: a })))).toBe(2);
+    await forwarder.close({ drainMs: 60_000 });
+    expect(hook.deliveredIds()).toEqual(['large:f-0', 'large:f-1']);
+    // Settled in the order offered: the 5 queued with their summary, then the two after it.
+    expect(settled).toEqual([...first.slice(0, 5), ...later].map((a) => a.alert_id));
+    expect(forwarder.stats).toMatchObject({ delivered: 2, heldBack: 12, summaries: 1, overflowed: 7, refused: 0 });
+    expect(forwarder.offer([{ alert: later[0]! }])).toBe(0);
   });
 
   it('a bad --to is one line naming the problem, exit 2, the URL never echoed', async () => {

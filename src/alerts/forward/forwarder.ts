@@ -154,6 +154,11 @@ export class Forwarder<P = unknown> {
     return accepted;
   }
 
+  /** Ids already forwarded (by an earlier run): their copies are dropped as replays. */
+  remember(ids: Iterable<string>): void {
+    for (const id of ids) this.#seen.add(id);
+  }
+
   /** Resolves when the queue has room again (or the forwarder is closing). */
   whenSpace(): Promise<void> {
     if (this.space > 0 || this.#closing) return Promise.resolve();

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Consumer, type Message, type MessagesStream } from '@platformatic/kafka';
 import { parseAlertJson } from '../../kafka/alert-json.ts';
@@ -32,6 +33,9 @@ interface Position {
 type Msg = Message<Buffer, Buffer, Buffer, Buffer>;
 
 const COMMIT_TIMEOUT_MS = 10_000;
+/** Alert ids read back before the stored position at start, per partition at most. */
+const WARM_IDS = 100_000;
+const WARM_TIMEOUT_MS = 30_000;
 
 /**
  * `tickflow alerts forward`: the alerts topic → a Forwarder. The position is the consumer
@@ -103,6 +107,12 @@ export async function forwardTopic(o: TopicForwardOptions): Promise<ForwardStats
       await ensureReachable(c, o.settings, 'alerts forward');
       const meta = await c.metadata({ topics: [o.topic], autocreateTopics: false }).catch(() => null);
       if (meta === null || !meta.topics.has(o.topic)) throw topicMissing(o.topic);
+      if (first) {
+        const warm = await idsBeforePosition(c, o, meta.topics.get(o.topic)!.partitionsCount, o.forward.rememberIds ?? WARM_IDS);
+        forwarder.remember(warm.ids);
+        if (warm.problem !== null)
+          o.log(`forward: could not read back the alerts before the stored position (${warm.problem}); copies of them republished later may be sent again`);
+      }
       // A broker whose group coordinator is still loading (a fresh broker creates its offsets
       // topic on the first group) answers "not the coordinator" for a few seconds: wait for it.
       const started = Date.now();
@@ -225,4 +235,65 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
       timer = setTimeout(() => reject(new Error(what)), ms);
     }),
   ]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * The alert ids just before the group's position, so that a copy an engine republishes after
+ * this forwarder restarted is still known as sent: the memory of recent ids survives a restart.
+ * Read by a private group that never commits; a failure only costs that memory.
+ */
+async function idsBeforePosition(
+  group: Consumer<Buffer, Buffer, Buffer, Buffer>,
+  o: TopicForwardOptions,
+  partitions: number,
+  perPartition: number,
+): Promise<{ ids: string[]; problem: string | null }> {
+  const ids: string[] = [];
+  let reader: Consumer<Buffer, Buffer, Buffer, Buffer> | null = null;
+  try {
+    const all = Array.from({ length: partitions }, (_, p) => p);
+    const committed = (await group.listCommittedOffsets({ topics: [{ topic: o.topic, partitions: all }] })).get(o.topic) ?? [];
+    const earliest = (await group.listOffsets({ topics: [o.topic], timestamp: -2n })).get(o.topic) ?? [];
+    const ranges = all
+      .map((p) => {
+        const to = committed[p] ?? -1n;
+        const from = [to - BigInt(perPartition), earliest[p] ?? 0n].reduce((a, b) => (a > b ? a : b));
+        return { partition: p, from, to };
+      })
+      .filter((r) => r.to > 0n && r.from < r.to);
+    if (ranges.length === 0) return { ids, problem: null };
+    reader = new Consumer<Buffer, Buffer, Buffer, Buffer>({
+      ...clientOptions(o.settings, 'alerts-forward-recall'),
+      groupId: `tickflow-forward-recall-${randomBytes(6).toString('hex')}`,
+      autocommit: false,
+      maxWaitTime: 200,
+    });
+    const stream = await reader.consume({
+      topics: [o.topic],
+      mode: 'manual',
+      offsets: ranges.map((r) => ({ topic: o.topic, partition: r.partition, offset: r.from })),
+      autocommit: false,
+    });
+    const left = new Map(ranges.map((r) => [r.partition, r.to]));
+    const deadline = Date.now() + WARM_TIMEOUT_MS;
+    const timer = setTimeout(() => stream.destroy(), WARM_TIMEOUT_MS);
+    try {
+      for await (const m of stream) {
+        const to = left.get(m.partition);
+        if (to === undefined || m.offset >= to) continue;
+        const a = parseAlertJson(m.value ?? Buffer.alloc(0));
+        if (a !== null) ids.push(a.alert_id);
+        if (m.offset + 1n >= to) left.delete(m.partition);
+        if (left.size === 0 || o.signal.aborted || Date.now() > deadline) break;
+      }
+    } finally {
+      clearTimeout(timer);
+      await withTimeout(stream.close(), 5_000, 'close timed out').catch(() => {});
+    }
+    return { ids, problem: left.size === 0 ? null : `not done within ${WARM_TIMEOUT_MS / 1000} s` };
+  } catch (e) {
+    return { ids, problem: describeKafkaError(e) };
+  } finally {
+    if (reader !== null) await closeQuietly(reader);
+  }
 }
