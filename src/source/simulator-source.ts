@@ -1,16 +1,16 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RawRecord } from '../engine/records.ts';
 import { DEFAULT_TICKERS, Market, type MarketOptions } from '../simulate/market.ts';
-import { SessionClock, tradesDue } from '../simulate/session.ts';
+import { MEAN_INTENSITY, SessionClock, tradesDue } from '../simulate/session.ts';
 import { formatPriceE4, formatTimestamp, TICKER_PATTERN, type Trade, tradeToJson } from '../trade/trade.ts';
 import type { Source } from './source.ts';
 
 export interface SimulatorOptions extends MarketOptions {
-  /** Trades per second, paced on the wall clock; null = as fast as possible. */
+  /** Trades per second at the open and close, paced on the wall clock; null = as fast as possible. */
   rate: number | null;
   count?: number | undefined;
   durationMs?: number | undefined;
-  /** Unpaced runs use a synthetic session clock from here, on average one trade per `stepMs`. */
+  /** Unpaced runs use a synthetic session clock from here, one trade per `stepMs` at the open. */
   startMs?: number | undefined;
   stepMs?: number | undefined;
 }
@@ -18,8 +18,9 @@ export interface SimulatorOptions extends MarketOptions {
 /**
  * The market simulator as a source. Paced runs stamp trades with the wall clock (a live
  * market); unpaced runs use a synthetic clock so event time is reproducible for a given seed.
- * Either way the trading day opens at the first trade and the rate follows its U-shaped
- * rhythm around the requested average (src/simulate/session.ts, docs/simulator.md).
+ * Either way the trading day opens at the first trade and the rate follows its U shape: the
+ * requested rate at the open and close, a third of it at midday (src/simulate/session.ts,
+ * docs/simulator.md).
  */
 export class SimulatorSource implements Source {
   readonly description: string;
@@ -33,7 +34,8 @@ export class SimulatorSource implements Source {
   async *batches(signal: AbortSignal): AsyncIterable<RawRecord[]> {
     const o = this.#o;
     const step = o.stepMs ?? 1;
-    const market = new Market({ ...o, tradesPerSecond: o.rate ?? 1000 / step });
+    // The market scales volatility and news by the day's average rate.
+    const market = new Market({ ...o, tradesPerSecond: (o.rate ?? 1000 / step) * MEAN_INTENSITY });
     const line = lineWriter(o.tickers ?? DEFAULT_TICKERS);
     const limit = o.count ?? Number.POSITIVE_INFINITY;
     const started = Date.now();

@@ -5,7 +5,7 @@ import type { Alert } from '../../src/engine/records.ts';
 import { dirtyFeed } from '../../src/simulate/dirty-feed.ts';
 import { DEFAULT_TICKERS, Market } from '../../src/simulate/market.ts';
 import { SeededRandom } from '../../src/simulate/random.ts';
-import { cumulativeIntensity, intensity, SESSION_MS, SessionClock, tradesDue } from '../../src/simulate/session.ts';
+import { cumulativeIntensity, intensity, MEAN_INTENSITY, SESSION_MS, SessionClock, tradesDue } from '../../src/simulate/session.ts';
 import { tickerProfile } from '../../src/simulate/tickers.ts';
 import { SimulatorSource } from '../../src/source/simulator-source.ts';
 import { defaultSpec } from '../../src/spec/spec.ts';
@@ -143,18 +143,25 @@ describe('prices', () => {
 });
 
 describe('the trading day', () => {
-  it('intensity is U-shaped with mean 1: 1.8× at the bells, 0.6× at midday', () => {
-    expect(intensity(0)).toBeCloseTo(1.8, 10);
-    expect(intensity(0.5)).toBeCloseTo(0.6, 10);
+  it('intensity is U-shaped: the full rate at the bells, a third at midday, 5/9 on average', () => {
+    expect(intensity(0)).toBeCloseTo(1, 12);
+    expect(intensity(1)).toBeCloseTo(1, 12);
+    expect(intensity(0.5)).toBeCloseTo(1 / 3, 12);
+    expect(MEAN_INTENSITY).toBeCloseTo(5 / 9, 12);
     expect(cumulativeIntensity(0)).toBe(0);
-    expect(cumulativeIntensity(1)).toBeCloseTo(1, 12);
-    expect(tradesDue(SESSION_MS, 1000)).toBeCloseTo(23_400_000, 3);
-    expect(tradesDue(2 * SESSION_MS + 60_000, 1000) - tradesDue(2 * SESSION_MS, 1000)).toBeGreaterThan(100_000);
+    expect(cumulativeIntensity(1)).toBeCloseTo(MEAN_INTENSITY, 12);
+    // A paced run never gets ahead of --rate: a day at 1,000/s is 13 million trades, the first
+    // minute of the next day close to (never above) 60,000.
+    expect(tradesDue(SESSION_MS, 1000)).toBeCloseTo(13_000_000, 3);
+    const firstMinute = tradesDue(2 * SESSION_MS + 60_000, 1000) - tradesDue(2 * SESSION_MS, 1000);
+    expect(firstMinute).toBeLessThanOrEqual(60_000);
+    expect(firstMinute).toBeGreaterThan(59_000);
+    for (let ms = 0; ms < SESSION_MS; ms += 60_000) expect(tradesDue(ms + 60_000, 1000) - tradesDue(ms, 1000)).toBeLessThanOrEqual(60_000 + 1e-6);
   });
 
   it('an unpaced run trades more per simulated minute at the open and close than at midday', async () => {
-    // 10 trades per simulated second on average: one session is 234,000 trades.
-    const perDay = SESSION_MS / 100;
+    // 10 trades per simulated second at the open: one session is 130,000 trades.
+    const perDay = (SESSION_MS / 100) * MEAN_INTENSITY;
     const lines = await sourceLines({ seed: 5, rate: null, count: perDay + 5_000, startMs: OPEN, stepMs: 100 });
     const perMinute = new Map<number, number>();
     for (const line of lines) {
@@ -167,9 +174,10 @@ describe('the trading day', () => {
     const close = at(387) + at(388) + at(389);
     expect(open).toBeGreaterThan(2.5 * midday);
     expect(close).toBeGreaterThan(2.5 * midday);
-    // 1.8× and 0.6× of 600 a minute, within sampling noise (the clock itself is deterministic).
-    expect(open / 3).toBeGreaterThan(1_000);
-    expect(midday / 3).toBeLessThan(400);
+    // 600 a minute at the bells, 200 at midday (the clock is deterministic; only rounding).
+    expect(open / 3).toBeGreaterThan(580);
+    expect(open / 3).toBeLessThanOrEqual(600);
+    expect(midday / 3).toBeLessThan(210);
     // The day is 6.5 simulated hours long, and the next one opens busy again.
     expect(at(390) + at(391) + at(392)).toBeGreaterThan(2.5 * midday);
   });
@@ -177,7 +185,7 @@ describe('the trading day', () => {
   it('the session clock never goes back', () => {
     const c = new SessionClock(OPEN, 1);
     let prev = c.next();
-    expect(prev).toBe(OPEN);
+    expect(prev).toBe(OPEN + 1);
     let backwards = 0;
     for (let i = 0; i < 1_000_000; i++) {
       const t = c.next();
@@ -185,9 +193,9 @@ describe('the trading day', () => {
       prev = t;
     }
     expect(backwards).toBe(0);
-    // A million 1 ms steps at the open's 1.8× take about 556 s, not 1,000.
-    expect(prev - OPEN).toBeGreaterThan(500_000);
-    expect(prev - OPEN).toBeLessThan(700_000);
+    // A million 1 ms steps from the open: a little over 1,000 s, the gaps widening toward midday.
+    expect(prev - OPEN).toBeGreaterThan(1_000_000);
+    expect(prev - OPEN).toBeLessThan(1_100_000);
   });
 });
 
@@ -201,7 +209,7 @@ describe('news bursts through the engine (default rules)', () => {
   beforeAll(async () => {
     const engine = new Engine(defaultSpec());
     // The source's records and a twin market's trades are the same trades (tested below).
-    const market = new Market({ seed: 42, tradesPerSecond: 1000 });
+    const market = new Market({ seed: 42, tradesPerSecond: 1000 * MEAN_INTENSITY });
     const clock = new SessionClock(OPEN, 1);
     const lastPrice = new Map<string, number>();
     let first = 0;
@@ -221,8 +229,8 @@ describe('news bursts through the engine (default rules)', () => {
     simulatedSeconds = (last - first) / 1000;
   });
 
-  it('news breaks a few times in ten simulated minutes, each a jump of a few percent', () => {
-    expect(simulatedSeconds).toBeGreaterThan(600);
+  it('news breaks several times in twenty simulated minutes, each a jump of a few percent', () => {
+    expect(simulatedSeconds).toBeGreaterThan(1_200);
     expect(jumps.length).toBeGreaterThanOrEqual(2);
     for (const j of jumps) {
       const move = Math.abs(j.trade.priceE4 / j.before - 1);
@@ -242,7 +250,7 @@ describe('news bursts through the engine (default rules)', () => {
 
   it('each burst moves the price more than 2 % against its price 60 s earlier (a price-move rule would fire)', () => {
     // Replayed with the same seed: the last price at or before t − 60 s, per ticker.
-    const market = new Market({ seed: 42, tradesPerSecond: 1000 });
+    const market = new Market({ seed: 42, tradesPerSecond: 1000 * MEAN_INTENSITY });
     const clock = new SessionClock(OPEN, 1);
     const history = new Map<string, { ts: number; p: number }[]>();
     for (let i = 0; i < N; i++) {
@@ -290,7 +298,7 @@ describe('reproducibility', () => {
 
   it("the source's lines are the contract JSON of the market's trades on the session clock", async () => {
     const lines = await sourceLines({ seed: 13, rate: null, count: 50_000, startMs: OPEN, tickers: ['AAPL', 'BRK.B', 'X-1'] });
-    const market = new Market({ seed: 13, tickers: ['AAPL', 'BRK.B', 'X-1'] });
+    const market = new Market({ seed: 13, tickers: ['AAPL', 'BRK.B', 'X-1'], tradesPerSecond: 1000 * MEAN_INTENSITY });
     const clock = new SessionClock(OPEN, 1);
     const expected = lines.map(() => JSON.stringify(tradeToJson(market.next(clock.next()))));
     expect(lines).toEqual(expected);
