@@ -19,7 +19,7 @@ export function simulateCommand(): Command {
   return new Command('simulate')
     .description('write simulated trades as JSONL to stdout (input for run --source file:, produce --from)')
     .addOption(new Option('--count <n>', 'number of lines').argParser(intFlag('--count', 1)).default(1000))
-    .addOption(new Option('--rate <n>', 'trades per second, or "max"').argParser(rateFlag).default('max'))
+    .addOption(new Option('--rate <n>', 'trades per second at the open and close (a third of it at midday), or "max"').argParser(rateFlag).default('max'))
     .addOption(new Option('--seed <n>', 'seed (same seed, same trades)').argParser(intFlag('--seed', 0, 2 ** 32 - 1)).default(1))
     .addOption(new Option('--tickers <list>', 'comma-separated tickers').argParser(tickersFlag))
     .addOption(new Option('--start-time <iso>', 'event time of the first trade (default now)').argParser(timeFlag('--start-time')))

@@ -117,7 +117,14 @@ export const SETTINGS = {
     parse: p.text,
     secret: true,
   }),
-  rate: setting({ flag: '--rate <n>', env: ['TICKFLOW_RATE'], file: 'rate', default: 1000, help: 'simulator trades per second, or "max"', parse: p.rate }),
+  rate: setting({
+    flag: '--rate <n>',
+    env: ['TICKFLOW_RATE'],
+    file: 'rate',
+    default: 1000,
+    help: 'simulator trades per second at the open and close (a third of it at midday: docs/simulator.md), or "max"',
+    parse: p.rate,
+  }),
   seed: setting({
     flag: '--seed <n>',
     env: ['TICKFLOW_SEED'],
