@@ -56,6 +56,7 @@ describe('tickflow CLI', () => {
       ['topics', 'create'],
       ['topics', 'describe'],
       ['alerts', 'tail'],
+      ['alerts', 'forward'],
       ['flink', 'sql'],
       ['flink', 'deploy'],
       ['flink', 'status'],
@@ -99,6 +100,7 @@ describe('tickflow CLI', () => {
     [['topics', 'list']],
     [['topics', 'create']],
     [['alerts', 'tail']],
+    [['alerts', 'forward', '--to', 'webhook:http://127.0.0.1:9/hook']],
     [['serve', '--db', 'memory', '--port', '0']],
   ])('%j: a malformed --brokers is one line naming it, exit 2, at once', async (args) => {
     for (const [brokers, mentions] of [
