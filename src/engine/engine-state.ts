@@ -55,9 +55,15 @@ export interface EngineState {
   tickers: Record<string, TickerState>;
 }
 
-/** The watermark a state was taken at (-∞ before any event time). */
+/**
+ * The watermark a state was taken at. Null is -∞: the engine's watermark had not started (a
+ * partition had delivered nothing yet), so every trade of the state was still waiting — not
+ * "unknown": taking maxEventTimeMs − bound then would leave the waiting trades below it out of
+ * the read-back. Only rows written before per-partition watermarks lack the field.
+ */
 export function checkpointWatermark(state: EngineState, outOfOrdernessMs: number): number {
-  if (state.watermarkMs !== undefined && state.watermarkMs !== null) return state.watermarkMs;
+  if (state.watermarkMs === null) return Number.NEGATIVE_INFINITY;
+  if (state.watermarkMs !== undefined) return state.watermarkMs;
   return state.maxEventTimeMs === null ? Number.NEGATIVE_INFINITY : state.maxEventTimeMs - outOfOrdernessMs;
 }
 
