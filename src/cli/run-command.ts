@@ -1,7 +1,8 @@
 import { Command, Option } from 'commander';
 import { Engine } from '../engine/engine.ts';
 import { PipelineRun, type RunSummary } from '../pipeline/run-pipeline.ts';
-import { KafkaPipeline } from '../kafka/kafka-pipeline.ts';
+import { openKafkaPipeline, type KafkaPipeline } from '../kafka/kafka-pipeline.ts';
+import type { RunParticipant } from '../pipeline/participant.ts';
 import { FileSource, unreadableInput } from '../source/file-source.ts';
 import { SimulatorSource } from '../source/simulator-source.ts';
 import type { Source } from '../source/source.ts';
@@ -70,26 +71,19 @@ Exit codes: 0 done, 1 failed while running, 2 bad flags or configuration, 130 Ct
 async function runPipeline(flags: RunFlags, cmd: Command): Promise<RunSummary> {
   const s = settingsOf(cmd, ['source', 'db', 'rate', 'seed', 'tickers', 'group']);
   const spec = specOf(cmd);
-  const kafka = s.source === 'kafka' ? await openKafka(cmd, flags, spec, s.group) : null;
+  const log = flags.json ? () => {} : (line: string) => void process.stderr.write(`${line}\n`);
+  // Torn down in reverse order of what was opened: dashboard, feed, Kafka, then the database.
+  await using scope = new AsyncDisposableStack();
+  const kafka = s.source === 'kafka' ? scope.use(await openKafka(cmd, flags, spec, s.group)) : null;
   const source = kafka?.source ?? buildSource(flags, s);
-  const db = s.db;
-  if (kafka === null) restartWithWasmFlags(db);
-  const store = await openStore(db).catch(async (e: unknown) => {
-    await kafka?.close();
-    throw e;
-  });
+  if (kafka === null) restartWithWasmFlags(s.db);
+  const store = await openStore(s.db);
+  scope.defer(() => store.close());
   const engine = kafka?.engine ?? new Engine(spec);
   // The dashboard's live feed: the engine's forming candles, and what each commit stored.
-  const live = flags.dashboard ? new PipelineFeed(engine) : null;
-  const log = flags.json ? () => {} : (line: string) => void process.stderr.write(`${line}\n`);
-  const dashboard =
-    live &&
-    (await startCliDashboard(cmd, { db: store, feed: live, log }).catch(async (e: unknown) => {
-      await live.close();
-      await kafka?.close();
-      await store.close();
-      throw e;
-    }));
+  const live = flags.dashboard ? scope.use(new PipelineFeed(engine)) : null;
+  const dashboard = live && (await startCliDashboard(cmd, { db: store, feed: live, log }));
+  if (dashboard) scope.defer(() => dashboard.close());
   const abort = new AbortController();
   let interrupts = 0;
   const onSignal = (): void => {
@@ -104,39 +98,30 @@ async function runPipeline(flags: RunFlags, cmd: Command): Promise<RunSummary> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  scope.defer(() => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  });
+  const outage: RunParticipant = {
+    onWriteRetry: (attempt, delay, e) => process.stderr.write(`tickflow: database unavailable (${(e as Error).message}); retry ${attempt} in ${delay} ms\n`),
+    onWriteRecovered: (ms) => process.stderr.write(`tickflow: database available again after ${(ms / 1000).toFixed(1)} s\n`),
+  };
   const run = new PipelineRun({
     source,
     engine,
     store,
     maxBatchTrades: flags.batchSize,
     signal: abort.signal,
-    ...(kafka ? { checkpoint: kafka.checkpoint, beforeBatch: kafka.beforeBatch, finishOnStop: false } : {}),
-    onCommitted: async (out, result, writeMs) => {
-      await kafka?.onCommitted(out);
-      live?.onCommitted(out, result, writeMs);
-    },
-    onRetry: (attempt, delay, e) => process.stderr.write(`tickflow: database unavailable (${(e as Error).message}); retry ${attempt} in ${delay} ms\n`),
-    onRecovered: (ms) => process.stderr.write(`tickflow: database available again after ${(ms / 1000).toFixed(1)} s\n`),
+    // A checkpointed stream is paused by a stop, not ended: the next run goes on from its state.
+    finishOnStop: kafka === null,
+    participants: [...(kafka?.participants ?? []), ...(live ? [live] : []), outage],
   });
-  live?.attach(run);
-  kafka?.attach(store, () => run.settle());
   if (!flags.json) process.stderr.write(`tickflow: ${source.description} → ${store.location}\n`);
   if (dashboard && !flags.json)
     process.stderr.write(`tickflow: dashboard on ${dashboard.url}${settingsOf(cmd, ['token']).token ? ' (open it once as /?token=<token>)' : ''}\n`);
   const status = flags.json ? null : new StatusLine(() => ({ summary: run.summary(), watermarkMs: engine.watermarkMs }));
-  try {
-    const summary = await run.run();
-    live?.finish();
-    await kafka?.finish();
-    return summary;
-  } finally {
-    status?.stop();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    await kafka?.close();
-    await dashboard?.close();
-    await store.close();
-  }
+  if (status) scope.defer(() => status.stop());
+  return await run.run();
 }
 
 /**
@@ -188,9 +173,9 @@ function buildSource(flags: RunFlags, s: { source: string; rate: number | 'max';
   throw new TickflowError('bad_flag', `--source: "${s.source}" is not a source; use sim, file:PATH or kafka`);
 }
 
-/** The Kafka consumer, its engine and its alert/dead-letter publishing (src/kafka/kafka-pipeline.ts). */
+/** The Kafka consumer, its checkpointed engine and its alert/dead-letter publishing (src/kafka/kafka-pipeline.ts). */
 function openKafka(cmd: Command, flags: RunFlags, spec: PipelineSpec, groupId: string): Promise<KafkaPipeline> {
-  return KafkaPipeline.open({
+  return openKafkaPipeline({
     settings: kafkaSettingsOf(cmd),
     spec,
     groupId,

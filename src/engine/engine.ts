@@ -25,6 +25,17 @@ export interface EngineCounters {
   rejectedByCode: Partial<Record<RejectCode, number>>;
 }
 
+export interface EngineOptions {
+  /** The wall clock (tests pin it). */
+  now?: () => number;
+  /**
+   * Keep what state() needs to be restored exactly (the arrival order of trades sharing an
+   * event time), and report which input each ticker's trades come from: a checkpoint splits
+   * the keyed state by input (src/kafka/checkpoints/).
+   */
+  checkpointable?: { onTicker?: (ticker: string, input: number) => void };
+}
+
 /**
  * The embedded engine: every operator of the pipeline spec, in process, synchronous.
  *
@@ -54,8 +65,7 @@ export class Engine {
   readonly #spike: VolumeSpikeDetector | null;
   readonly #spikeQueue: EventTimeQueue;
   readonly #maxRecordBytes: number;
-  /** With `checkpoints`: the partition each ticker's trades come from (key = ticker on Kafka). */
-  readonly #partitionOf: Map<string, number> | null;
+  readonly #onTicker: ((ticker: string, input: number) => void) | undefined;
   readonly #now: () => number;
   #out: EngineOutput = emptyOutput();
   readonly #releaseToSpike = (t: Trade): void => {
@@ -67,12 +77,11 @@ export class Engine {
     }
   };
 
-  /** `checkpoints`: keep what state() needs (arrival order of tied trades, each ticker's partition). */
-  constructor(spec: PipelineSpec, options: { now?: () => number; checkpoints?: boolean } = {}) {
+  constructor(spec: PipelineSpec, options: EngineOptions = {}) {
     this.spec = spec;
     this.#now = options.now ?? Date.now;
-    this.#spikeQueue = new EventTimeQueue({ trackArrival: options.checkpoints === true });
-    this.#partitionOf = options.checkpoints === true ? new Map() : null;
+    this.#spikeQueue = new EventTimeQueue({ trackArrival: options.checkpointable !== undefined });
+    this.#onTicker = options.checkpointable?.onTicker;
     this.#watermark = new Watermark(spec.input.outOfOrdernessMs, spec.input.idleTimeoutMs);
     this.#deduper = new TradeIdDeduper(spec.dedupe.horizonMs);
     this.#candles = new CandleWindows(spec.candles.intervalMs);
@@ -90,7 +99,7 @@ export class Engine {
     // parseTradeBytes/parseTradeText, unrolled: the common record skips the result wrapper.
     const fast = typeof v === 'string' ? decodeFlatTradeText(v, max) : decodeFlatTradeBytes(v, max);
     if (fast !== null) {
-      this.#partitionOf?.set(fast.ticker, partition);
+      this.#onTicker?.(fast.ticker, partition);
       this.#processTrade(fast, partition);
       return;
     }
@@ -114,7 +123,7 @@ export class Engine {
       });
       return;
     }
-    this.#partitionOf?.set(r.trade.ticker, partition);
+    this.#onTicker?.(r.trade.ticker, partition);
     this.#processTrade(r.trade, partition);
   }
 
@@ -206,11 +215,6 @@ export class Engine {
     return this.#candles.forming();
   }
 
-  /** The partition a ticker's trades came from (engines built with `checkpoints`). */
-  partitionOf(ticker: string): number | undefined {
-    return this.#partitionOf?.get(ticker);
-  }
-
   /**
    * Everything a restarted engine needs to go on exactly from here, per ticker (see
    * engine-state.ts). Taken right after a drain, it matches what that drain's transaction stored.
@@ -230,36 +234,27 @@ export class Engine {
   }
 
   /**
-   * Takes over a checkpoint of one partition: its tickers' open windows, baselines and waiting
-   * trades (`pending`, read back from stock_trades and put in release order by orderPending),
-   * and its event time (watermark.ts, restorePartition). Tickers already here are replaced. The
-   * waiting trades count as seen.
+   * Takes over state taken by state(): its tickers' open windows, baselines and waiting trades
+   * (`pending`, read back from stock_trades and put in release order by orderPending), and the
+   * event time of the input it came from (watermark.ts, restorePartition). Tickers already here
+   * are replaced. The waiting trades count as seen.
    */
-  restore(state: EngineState, pending: readonly Trade[], partition = 0): void {
+  restore(state: EngineState, pending: readonly Trade[], input = 0): void {
     for (const [ticker, s] of Object.entries(state.tickers)) {
       this.#candles.restore(ticker, s.candles);
       if (this.#spike !== null) this.#spike.restore(ticker, s.baseline);
-      this.#partitionOf?.set(ticker, partition);
     }
     if (this.#spike !== null) for (const t of pending) this.#spikeQueue.push(t);
     for (const t of pending) this.#deduper.admit(t.tradeId);
-    this.#watermark.restorePartition(partition, state.maxEventTimeMs, checkpointWatermark(state, this.spec.input.outOfOrdernessMs), this.#now());
+    this.#watermark.restorePartition(input, state.maxEventTimeMs, checkpointWatermark(state, this.spec.input.outOfOrdernessMs), this.#now());
     this.#advance();
   }
 
-  /** The tickers whose trades came from these partitions (engines built with `checkpoints`). */
-  tickersOf(partitions: ReadonlySet<number>): Set<string> {
-    const out = new Set<string>();
-    for (const [ticker, p] of this.#partitionOf ?? []) if (partitions.has(p)) out.add(ticker);
-    return out;
-  }
-
-  /** Drops the state of these tickers (their partition now belongs to another consumer). */
+  /** Drops the state of these tickers (another process goes on with them). */
   forget(tickers: ReadonlySet<string>): void {
     this.#candles.forget(tickers);
     this.#spike?.forget(tickers);
     this.#spikeQueue.forget(tickers);
-    for (const t of tickers) this.#partitionOf?.delete(t);
   }
 
   /** These partitions are no longer read here: they stop holding the watermark back. */

@@ -6,6 +6,7 @@ import { DEFAULT_MAX_RECORD_BYTES } from '../trade/parse.ts';
 import { clientOptions, type KafkaSettings } from './config.ts';
 import { closeQuietly, ensureReachable } from './connect.ts';
 import { describeKafkaError, isKafkaOutage, topicMissing, unavailable } from './errors.ts';
+import type { GroupMember, PartitionOwner } from './checkpoints/partition-checkpoints.ts';
 import { PartitionMerge } from './partition-merge.ts';
 import { recordEventTime } from './trade-record.ts';
 
@@ -29,22 +30,14 @@ export interface KafkaSourceOptions {
   maxOutageMs?: number;
   onWarning?: (line: string) => void;
   /**
-   * The partitions assigned to us changed (the first assignment too). Awaited before any
-   * record of a gained partition is handed out; resolves to the gained partitions it took
-   * (one it could not take yet — it moved on meanwhile, or we are stopping — is offered again
-   * while it stays assigned) and the offsets to resume them at where those differ from the
-   * group's committed offsets (a checkpoint). `assigned` tells whether a partition is still ours.
+   * Who holds the state of the partitions (the checkpoints): asked on every change of the
+   * assignment (the first too), before any record of a gained partition is handed out; it
+   * says which it took (one not taken yet is offered again while it stays assigned) and where
+   * to resume them. Without an owner, every assigned partition is read from the group's
+   * committed offset.
    */
-  onAssignment?: (gained: number[], lost: number[], signal: AbortSignal, assigned: (p: number) => boolean) => Promise<AssignmentTaken>;
+  owner?: PartitionOwner;
 }
-
-export interface AssignmentTaken {
-  readonly taken: readonly number[];
-  readonly resume: ReadonlyMap<number, bigint>;
-}
-
-/** Next offset to read, per "topic:partition": what a commit stores. */
-export type Positions = Map<string, { topic: string; partition: number; offset: bigint; leaderEpoch: number }>;
 
 type Msg = Message<Buffer, Buffer, Buffer, Buffer>;
 
@@ -54,17 +47,15 @@ type Msg = Message<Buffer, Buffer, Buffer, Buffer>;
  * records' effects has committed, so a crash replays from the last stored point and the
  * idempotent writes absorb the replay.
  */
-export class KafkaSource implements Source {
+export class KafkaSource implements Source, GroupMember {
   readonly description: string;
-  readonly #o: Required<Omit<KafkaSourceOptions, 'onWarning' | 'onAssignment'>> & Pick<KafkaSourceOptions, 'onWarning' | 'onAssignment'>;
-  /** The partitions the last onAssignment call was told about. */
-  #owned = new Set<number>();
-  /** Lanes of the partitions assigned now (null before the first assignment). */
-  #lanes: Set<string> | null = null;
+  readonly #o: Required<Omit<KafkaSourceOptions, 'onWarning' | 'owner'>> & Pick<KafkaSourceOptions, 'onWarning' | 'owner'>;
+  /** The partitions assigned now (null before the first assignment). */
+  #lanes: Set<number> | null = null;
   #consumer: Consumer<Buffer, Buffer, Buffer, Buffer> | null = null;
   #stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | null = null;
-  /** Positions of everything handed to the engine so far. */
-  readonly #handedOut: Positions = new Map();
+  /** Per partition, the offset after the last record handed to the engine. */
+  readonly #handedOut = new Map<number, bigint>();
   /** End offsets at start, for exitAtEnd. */
   #endOffsets: bigint[] | null = null;
   /** Latest known end offsets, refreshed every second: tells a dry partition from a slow fetch. */
@@ -76,7 +67,7 @@ export class KafkaSource implements Source {
   #paused = false;
   #read = 0;
   /** Per partition, the offset after the last record buffered: a refetch after a reconnect skips what we have. */
-  readonly #fetchedUpTo = new Map<string, bigint>();
+  readonly #fetchedUpTo = new Map<number, bigint>();
   #recovering = false;
   #closed = false;
   /** Records buffered at most before fetching pauses. */
@@ -158,16 +149,16 @@ export class KafkaSource implements Source {
     consumer.on('consumer:group:join', () => this.#syncLanes());
     this.#syncLanes();
     stream.on('data', (m: Msg) => {
-      const lane = `${m.topic}:${m.partition}`;
+      const p = m.partition;
       // A fetch answered after its partition was revoked: the partition's new owner reads it.
       // (Taken in, it would rebuild state for tickers that are no longer ours.)
-      if (this.#lanes !== null && !this.#lanes.has(lane)) return;
+      if (this.#lanes !== null && !this.#lanes.has(p)) return;
       // After a reconnect the group resumes from the last commit: records already buffered or
       // handed to the engine come again, and are dropped here rather than counted twice.
-      if (m.offset < (this.#fetchedUpTo.get(lane) ?? this.#handedOut.get(lane)?.offset ?? -1n)) return;
-      this.#fetchedUpTo.set(lane, m.offset + 1n);
+      if (m.offset < (this.#fetchedUpTo.get(p) ?? this.#handedOut.get(p) ?? -1n)) return;
+      this.#fetchedUpTo.set(p, m.offset + 1n);
       // The record's Kafka timestamp is when it was written (docs/kafka.md): merged by event time.
-      this.#merge.push(lane, recordEventTime(m.value, this.#o.maxRecordBytes), m);
+      this.#merge.push(p, recordEventTime(m.value, this.#o.maxRecordBytes), m);
       // Backpressure: a full buffer stops fetching until the engine has taken its share.
       const size = this.#merge.size;
       if (!this.#paused && (size >= this.#hardCap || (size >= 4 * this.#o.maxBatchRecords && !this.#merge.blocked))) {
@@ -267,41 +258,41 @@ export class KafkaSource implements Source {
   }
 
   /**
-   * Tells onAssignment about a changed assignment, and resumes gained partitions where it says
-   * — again and again until the assignment holds still, so that no record of a partition is
-   * handed out before the hook took it (a rebalance can land while the hook waits).
+   * Tells the owner about a changed assignment, and resumes gained partitions where it says —
+   * again and again until the assignment holds still, so that no record of a partition is
+   * handed out before the owner took it (a rebalance can land while the owner waits).
    */
   async #followAssignment(signal: AbortSignal): Promise<void> {
-    const hook = this.#o.onAssignment;
-    if (hook === undefined) return;
+    const owner = this.#o.owner;
+    if (owner === undefined) return;
     for (;;) {
       const assigned = this.#assigned();
       if (assigned === null || signal.aborted) return;
       const now = new Set(assigned);
-      const gained = assigned.filter((p) => !this.#owned.has(p));
-      const lost = [...this.#owned].filter((p) => !now.has(p));
+      const gained = assigned.filter((p) => !owner.owned.has(p));
+      const lost = [...owner.owned].filter((p) => !now.has(p));
       if (gained.length === 0 && lost.length === 0) return;
-      for (const p of lost) {
-        this.#owned.delete(p);
-        this.#handedOut.delete(`${this.#o.topic}:${p}`);
-      }
-      const { taken, resume } = await hook(gained, lost, signal, (p) => this.#assigned()?.includes(p) === true);
-      for (const p of taken) this.#owned.add(p);
+      for (const p of lost) this.#handedOut.delete(p);
+      const { resume } = await owner.onAssignment({
+        gained,
+        lost,
+        signal,
+        isAssigned: (p) => this.#assigned()?.includes(p) === true,
+        member: this,
+      });
       for (const [p, offset] of resume) {
-        const lane = `${this.#o.topic}:${p}`;
         // Records below the resume offset were stored before; #toRecords drops them.
-        this.#handedOut.set(lane, { topic: this.#o.topic, partition: p, offset, leaderEpoch: -1 });
-        if ((this.#fetchedUpTo.get(lane) ?? -1n) < offset) this.#fetchedUpTo.set(lane, offset);
+        this.#handedOut.set(p, offset);
+        if ((this.#fetchedUpTo.get(p) ?? -1n) < offset) this.#fetchedUpTo.set(p, offset);
       }
     }
   }
 
-  /** The group's committed offsets of these partitions (-1 where none). */
-  async committedOffsets(partitions: number[]): Promise<Map<number, bigint>> {
+  async committedOffsets(partitions: readonly number[]): Promise<Map<number, bigint>> {
     const out = new Map<number, bigint>();
     const consumer = this.#consumer;
     if (consumer === null || partitions.length === 0) return out;
-    const committed = (await consumer.listCommittedOffsets({ topics: [{ topic: this.#o.topic, partitions }] })).get(this.#o.topic) ?? [];
+    const committed = (await consumer.listCommittedOffsets({ topics: [{ topic: this.#o.topic, partitions: [...partitions] }] })).get(this.#o.topic) ?? [];
     for (const p of partitions) out.set(p, committed[p] ?? -1n);
     return out;
   }
@@ -315,10 +306,11 @@ export class KafkaSource implements Source {
    * (a rebalance) is not an error: the partition's new owner replays from the previous
    * commit, and the database absorbs the replay.
    */
-  async commit(positions: Positions): Promise<void> {
-    if (this.#consumer === null || positions.size === 0) return;
+  async commitOffsets(next: ReadonlyMap<number, bigint>): Promise<void> {
+    if (this.#consumer === null || next.size === 0) return;
+    const topic = this.#o.topic;
     try {
-      await this.#consumer.commit({ offsets: [...positions.values()] });
+      await this.#consumer.commit({ offsets: [...next].map(([partition, offset]) => ({ topic, partition, offset, leaderEpoch: -1 })) });
     } catch (e) {
       this.#o.onWarning?.(`offset commit skipped (${describeKafkaError(e)}); those records may be read again — writes are idempotent`);
     }
@@ -333,11 +325,10 @@ export class KafkaSource implements Source {
   #toRecords(msgs: Msg[]): RawRecord[] {
     const out: RawRecord[] = [];
     for (const m of msgs) {
-      const lane = `${m.topic}:${m.partition}`;
       // Fetched before a checkpoint said where to resume: already stored.
-      if (m.offset < (this.#handedOut.get(lane)?.offset ?? -1n)) continue;
+      if (m.offset < (this.#handedOut.get(m.partition) ?? -1n)) continue;
       out.push({ value: m.value ?? Buffer.alloc(0), source: m.topic, partition: m.partition, offset: Number(m.offset) });
-      this.#handedOut.set(lane, { topic: m.topic, partition: m.partition, offset: m.offset + 1n, leaderEpoch: m.leaderEpoch });
+      this.#handedOut.set(m.partition, m.offset + 1n);
     }
     this.#read += out.length;
     return out;
@@ -348,16 +339,15 @@ export class KafkaSource implements Source {
     const assigned = this.#assigned();
     if (assigned === null) return;
     const now = performance.now();
-    const lanes = new Set<string>();
+    const lanes = new Set<number>();
     for (const p of assigned) {
-      const lane = `${this.#o.topic}:${p}`;
-      lanes.add(lane);
-      this.#merge.ensureLane(lane, now);
+      lanes.add(p);
+      this.#merge.ensureLane(p, now);
     }
     this.#merge.retain(lanes);
     this.#lanes = lanes;
     // What a revoked partition had buffered is gone: if it comes back, fetch it again.
-    for (const lane of this.#fetchedUpTo.keys()) if (!lanes.has(lane)) this.#fetchedUpTo.delete(lane);
+    for (const p of this.#fetchedUpTo.keys()) if (!lanes.has(p)) this.#fetchedUpTo.delete(p);
   }
 
   /**
@@ -369,8 +359,7 @@ export class KafkaSource implements Source {
     if (assigned === null || this.#stream === null || this.#recovering) return 'all';
     const busy: number[] = [];
     for (const p of assigned) {
-      const lane = `${this.#o.topic}:${p}`;
-      if (this.#merge.buffered(lane) > 0 || this.#deliveredUpTo(lane) < (this.#latestEnds[p] ?? 0n)) busy.push(p);
+      if (this.#merge.buffered(p) > 0 || this.#deliveredUpTo(p) < (this.#latestEnds[p] ?? 0n)) busy.push(p);
     }
     return busy;
   }
@@ -386,16 +375,15 @@ export class KafkaSource implements Source {
    * broker is waiting for a fetch (wait for it, up to the idle timeout); one that is caught up
    * may only be quiet, so it holds the merge back briefly, in case a record is just arriving.
    */
-  readonly #mayPass = (lane: string, emptyForMs: number): boolean => {
+  readonly #mayPass = (partition: number, emptyForMs: number): boolean => {
     if (emptyForMs >= this.#o.idleTimeoutMs) return true;
     // The buffer is full (fetching paused) yet this partition is dry: its next records cannot
     // arrive before the others drain, so waiting would stall everything. Skewed partitions
     // (one far behind in event time) end up here; alignment yields to progress, and the
     // engine's per-partition watermark keeps the dry partition's trades on time.
     if (this.#merge.size >= this.#hardCap) return true;
-    const partition = Number(lane.slice(lane.lastIndexOf(':') + 1));
     const end = this.#latestEnds[partition] ?? 0n;
-    const next = this.#deliveredUpTo(lane);
+    const next = this.#deliveredUpTo(partition);
     return next >= end && emptyForMs >= (this.#o.exitAtEnd ? 0 : this.#o.alignIdleMs);
   };
 
@@ -406,11 +394,11 @@ export class KafkaSource implements Source {
    * partitions run ahead in event time and made the waiting records late. So it only counts
    * for a partition that delivered nothing yet, and only when the buffer is empty.
    */
-  #deliveredUpTo(lane: string): bigint {
-    const known = this.#fetchedUpTo.get(lane) ?? this.#handedOut.get(lane)?.offset;
+  #deliveredUpTo(partition: number): bigint {
+    const known = this.#fetchedUpTo.get(partition) ?? this.#handedOut.get(partition);
     if (known !== undefined) return known;
     const stream = this.#stream;
-    return stream !== null && stream.readableLength === 0 ? (stream.offsetsToFetch.get(lane) ?? -1n) : -1n;
+    return stream !== null && stream.readableLength === 0 ? (stream.offsetsToFetch.get(`${this.#o.topic}:${partition}`) ?? -1n) : -1n;
   }
 
   #caughtUp(): boolean {
@@ -418,12 +406,7 @@ export class KafkaSource implements Source {
     const ends = this.#endOffsets;
     const stream = this.#stream;
     if (assigned === null || ends === null || stream === null) return false;
-    for (const p of assigned) {
-      const key = `${this.#o.topic}:${p}`;
-      const end = ends[p] ?? 0n;
-      const next = this.#deliveredUpTo(key);
-      if (next < end) return false;
-    }
+    for (const p of assigned) if (this.#deliveredUpTo(p) < (ends[p] ?? 0n)) return false;
     return true;
   }
 

@@ -28,7 +28,7 @@ interface Lane<T> {
 }
 
 export class PartitionMerge<T> {
-  readonly #lanes = new Map<string, Lane<T>>();
+  readonly #lanes = new Map<number, Lane<T>>();
   #size = 0;
   #blocked = false;
 
@@ -42,18 +42,18 @@ export class PartitionMerge<T> {
   }
 
   /** Items buffered for a lane. */
-  buffered(lane: string): number {
+  buffered(lane: number): number {
     const l = this.#lanes.get(lane);
     return l === undefined ? 0 : l.items.length - l.head;
   }
 
   /** A lane that exists before its first item holds the merge back like a dry one. */
-  ensureLane(lane: string, now: number): void {
+  ensureLane(lane: number, now: number): void {
     if (!this.#lanes.has(lane)) this.#lanes.set(lane, { items: [], head: 0, emptySince: now, last: Number.NEGATIVE_INFINITY });
   }
 
   /** `timestamp` null: the item has no time of its own and goes at its lane's last one. */
-  push(lane: string, timestamp: number | null, item: T): void {
+  push(lane: number, timestamp: number | null, item: T): void {
     let l = this.#lanes.get(lane);
     if (l === undefined) {
       l = { items: [], head: 0, emptySince: null, last: Number.NEGATIVE_INFINITY };
@@ -66,7 +66,7 @@ export class PartitionMerge<T> {
   }
 
   /** The lanes we read from now; buffered items of other lanes are dropped (revoked partitions). */
-  retain(lanes: ReadonlySet<string>): void {
+  retain(lanes: ReadonlySet<number>): void {
     for (const [k, l] of this.#lanes) {
       if (!lanes.has(k)) {
         this.#size -= l.items.length - l.head;
@@ -79,7 +79,7 @@ export class PartitionMerge<T> {
    * Up to `max` items in time order; stops early while a lane that may still deliver older
    * items is empty and `mayPass` does not yet let the merge go on without it.
    */
-  take(max: number, now: number, mayPass: (lane: string, emptyForMs: number) => boolean): T[] {
+  take(max: number, now: number, mayPass: (lane: number, emptyForMs: number) => boolean): T[] {
     const out: T[] = [];
     const lanes = [...this.#lanes];
     this.#blocked = false;

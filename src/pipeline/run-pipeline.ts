@@ -1,8 +1,9 @@
 import type { Engine } from '../engine/engine.ts';
-import type { EngineOutput, RawRecord } from '../engine/records.ts';
+import type { EngineOutput } from '../engine/records.ts';
 import type { Source } from '../source/source.ts';
-import { isEmptyOutput, type CommitStep, type SqlStatement, type Store, type WriteResult } from '../store/store.ts';
+import { isEmptyOutput, type CommitStep, type Store, type WriteResult } from '../store/store.ts';
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import type { RunContext, RunParticipant } from './participant.ts';
 import { withRetry } from './retry.ts';
 
 /**
@@ -27,24 +28,13 @@ export interface RunOptions {
   maxInflight?: number;
   signal?: AbortSignal;
   /**
-   * Called right after each drain that has output, with the engine in the state that output
-   * leaves it in; returns what its transaction runs last (a checkpoint). With it, transactions
-   * commit strictly in batch order.
-   */
-  checkpoint?: (out: EngineOutput) => () => Promise<readonly SqlStatement[]>;
-  /**
    * Whether a stop (the signal) closes every open window and releases every waiting trade, as
    * the end of a finite input does (default true). False for a checkpointed stream: stopping it
    * is a pause, and the next run goes on from the live state.
    */
   finishOnStop?: boolean;
-  /** Awaited before each batch of records reaches the engine. */
-  beforeBatch?: (records: RawRecord[]) => Promise<void>;
-  /** Called after each committed transaction, in order (a Kafka source commits offsets here). */
-  onCommitted?: (out: EngineOutput, result: WriteResult, writeMs: number) => void | Promise<void>;
-  onRetry?: (attempt: number, delayMs: number, error: unknown) => void;
-  /** A write succeeded after an outage of this many milliseconds. */
-  onRecovered?: (outageMs: number) => void;
+  /** What takes part in the run beside source, engine and store, with their hooks (participant.ts). */
+  participants?: readonly RunParticipant[];
 }
 
 export interface RunSummary {
@@ -80,9 +70,12 @@ export interface RunTotals {
  * A slow database therefore slows the source, and memory stays at maxInflight + 1 batches.
  * Completions are reported in batch order, whatever order the transactions finish in.
  */
-export class PipelineRun {
+export class PipelineRun implements RunContext {
   readonly totals: RunTotals = { stored: { trades: 0, alerts: 0, candles: 0, deadLetters: 0 }, batches: 0, retries: 0, unavailableSince: null };
   readonly #o: Required<Pick<RunOptions, 'maxBatchTrades' | 'maxBatchDelayMs' | 'maxOutageMs' | 'maxInflight'>> & RunOptions;
+  readonly #parts: readonly RunParticipant[];
+  /** Whether transactions must commit in batch order (a participant adds statements to them). */
+  readonly #ordered: boolean;
   readonly #inflight: Promise<void>[] = [];
   /** Settles after the latest batch and every batch before it were committed and reported. */
   #reported: Promise<void> = Promise.resolve();
@@ -96,6 +89,12 @@ export class PipelineRun {
 
   constructor(o: RunOptions) {
     this.#o = { maxBatchTrades: 10_000, maxBatchDelayMs: 200, maxOutageMs: 300_000, maxInflight: 2, ...o };
+    this.#parts = o.participants ?? [];
+    this.#ordered = this.#parts.some((p) => p.afterDrain !== undefined);
+  }
+
+  get store(): Store {
+    return this.#o.store;
   }
 
   async run(): Promise<RunSummary> {
@@ -103,6 +102,7 @@ export class PipelineRun {
     const signal = this.#o.signal ?? new AbortController().signal;
     this.#started = performance.now();
     this.#lastFlush = performance.now();
+    for (const p of this.#parts) await p.start?.(this);
     // Whether the loop waits for the source now (and not for the database): only then can a
     // silent partition be idle — a stalled sink stops the source, that is not silence.
     let pulling = true;
@@ -124,8 +124,11 @@ export class PipelineRun {
     try {
       for await (const records of source.batches(signal)) {
         pulling = false;
-        if (this.#o.beforeBatch !== undefined && records.length > 0) await this.#o.beforeBatch(records);
-        for (const r of records) engine.process(r);
+        if (records.length > 0) {
+          for (const p of this.#parts) if (p.beforeBatch !== undefined) await p.beforeBatch(records);
+          for (const r of records) engine.process(r);
+          for (const p of this.#parts) p.afterBatch?.(records);
+        }
         if (this.#idleError !== null) throw this.#idleError;
         if (engine.pendingTrades >= this.#o.maxBatchTrades || performance.now() - this.#lastFlush >= this.#o.maxBatchDelayMs) {
           await this.#flush();
@@ -142,10 +145,14 @@ export class PipelineRun {
     }
     // A finite input has ended (or we were asked to stop): what is pending becomes final —
     // unless a stop is only a pause (a checkpointed stream goes on from its state next time).
-    if (!signal.aborted || this.#o.finishOnStop !== false) engine.finish();
+    if (!signal.aborted || this.#o.finishOnStop !== false) {
+      for (const p of this.#parts) p.beforeFinish?.();
+      engine.finish();
+    }
     await this.#flush();
     while (this.#inflight.length > 0) await this.#inflight.shift();
     if (this.#idleError !== null) throw this.#idleError;
+    for (const p of this.#parts) await p.finish?.();
     return this.summary();
   }
 
@@ -188,7 +195,7 @@ export class PipelineRun {
     this.#lastFlush = performance.now();
     const out = this.#o.engine.drain();
     if (isEmptyOutput(out)) return;
-    const epilogue = this.#o.checkpoint?.(out);
+    const epilogue = this.#ordered ? this.#epilogue(out) : undefined;
     while (this.#inflight.length >= this.#o.maxInflight) await this.#inflight.shift();
     const written = this.#write(out, epilogue && { after: this.#lastWrite, epilogue });
     this.#lastWrite = written;
@@ -199,6 +206,12 @@ export class PipelineRun {
     this.#inflight.push(reported);
   }
 
+  /** Each participant's afterDrain, called now; their statements joined, in participant order. */
+  #epilogue(out: EngineOutput): CommitStep['epilogue'] {
+    const parts = this.#parts.flatMap((p) => (p.afterDrain === undefined ? [] : [p.afterDrain(out)]));
+    return async () => (await Promise.all(parts.map((f) => f()))).flat();
+  }
+
   async #write(out: EngineOutput, step: CommitStep | undefined): Promise<{ result: WriteResult; ms: number }> {
     const t0 = performance.now();
     const result = await withRetry(() => this.#o.store.write(out, step), {
@@ -206,13 +219,13 @@ export class PipelineRun {
       onRetry: (attempt, delayMs, error) => {
         this.totals.retries++;
         this.totals.unavailableSince ??= performance.now();
-        this.#o.onRetry?.(attempt, delayMs, error);
+        for (const p of this.#parts) p.onWriteRetry?.(attempt, delayMs, error);
       },
     });
     const since = this.totals.unavailableSince;
     if (since !== null) {
       this.totals.unavailableSince = null;
-      this.#o.onRecovered?.(performance.now() - since);
+      for (const p of this.#parts) p.onWriteRecovered?.(performance.now() - since);
     }
     return { result, ms: performance.now() - t0 };
   }
@@ -224,6 +237,6 @@ export class PipelineRun {
     s.candles += result.candles;
     s.deadLetters += result.deadLetters;
     this.totals.batches++;
-    await this.#o.onCommitted?.(out, result, writeMs);
+    for (const p of this.#parts) await p.onCommitted?.(out, result, writeMs);
   }
 }

@@ -1,6 +1,6 @@
 import type { Engine } from '../engine/engine.ts';
 import type { EngineOutput } from '../engine/records.ts';
-import type { PipelineRun } from '../pipeline/run-pipeline.ts';
+import type { RunContext, RunParticipant } from '../pipeline/participant.ts';
 import { formatTimestamp } from '../trade/trade.ts';
 import type { LiveFeed } from './live-feed.ts';
 import { LiveHub, type LiveHubOptions } from './live-hub.ts';
@@ -9,17 +9,17 @@ import { RateMeter, type LiveStats } from './live-stats.ts';
 import { LatencyHistogram } from './sink-latency.ts';
 
 /**
- * The embedded pipeline as a live feed: committed alerts and closed candles are published after
- * each database commit (so the stream never shows what the database does not hold), forming
- * candles and stats on a timer.
+ * The embedded pipeline as a live feed, and a participant of its run: committed alerts and
+ * closed candles are published after each database commit (so the stream never shows what the
+ * database does not hold), forming candles and stats on a timer.
  */
-export class PipelineFeed implements LiveFeed {
+export class PipelineFeed implements LiveFeed, RunParticipant {
   readonly hub: LiveHub;
   readonly sinkLatency = new LatencyHistogram();
   readonly candleIntervalMs: number;
   readonly #engine: Engine;
   readonly #rate = new RateMeter();
-  #run: PipelineRun | null = null;
+  #run: RunContext | null = null;
   #committedRecords = 0;
   #finished = false;
   #tradesPerS = 0;
@@ -34,19 +34,17 @@ export class PipelineFeed implements LiveFeed {
     for (const t of this.#timers) t.unref();
   }
 
-  /** The run whose summary feeds the counters (created after this, since it takes `onCommitted`). */
-  attach(run: PipelineRun): this {
+  /** The run whose totals feed the counters. */
+  start(run: RunContext): void {
     this.#run = run;
-    return this;
   }
 
-  /** Pass as PipelineRun's `onCommitted`. */
-  readonly onCommitted = (out: EngineOutput, _result: unknown, writeMs: number): void => {
+  onCommitted(out: EngineOutput, _result: unknown, writeMs: number): void {
     this.sinkLatency.observe(writeMs / 1000);
     this.#committedRecords += out.trades.length + out.deadLetters.length;
     for (const a of out.alerts) this.hub.publishAlert(alertJson(a));
     for (const c of out.candles) this.hub.publishCandle(candleJson(c, true));
-  };
+  }
 
   /** The input ended: the last candles are final; publish them and the final counters now. */
   finish(): void {
@@ -70,6 +68,10 @@ export class PipelineFeed implements LiveFeed {
   async close(): Promise<void> {
     for (const t of this.#timers) clearInterval(t);
     this.hub.close();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 
   #publishForming(): void {

@@ -110,7 +110,7 @@ function crashing(records: RawRecord[], s: PipelineSpec, seed: number): { db: Ta
   let ties = 0;
   for (;;) {
     lives++;
-    const e = new Engine(s, { now: () => 0, checkpoints: true });
+    const e = new Engine(s, { now: () => 0, checkpointable: {} });
     let pos = 0;
     let checkUntil = Number.NEGATIVE_INFINITY;
     if (checkpoint !== null) {
@@ -175,18 +175,18 @@ describe('engine checkpoints', () => {
   it('without the stored-id check after a restore, a replayed trade would be counted twice', () => {
     // Guards the test above: the check is what it relies on, not luck.
     const records = feed(9, 2_000);
-    const e1 = new Engine(spec, { now: () => 0, checkpoints: true });
+    const e1 = new Engine(spec, { now: () => 0, checkpointable: {} });
     const db = new Tables();
     for (const r of records.slice(0, 1_000)) e1.process(r);
     db.commit(e1.drain());
     const state = JSON.parse(JSON.stringify(e1.state())) as EngineState;
-    const e2 = new Engine(spec, { now: () => 0, checkpoints: true });
+    const e2 = new Engine(spec, { now: () => 0, checkpointable: {} });
     e2.restore(state, restoreFrom(db, state, spec));
     const replay = records.slice(900, 1_000);
     for (const r of replay) e2.process(r);
     const out = e2.drain();
     expect(out.trades.length).toBeGreaterThan(0);
-    const e3 = new Engine(spec, { now: () => 0, checkpoints: true });
+    const e3 = new Engine(spec, { now: () => 0, checkpointable: {} });
     e3.restore(state, restoreFrom(db, state, spec));
     e3.rememberTradeIds([...db.trades.keys()]);
     for (const r of replay) e3.process(r);
@@ -194,7 +194,7 @@ describe('engine checkpoints', () => {
   });
 
   it('state() keeps open windows, baselines and tie order; forget() drops a ticker from all of them', () => {
-    const e = new Engine(spec, { now: () => 0, checkpoints: true });
+    const e = new Engine(spec, { now: () => 0, checkpointable: {} });
     for (const r of feed(11, 300)) e.process(r);
     const before = e.state();
     expect(Object.keys(before.tickers).sort()).toEqual(['AAA', 'BBB', 'CCC']);

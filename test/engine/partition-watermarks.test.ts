@@ -4,7 +4,7 @@
  * expected watermark below is worked out by hand from those numbers.
  */
 import { describe, expect, it } from 'vitest';
-import { Engine } from '../../src/engine/engine.ts';
+import { Engine, type EngineOptions } from '../../src/engine/engine.ts';
 import type { EngineState } from '../../src/engine/engine-state.ts';
 import type { RawRecord } from '../../src/engine/records.ts';
 import { specWith } from '../../src/spec/spec.ts';
@@ -29,7 +29,7 @@ function heartbeat(partition: number, atMs: number): RawRecord {
 }
 
 /** An engine on a clock the test moves; tick() as the pipeline's timer would. */
-function engineAt(options: { checkpoints?: boolean } = {}) {
+function engineAt(options: Pick<EngineOptions, 'checkpointable'> = {}) {
   const clock = { now: 0 };
   const engine = new Engine(spec, { now: () => clock.now, ...options });
   const at = (ms: number): Engine => {
@@ -228,12 +228,12 @@ describe('when every partition is idle, event time follows the wall clock', () =
 describe('a partition taken over from a checkpoint', () => {
   it('is judged against its own watermark, not against the event time this engine reached', () => {
     // Member B checkpointed p1 at 30 s and died; member A has read p0 to 120 s meanwhile.
-    const { engine: b } = engineAt({ checkpoints: true });
+    const { engine: b } = engineAt({ checkpointable: {} });
     b.process(trade(1, 'BBB', 10_000));
     b.process(trade(1, 'BBB', 30_000));
     b.drain();
     const state = JSON.parse(JSON.stringify(b.state())) as EngineState;
-    const { engine: a } = engineAt({ checkpoints: true });
+    const { engine: a } = engineAt({ checkpointable: {} });
     for (let s = 0; s <= 120; s += 10) a.process(trade(0, 'AAA', s * 1_000));
     expect(wm(a)).toBe(115_000);
     a.restore({ ...state, ...state.partitions?.[1] }, [], 1);
@@ -259,7 +259,7 @@ describe('a partition taken over from a checkpoint', () => {
   });
 
   it('two partitions restored one after the other are each judged against their own checkpoint', () => {
-    const { engine: a } = engineAt({ checkpoints: true });
+    const { engine: a } = engineAt({ checkpointable: {} });
     for (let s = 0; s <= 120; s += 10) a.process(trade(1, 'BBB', s * 1_000));
     const row = (max: number): EngineState => ({ maxEventTimeMs: T0 + max, watermarkMs: T0 + 25_000, tickers: {} });
     a.restore(row(30_000), [], 0);

@@ -35,13 +35,11 @@ beforeAll(async () => {
   store = await openStore(pg.url);
   const engine = new Engine(defaultSpec());
   feed = new PipelineFeed(engine);
-  const run = new PipelineRun({ source: new FileSource(file), engine, store, maxBatchTrades: 500, onCommitted: feed.onCommitted });
-  feed.attach(run);
+  const run = new PipelineRun({ source: new FileSource(file), engine, store, maxBatchTrades: 500, participants: [feed] });
   dashboard = await startDashboard({ db: store, feed, host: '127.0.0.1', port: 0, token: null });
   base = `http://127.0.0.1:${dashboard.port}`;
   summary = await run.run();
   batches = run.totals.batches;
-  feed.finish();
 });
 
 afterAll(async () => {

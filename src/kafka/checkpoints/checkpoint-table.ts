@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { emptyTickerState, type EngineState } from '../engine/engine-state.ts';
-import type { PipelineSpec } from '../spec/spec.ts';
-import type { SqlClient, SqlStatement } from '../store/store.ts';
-import type { Trade } from '../trade/trade.ts';
+import { emptyTickerState, type EngineState } from '../../engine/engine-state.ts';
+import type { PipelineSpec } from '../../spec/spec.ts';
+import type { SqlClient, SqlStatement } from '../../store/store.ts';
+import type { Trade } from '../../trade/trade.ts';
 
 /**
  * Checkpoints of the TS Kafka consumer, in PostgreSQL next to the data (table
