@@ -88,7 +88,7 @@ Examples:
         signal: stop.signal,
       });
       process.stderr.write(
-        `tickflow: forward: stopped; ${formatCount(stats.delivered)} alert(s) delivered, ${formatCount(stats.heldBack)} in ${formatCount(stats.summaries)} summary(ies), ${formatCount(stats.refused)} refused, ${formatCount(stats.duplicates)} replayed copies skipped\n`,
+        `tickflow: forward: stopped; ${formatCount(stats.delivered)} alert(s) delivered one by one, ${formatCount(stats.heldBack)} named in ${formatCount(stats.summaries)} summary message(s), ${formatCount(stats.refused)} refused, ${formatCount(stats.duplicates)} replayed copies skipped\n`,
       );
     } finally {
       process.off('SIGINT', onSignal);

@@ -288,7 +288,7 @@ describe.concurrent('tickflow alerts forward', () => {
     await delivered(hook, ids(first), f1);
     const r1 = await f1.stop('SIGTERM');
     expect(r1.code, r1.stderr).toBe(0);
-    expect(r1.stderr).toContain('forward: stopped; 10 alert(s) delivered');
+    expect(r1.stderr).toContain('forward: stopped; 10 alert(s) delivered one by one, 0 named in 0 summary message(s), 0 refused, 0 replayed copies skipped');
 
     // An engine republishing an alert this group forwarded before the restart: still a replay.
     await publish(topic, [...second, first[3]!]);
@@ -359,6 +359,7 @@ describe.concurrent('tickflow alerts forward', () => {
     expect(r.stderr).toContain(
       'tickflow: forward: 7 alerts held back in the last minute (over 5 a minute): 4 large_trade AAPL, 3 volume_spike MSFT — sent as one summary',
     );
+    expect(r.stderr).toMatch(/tickflow: forward: 5 alerts sent this minute; holding the rest for one summary at \d\d:\d\d:\d\d UTC\n/);
     expect(hook.requests).toHaveLength(6);
   });
 
@@ -416,6 +417,7 @@ describe.concurrent('tickflow alerts forward', () => {
     expect(settled).toEqual([...first.slice(0, 5), ...later].map((a) => a.alert_id));
     expect(forwarder.stats).toMatchObject({ delivered: 2, heldBack: 12, summaries: 1, overflowed: 7, refused: 0 });
     expect(forwarder.offer([{ alert: later[0]! }])).toBe(0);
+    expect(forwarder.pending).toBe(0);
   });
 
   it('a bad --to is one line naming the problem, exit 2, the URL never echoed', async () => {

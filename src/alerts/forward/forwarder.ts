@@ -132,6 +132,11 @@ export class Forwarder<P = unknown> {
     return this.#queue.length;
   }
 
+  /** Alerts not forwarded yet: queued, or held back for a summary not sent yet. After close(), what was left undone. */
+  get pending(): number {
+    return this.#queue.filter((i) => i.alert !== null).length + this.#held.count;
+  }
+
   /**
    * Queues items and returns at once with how many were queued. Past the capacity (the endpoint
    * is down and the feed goes on), an alert is not queued: it is named in the next summary.
@@ -212,6 +217,10 @@ export class Forwarder<P = unknown> {
       }
       if (this.#window === null || now >= this.#window.startMs + this.#o.windowMs) this.#window = { startMs: now, sent: 0 };
       if (this.#held.count > 0 || this.#window.sent >= this.#o.maxPerMinute) {
+        if (this.#held.count === 0) {
+          const until = new Date(this.#window.startMs + this.#o.windowMs).toISOString().slice(11, 19);
+          this.#o.log?.(`forward: ${this.#o.maxPerMinute} alerts sent this minute; holding the rest for one summary at ${until} UTC`);
+        }
         this.#held.add(item.alert, now);
         this.#heldItems.push(item);
         continue;
@@ -276,6 +285,9 @@ export class Forwarder<P = unknown> {
       }
       if (r.outcome === 'refused') {
         this.#o.log?.(`forward: ${this.#where} refused ${what} (${r.reason}); not sent again`);
+        // It answers, so it is not down: an outage is counted afresh.
+        this.#failingSince = null;
+        this.#failures = 0;
         return 'refused';
       }
       this.stats.retries++;
