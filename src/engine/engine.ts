@@ -153,7 +153,13 @@ export class Engine {
       return;
     }
     this.#candles.add(t);
-    if (this.#spike !== null) this.#spikeQueue.push(t);
+    if (this.#spike !== null) {
+      // A trade exactly at its partition's floor (above the engine's watermark after a restore
+      // lowered it) is due as well: nothing of its ticker can come before it any more. Released
+      // now, so that every waiting trade is above the watermark a checkpoint records.
+      if (wm.hasFloors && t.tsMs > wm.current && t.tsMs <= wm.lateBelow(partition)) this.#releaseToSpike(t);
+      else this.#spikeQueue.push(t);
+    }
     if (wm.observe(partition, t.tsMs)) this.#advance();
     // A trade exactly at the watermark is on time yet already due: release it now, so every
     // waiting trade is above the watermark — which is how a checkpoint finds them again.

@@ -258,6 +258,26 @@ describe('a partition taken over from a checkpoint', () => {
     expect(candles).toContain('BBB@60000:60');
   });
 
+  it('a trade exactly at its partition’s floor is released at once: a checkpoint then holds waiting only what lies above its watermark', () => {
+    const spiky = specWith({ ...spec, rules: { volumeSpike: { enabled: true, factor: 2, lookback: 2 } } });
+    const clock = { now: 0 };
+    const a = new Engine(spiky, { now: () => clock.now, checkpointable: {} });
+    for (let s = 0; s <= 120; s += 10) a.process(trade(1, 'BBB', s * 1_000));
+    expect(wm(a)).toBe(115_000);
+    // Restoring p0 lowers the engine's watermark to 25 s; p1 keeps a floor at 115 s.
+    a.restore({ maxEventTimeMs: T0 + 30_000, watermarkMs: T0 + 25_000, tickers: {} }, [], 0);
+    expect(wm(a)).toBe(25_000);
+    a.process(trade(1, 'BBB', 115_000)); // at p1's floor: on time, and nothing of BBB can come before it
+    a.process(trade(1, 'BBB', 121_000)); // above it: waits for the watermark
+    expect(a.counters.late).toBe(0);
+    const state = a.state();
+    const row = state.partitions![1]!;
+    expect(row.watermarkMs).toBe(T0 + 115_000);
+    // Waiting are exactly the trades above the row's watermark (what a restore reads back): 120 s
+    // and 121 s — not the one at 115 s, which no read-back would find.
+    expect(state.tickers.BBB!.pending).toBe(2);
+  });
+
   it('two partitions restored one after the other are each judged against their own checkpoint', () => {
     const { engine: a } = engineAt({ checkpointable: {} });
     for (let s = 0; s <= 120; s += 10) a.process(trade(1, 'BBB', s * 1_000));
