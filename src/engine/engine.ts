@@ -97,7 +97,7 @@ export class Engine {
     const partition = record.partition;
     this.#watermark.arrive(partition, this.#now);
     // parseTradeBytes/parseTradeText, unrolled: the common record skips the result wrapper.
-    const fast = typeof v === 'string' ? decodeFlatTradeText(v, max) : decodeFlatTradeBytes(v, max);
+    const fast = record.decoded !== undefined ? record.decoded : typeof v === 'string' ? decodeFlatTradeText(v, max) : decodeFlatTradeBytes(v, max);
     if (fast !== null) {
       this.#onTicker?.(fast.ticker, partition);
       this.#processTrade(fast, partition);

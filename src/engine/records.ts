@@ -9,6 +9,12 @@ export interface RawRecord {
   readonly partition: number;
   /** Kafka offset, or line number for files. */
   readonly offset: number;
+  /**
+   * The trade, when the source has already read the value with the fast decoder and the
+   * engine's size limit (the Kafka source does, to merge partitions by event time); null when
+   * the fast decoder declined it (the engine's reference parser decides). Absent: not read.
+   */
+  readonly decoded?: Trade | null;
 }
 
 export interface DeadLetter {

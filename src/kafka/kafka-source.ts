@@ -8,6 +8,7 @@ import { closeQuietly, ensureReachable } from './connect.ts';
 import { describeKafkaError, isKafkaOutage, topicMissing, unavailable } from './errors.ts';
 import type { GroupMember, PartitionOwner } from './checkpoints/partition-checkpoints.ts';
 import { PartitionMerge } from './partition-merge.ts';
+import { decodeFlatTradeBytes } from '../trade/flat-trade-decoder.ts';
 import { recordEventTime } from './trade-record.ts';
 
 export interface KafkaSourceOptions {
@@ -40,6 +41,7 @@ export interface KafkaSourceOptions {
 }
 
 type Msg = Message<Buffer, Buffer, Buffer, Buffer>;
+const EMPTY = Buffer.alloc(0);
 
 /**
  * A consumer-group member as a pipeline Source. Offsets are never committed automatically:
@@ -61,7 +63,7 @@ export class KafkaSource implements Source, GroupMember {
   /** Latest known end offsets, refreshed every second: tells a dry partition from a slow fetch. */
   #latestEnds: bigint[] = [];
   #endsTimer: NodeJS.Timeout | null = null;
-  readonly #merge: PartitionMerge<Msg>;
+  readonly #merge: PartitionMerge<RawRecord>;
   #wake: (() => void) | null = null;
   #failure: unknown = null;
   #paused = false;
@@ -157,8 +159,12 @@ export class KafkaSource implements Source, GroupMember {
       // handed to the engine come again, and are dropped here rather than counted twice.
       if (m.offset < (this.#fetchedUpTo.get(p) ?? this.#handedOut.get(p) ?? -1n)) return;
       this.#fetchedUpTo.set(p, m.offset + 1n);
-      // The record's Kafka timestamp is when it was written (docs/kafka.md): merged by event time.
-      this.#merge.push(p, recordEventTime(m.value, this.#o.maxRecordBytes), m);
+      // The record's Kafka timestamp is when it was written (docs/kafka.md): merged by event time,
+      // read from the payload. The engine takes the decoded trade over rather than reading it again.
+      const value = m.value ?? EMPTY;
+      const decoded = decodeFlatTradeBytes(value, this.#o.maxRecordBytes);
+      const record: RawRecord = { value, source: m.topic, partition: p, offset: Number(m.offset), decoded };
+      this.#merge.push(p, decoded !== null ? decoded.tsMs : recordEventTime(value, this.#o.maxRecordBytes), record);
       // Backpressure: a full buffer stops fetching until the engine has taken its share.
       const size = this.#merge.size;
       if (!this.#paused && (size >= this.#hardCap || (size >= 4 * this.#o.maxBatchRecords && !this.#merge.blocked))) {
@@ -322,14 +328,14 @@ export class KafkaSource implements Source, GroupMember {
     await this.#dropClient();
   }
 
-  #toRecords(msgs: Msg[]): RawRecord[] {
-    const out: RawRecord[] = [];
-    for (const m of msgs) {
-      // Fetched before a checkpoint said where to resume: already stored.
-      if (m.offset < (this.#handedOut.get(m.partition) ?? -1n)) continue;
-      out.push({ value: m.value ?? Buffer.alloc(0), source: m.topic, partition: m.partition, offset: Number(m.offset) });
-      this.#handedOut.set(m.partition, m.offset + 1n);
-    }
+  #toRecords(records: RawRecord[]): RawRecord[] {
+    // Fetched before a checkpoint said where to resume: already stored.
+    const from: number[] = [];
+    for (const [p, next] of this.#handedOut) from[p] = Number(next);
+    const out = this.#handedOut.size === 0 ? records : records.filter((r) => r.offset >= (from[r.partition] ?? -1));
+    const last: number[] = [];
+    for (const r of out) last[r.partition] = r.offset;
+    for (const [p, offset] of last.entries()) if (offset !== undefined) this.#handedOut.set(p, BigInt(offset + 1));
     this.#read += out.length;
     return out;
   }
