@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { type Dashboard, type DashboardOptions, startDashboard } from '../server/dashboard-server.ts';
+import { checkAccess, type Dashboard, type DashboardOptions, startDashboard } from '../server/dashboard-server.ts';
 import { rawSetting } from '../config/resolve.ts';
 import { addSettings, layersOf, settingsOf } from './options.ts';
 
@@ -10,7 +10,15 @@ export function dashboardOptions(cmd: Command): Command {
 
 /** Listens where the settings say; a port given by no layer may move to a free one. */
 export async function startCliDashboard(cmd: Command, o: Pick<DashboardOptions, 'db' | 'feed' | 'log'>): Promise<Dashboard> {
-  const s = settingsOf(cmd, ['port', 'host', 'token']);
+  const s = dashboardAccessOf(cmd);
   const portIsDefault = rawSetting('port', layersOf(cmd)) === undefined;
-  return startDashboard({ ...o, host: s.host, port: s.port, portIsDefault, token: s.token === undefined || s.token === '' ? null : s.token });
+  return startDashboard({ ...o, ...s, portIsDefault });
+}
+
+/** The dashboard's host, port and token, checked (a weak token, an open host without one): before anything is contacted. */
+export function dashboardAccessOf(cmd: Command): { host: string; port: number; token: string | null } {
+  const s = settingsOf(cmd, ['port', 'host', 'token']);
+  const token = s.token === undefined || s.token === '' ? null : s.token;
+  checkAccess(s.host, token);
+  return { host: s.host, port: s.port, token };
 }

@@ -10,7 +10,7 @@ import { openStore, parseDbTarget } from '../store/open-store.ts';
 import { PipelineFeed } from '../server/pipeline-feed.ts';
 import type { PipelineSpec } from '../spec/spec.ts';
 import { TickflowError } from '../tickflow-error.ts';
-import { dashboardOptions, startCliDashboard } from './dashboard-options.ts';
+import { dashboardAccessOf, dashboardOptions, startCliDashboard } from './dashboard-options.ts';
 import { kafkaOptions, kafkaSettingsOf } from './kafka-flags.ts';
 import { addSettings, SPEC_OVERRIDE_KEYS, settingsOf, specOf } from './options.ts';
 import { intFlag, secondsFlag, timeFlag } from './parse-flags.ts';
@@ -71,6 +71,7 @@ Exit codes: 0 done, 1 failed while running, 2 bad flags or configuration, 130 Ct
 async function runPipeline(flags: RunFlags, cmd: Command): Promise<RunSummary> {
   const s = settingsOf(cmd, ['source', 'db', 'rate', 'seed', 'tickers', 'group']);
   const spec = specOf(cmd);
+  if (flags.dashboard) dashboardAccessOf(cmd);
   const log = flags.json ? () => {} : (line: string) => void process.stderr.write(`${line}\n`);
   // Torn down in reverse order of what was opened: dashboard, feed, Kafka, then the database.
   await using scope = new AsyncDisposableStack();

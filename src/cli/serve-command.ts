@@ -3,7 +3,7 @@ import { AlertsTopicFeed } from '../server/alerts-topic-feed.ts';
 import { DatabaseFeed } from '../server/database-feed.ts';
 import { rawSetting } from '../config/resolve.ts';
 import { openStore } from '../store/open-store.ts';
-import { dashboardOptions, startCliDashboard } from './dashboard-options.ts';
+import { dashboardAccessOf, dashboardOptions, startCliDashboard } from './dashboard-options.ts';
 import { kafkaOptions, kafkaSettingsOf } from './kafka-flags.ts';
 import { addSettings, layersOf, settingsOf, specOf } from './options.ts';
 
@@ -33,6 +33,7 @@ Examples:
     // Every setting is checked before anything is opened: an open database keeps the process
     // alive, so a bad flag found after it would print its error and then hang.
     const { db } = settingsOf(cmd, ['db', 'port', 'host', 'token']);
+    dashboardAccessOf(cmd);
     const alertsTopic = specOf(cmd).topics.alerts;
     const kafka = rawSetting('brokers', layersOf(cmd)) !== undefined ? kafkaSettingsOf(cmd) : null;
     const store = await openStore(db);

@@ -27,15 +27,20 @@ export interface Dashboard {
   close(): Promise<void>;
 }
 
-/** Validate the access settings, then listen. Refuses a non-loopback host without a token. */
-export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
-  if (o.token !== null) {
-    const problem = tokenProblem(o.token);
+/** Refuses a weak token, and a non-loopback host without a token. */
+export function checkAccess(host: string, token: string | null): void {
+  if (token !== null) {
+    const problem = tokenProblem(token);
     if (problem !== null) throw new TickflowError('bad_config', `--token: ${problem}`);
   }
-  if (!isLoopbackHost(o.host) && o.token === null) {
-    throw new TickflowError('bad_config', `--host ${o.host} is reachable from other machines: give --token (or TICKFLOW_TOKEN), or bind 127.0.0.1`);
+  if (!isLoopbackHost(host) && token === null) {
+    throw new TickflowError('bad_config', `--host ${host} is reachable from other machines: give --token (or TICKFLOW_TOKEN), or bind 127.0.0.1`);
   }
+}
+
+/** Validate the access settings, then listen. */
+export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
+  checkAccess(o.host, o.token);
   const app = createApp({ db: o.db, feed: o.feed, token: o.token, ...(o.log ? { log: o.log } : {}) });
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
   let port: number;
