@@ -18,7 +18,7 @@ import type { Source } from '../../src/source/source.ts';
 import { specWith } from '../../src/spec/spec.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import type { CommitStep, Store, WriteResult } from '../../src/store/store.ts';
-import { formatPriceE4 } from '../../src/trade/trade.ts';
+import { checkpointFeedLines } from '../support/checkpoint-feed.ts';
 import { ACTUAL_QUERIES, oracle } from '../support/oracle.ts';
 
 const T0 = Date.UTC(2026, 10, 25, 9, 30, 0);
@@ -33,32 +33,9 @@ const spec = specWith({
   dedupe: { horizonMs: 600_000 },
 });
 
-/**
- * One partition's records: its own tickers, a coarse clock (many trades of a ticker share an
- * event time), bounded disorder, some trades exactly at the bound, replays, broken records.
- */
+/** One partition's records: the shared checkpoint feed, with tickers and ids of its own. */
 function partitionFeed(seed: number, partition: number, count: number): RawRecord[] {
-  const rng = new SeededRandom(seed);
-  const tickers = [`P${partition}A`, `P${partition}B`];
-  const lines: string[] = [];
-  let clock = T0;
-  for (let i = 0; i < count; i++) {
-    const u = rng.next();
-    if (u < 0.05 && lines.length > 0) {
-      lines.push(lines[Math.max(0, lines.length - 1 - rng.int(rng.next() < 0.5 ? 6 : 200))]!);
-      continue;
-    }
-    if (u < 0.07) {
-      lines.push(`{"trade_id":"broken-${partition}-${i}"`);
-      continue;
-    }
-    clock += rng.int(3) * 250;
-    const behind = rng.next();
-    const ts = behind < 0.1 ? clock - rng.int(1_500) : behind < 0.15 ? clock - 2_000 : clock;
-    const volume = 1 + rng.int(1_000) * (rng.next() < 0.05 ? 60 : 1);
-    const price = formatPriceE4(1_000_000 + rng.int(50_000));
-    lines.push(JSON.stringify({ trade_id: `t${partition}-${i}`, ticker: tickers[rng.int(2)], price, volume, trade_timestamp: new Date(ts).toISOString() }));
-  }
+  const lines = checkpointFeedLines(seed, count, { start: T0, tickers: [`P${partition}A`, `P${partition}B`], id: (i) => `t${partition}-${i}` });
   return lines.map((value, offset) => ({ value, source: TOPIC, partition, offset }));
 }
 

@@ -12,7 +12,8 @@ import type { EngineOutput, RawRecord } from '../../src/engine/records.ts';
 import { SeededRandom } from '../../src/simulate/random.ts';
 import { specWith, type PipelineSpec } from '../../src/spec/spec.ts';
 import { parseTradeText } from '../../src/trade/parse.ts';
-import { formatPriceE4, type Trade } from '../../src/trade/trade.ts';
+import { checkpointFeedLines } from '../support/checkpoint-feed.ts';
+import type { Trade } from '../../src/trade/trade.ts';
 
 const T0 = Date.UTC(2026, 10, 25, 9, 30, 0);
 const spec = specWith({
@@ -22,33 +23,9 @@ const spec = specWith({
   dedupe: { horizonMs: 20_000 },
 });
 
-/**
- * Few tickers, coarse clock: many trades of one ticker share an event time (arrival order
- * decides spike baselines), bounded disorder, replays, garbage, heavy-tailed volumes.
- */
+/** The shared checkpoint feed on one partition: tickers AAA, BBB, CCC; ids t0, t1, … */
 function feed(seed: number, count: number): RawRecord[] {
-  const rng = new SeededRandom(seed);
-  const tickers = ['AAA', 'BBB', 'CCC'];
-  const lines: string[] = [];
-  let clock = T0;
-  for (let i = 0; i < count; i++) {
-    const u = rng.next();
-    if (u < 0.05 && lines.length > 0) {
-      lines.push(lines[Math.max(0, lines.length - 1 - rng.int(rng.next() < 0.5 ? 6 : 200))]!);
-      continue;
-    }
-    if (u < 0.07) {
-      lines.push(`{"trade_id":"broken-${i}"`);
-      continue;
-    }
-    clock += rng.int(3) * 250;
-    // Some behind by less than the bound, some by exactly the bound (on time, at the watermark).
-    const behind = rng.next();
-    const ts = behind < 0.1 ? clock - rng.int(1_500) : behind < 0.15 ? clock - 2_000 : clock;
-    const volume = 1 + rng.int(1_000) * (rng.next() < 0.05 ? 60 : 1);
-    const price = formatPriceE4(1_000_000 + rng.int(50_000));
-    lines.push(JSON.stringify({ trade_id: `t${i}`, ticker: tickers[rng.int(3)], price, volume, trade_timestamp: new Date(ts).toISOString() }));
-  }
+  const lines = checkpointFeedLines(seed, count, { start: T0, tickers: ['AAA', 'BBB', 'CCC'], id: (i) => `t${i}` });
   return lines.map((value, i) => ({ value, source: 'feed', partition: 0, offset: i }));
 }
 
