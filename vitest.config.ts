@@ -15,7 +15,10 @@ export default defineConfig({
       {
         test: {
           name: 'core',
-          include: ['test/{trade,engine,checkpoints,simulate,store,pipeline,cli,server,browser,abuse,flink-sql,udf}/**/*.test.ts', 'test/faults/embedded-*.test.ts'],
+          include: [
+            'test/{trade,engine,checkpoints,simulate,store,pipeline,cli,server,browser,abuse,flink-sql,udf}/**/*.test.ts',
+            'test/faults/embedded-*.test.ts',
+          ],
           testTimeout: 120_000,
           hookTimeout: 120_000,
           fileParallelism: false,
