@@ -122,6 +122,11 @@ export class PartitionCheckpoints implements RunParticipant, PartitionOwner {
     const max = this.#spec.input.maxRecordBytes;
     const ids: string[] = [];
     for (const r of records) {
+      // The source's decoded trade when it has one (the Kafka source does): no second parse.
+      if (r.decoded) {
+        ids.push(r.decoded.tradeId);
+        continue;
+      }
       const p = typeof r.value === 'string' ? parseTradeText(r.value, max) : parseTradeBytes(r.value, max);
       if (p.ok === true) ids.push(p.trade.tradeId);
     }
