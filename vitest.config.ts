@@ -18,6 +18,7 @@ export default defineConfig({
           include: [
             'test/{trade,engine,checkpoints,simulate,store,pipeline,cli,server,browser,abuse,flink-sql,udf}/**/*.test.ts',
             'test/faults/embedded-*.test.ts',
+            'src/rules/**/*.test.ts',
           ],
           testTimeout: 120_000,
           hookTimeout: 120_000,

@@ -21,6 +21,7 @@ export const ERROR_CODES = {
   flink_job_running: 'a Flink job of that name is already running',
   flink_no_job: 'no Flink job of that name is running',
   flink_nothing_to_restore: 'no savepoint or retained checkpoint to start from',
+  flink_rules_changed: 'a savepoint or checkpoint belongs to other alert rules than those deployed',
   flink_failed: 'Flink refused a statement, or a job failed or timed out',
   stack_failed: 'a component of the local stack could not be prepared or started',
   not_running: 'a status check found something not running or not healthy',

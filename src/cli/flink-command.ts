@@ -1,3 +1,5 @@
+import { clusterCheckpointDir, jobCheckpointDir } from '../flink/checkpoints.ts';
+import { copyRulesRecord } from '../flink/rules-record.ts';
 import { isAbsolute, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { compileSpec, pipelineSqlScript, type FlinkTarget } from '../flink/compile-spec.ts';
@@ -146,7 +148,13 @@ export function flinkCommand(): Command {
         const dir = f.savepoint!;
         // Flink writes the savepoint itself: a relative path would be relative to the JobManager.
         const target = /^[a-z][a-z0-9+.-]*:\//i.test(dir) ? dir : isAbsolute(dir) ? dir : resolve(dir);
-        for (const j of jobs) out(`stopped ${j.jid}; savepoint ${await rest.stopWithSavepoint(j.jid, target, f.timeout * 1000)}`);
+        const clusterDir = clusterCheckpointDir(await rest.clusterConfig());
+        for (const j of jobs) {
+          const savepoint = await rest.stopWithSavepoint(j.jid, target, f.timeout * 1000);
+          // The savepoint carries the rules its state belongs to (src/flink/rules-record.ts).
+          if (clusterDir !== null) copyRulesRecord(jobCheckpointDir(clusterDir, e.job), savepoint);
+          out(`stopped ${j.jid}; savepoint ${savepoint}`);
+        }
       }),
   );
 

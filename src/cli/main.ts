@@ -6,6 +6,7 @@ import { flinkCommand } from './flink-command.ts';
 import { heartbeatCommand } from './heartbeat-command.ts';
 import { produceCommand } from './produce-command.ts';
 import { queryCommand } from './query-command.ts';
+import { rulesCommand } from './rules-command.ts';
 import { runCommand } from './run-command.ts';
 import { serveCommand } from './serve-command.ts';
 import { simulateCommand } from './simulate-command.ts';
@@ -37,6 +38,7 @@ const EXIT_STATUS: Record<ErrorCode, 1 | 2 | 3> = {
   flink_job_running: 2,
   flink_no_job: 2,
   flink_nothing_to_restore: 2,
+  flink_rules_changed: 2,
   flink_failed: 1,
   stack_failed: 1,
   not_running: 3,
@@ -54,6 +56,7 @@ for (const cmd of [
   queryCommand(),
   simulateCommand(),
   specCommand(),
+  rulesCommand(),
   stackCommand(),
   serveCommand(),
   topicsCommand(),

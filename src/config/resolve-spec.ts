@@ -39,7 +39,8 @@ export function resolveSpec(layers: Layers): PipelineSpec {
   const r = parseSpec(spec);
   if (!r.ok) {
     const first = r.errors[0]!;
-    throw new TickflowError('bad_config', first.startsWith('rules') && rulesPath !== undefined ? `--rules ${rulesPath}: ${first}` : `spec: ${first}`);
+    const more = r.errors.length > 1 ? { details: r.errors.slice(1) } : {};
+    throw new TickflowError('bad_config', first.startsWith('rules') && rulesPath !== undefined ? `--rules ${rulesPath}: ${first}` : `spec: ${first}`, more);
   }
   return r.spec;
 }
@@ -53,7 +54,11 @@ function setPath(obj: Record<string, unknown>, path: readonly string[], value: u
   for (const part of path.slice(0, -1)) {
     if (Array.isArray(at)) {
       const named = (at as unknown[]).find((e) => typeof e === 'object' && e !== null && (e as { name?: unknown }).name === part);
-      if (named === undefined) throw new TickflowError('bad_flag', `${(SETTINGS[key] as { flag?: string }).flag?.split(' ')[0] ?? key}: there is no rule named "${part}" in the rules (it sets that rule's ${path.at(-1)})`);
+      if (named === undefined)
+        throw new TickflowError(
+          'bad_flag',
+          `${(SETTINGS[key] as { flag?: string }).flag?.split(' ')[0] ?? key}: there is no rule named "${part}" in the rules (it sets that rule's ${path.at(-1)})`,
+        );
       at = named as Record<string, unknown>;
       continue;
     }

@@ -1,3 +1,4 @@
+import { checkRulesUnchanged, readRulesRecord, writeRulesRecord } from './rules-record.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { PipelineSpec } from '../spec/spec.ts';
 import { clusterCheckpointDir, jobCheckpointDir, latestCheckpoint, type RetainedCheckpoint } from './checkpoints.ts';
@@ -79,6 +80,7 @@ export async function deployPipeline(o: DeployOptions): Promise<DeployResult> {
     restoredFrom = latest;
   }
   const target: FlinkTarget = { ...o.target, checkpointDir, fromSavepoint: restoredFrom?.path ?? o.target.fromSavepoint };
+  if (target.fromSavepoint !== undefined) checkRulesUnchanged(readRulesRecord(target.fromSavepoint), o.spec.rules, target.fromSavepoint);
   const compiled = compileSpec(o.spec, target);
   const session = await gateway.openSession(`tickflow-deploy-${Date.now()}`, Object.fromEntries(compiled.settings));
   let jobId: string | null = null;
@@ -97,6 +99,7 @@ export async function deployPipeline(o: DeployOptions): Promise<DeployResult> {
     await rest.cancel(jobId).catch(() => {});
     throw e;
   }
+  if (checkpointDir !== undefined) writeRulesRecord(checkpointDir, o.spec.rules);
   return restoredFrom === undefined ? { jobId, replaced } : { jobId, replaced, restoredFrom };
 }
 

@@ -53,6 +53,8 @@ export interface RunSummary {
   peak_rss_mb: number;
   /** Write attempts that failed on a transient database error and were retried. */
   db_retries: number;
+  /** Per rule: alerts raised, and hits suppressed by its cooldown (docs/rules.md). */
+  rules: Record<string, { alerts: number; suppressed: number }>;
 }
 
 export interface RunTotals {
@@ -182,6 +184,7 @@ export class PipelineRun implements RunContext {
       trades_per_s: elapsed > 0 ? Math.round((c.read / elapsed) * 1000) : 0,
       peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
       db_retries: this.totals.retries,
+      rules: this.#o.engine.ruleCounts(),
     };
   }
 

@@ -154,7 +154,10 @@ export class RuleSet {
     for (const r of this.#runners) {
       for (const ticker of r.tickers()) {
         const s = r.exportTicker(ticker);
-        if (s !== undefined) (of(ticker).rules ??= {})[r.rule.name] = s;
+        if (s === undefined) continue;
+        const state = of(ticker);
+        state.rules ??= {};
+        state.rules[r.rule.name] = s;
       }
     }
   }

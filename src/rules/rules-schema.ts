@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { TICKER_PATTERN } from '../trade/trade.ts';
-import { KIND_NAMES, RULE_KINDS, type Rule } from './registry.ts';
+import { KIND_NAMES, kindOf, RULE_KINDS, type Rule } from './registry.ts';
 import { SEVERITIES } from './severity.ts';
 
 /** Letters, digits, `_ . -`: the rule name is the alert_id's prefix and a column value. */
@@ -47,7 +47,7 @@ export function validateRules(input: unknown): RulesResult {
     }
     const r = schema.safeParse(raw);
     if (!r.success) {
-      for (const issue of r.error.issues) errors.push(`${where}: ${issue.path.length > 0 ? `${issue.path.join('.')}: ` : ''}${issue.message}`);
+      for (const issue of r.error.issues) errors.push(`${where}: ${issueText(issue, kind as string)}`);
       return;
     }
     const rule = r.data as Rule;
@@ -57,6 +57,17 @@ export function validateRules(input: unknown): RulesResult {
     rules.push(rule);
   });
   return errors.length > 0 ? { ok: false, errors } : { ok: true, rules };
+}
+
+/** One zod issue in a rule's words: the field, then what is wrong with it. */
+function issueText(issue: z.core.$ZodIssue, kind: string): string {
+  const field = issue.path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i > 0 ? '.' : ''}${String(p)}`)).join('');
+  if (issue.code === 'unrecognized_keys') {
+    const fields = ['name', 'kind', ...Object.keys(kindOf(kind)?.fields ?? {}), 'tickers', 'severity', 'cooldownSeconds'];
+    return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => JSON.stringify(k)).join(', ')} (a ${kind} rule has ${fields.join(', ')})`;
+  }
+  if (issue.code === 'invalid_type' && issue.message.endsWith('received undefined')) return `${field}: missing (a ${kind} rule needs it)`;
+  return `${field === '' ? '' : `${field}: `}${issue.message}`;
 }
 
 /**

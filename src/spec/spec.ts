@@ -68,7 +68,9 @@ export function parseSpec(input: unknown): SpecResult {
   return {
     ok: false,
     // Rule errors already say which rule and field (rules[2] "whale": amount: …).
-    errors: r.error.issues.map((i) => (i.path[0] === 'rules' && i.path.length === 1 && i.message.startsWith('rules') ? i.message : `${i.path.length ? i.path.join('.') : 'spec'}: ${i.message}`)),
+    errors: r.error.issues.map((i) =>
+      i.path[0] === 'rules' && i.path.length === 1 && i.message.startsWith('rules') ? i.message : `${i.path.length ? i.path.join('.') : 'spec'}: ${i.message}`,
+    ),
   };
 }
 

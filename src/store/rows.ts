@@ -52,8 +52,34 @@ export function tradesToCopyText(trades: readonly Trade[]): string {
 
 export const TRADE_COLUMNS = 'trade_id, ticker, price, volume, trade_timestamp';
 
-const ALERT_COLUMNS = ['alert_id', 'kind', 'rule', 'severity', 'trade_id', 'ticker', 'price', 'volume', 'trade_timestamp', ...DETAIL_COLUMN_NAMES, 'detected_at', 'message'];
-const ALERT_TYPES = ['text', 'text', 'text', 'text', 'text', 'text', 'numeric', 'int', 'timestamptz', ...DETAIL_COLUMN_NAMES.map((c) => (ALERT_DETAIL_COLUMNS[c].table === 'BIGINT' ? 'bigint' : ALERT_DETAIL_COLUMNS[c].table === 'INT' ? 'int' : 'numeric')), 'timestamptz', 'text'];
+const ALERT_COLUMNS = [
+  'alert_id',
+  'kind',
+  'rule',
+  'severity',
+  'trade_id',
+  'ticker',
+  'price',
+  'volume',
+  'trade_timestamp',
+  ...DETAIL_COLUMN_NAMES,
+  'detected_at',
+  'message',
+];
+const ALERT_TYPES = [
+  'text',
+  'text',
+  'text',
+  'text',
+  'text',
+  'text',
+  'numeric',
+  'int',
+  'timestamptz',
+  ...DETAIL_COLUMN_NAMES.map((c) => (ALERT_DETAIL_COLUMNS[c].table === 'BIGINT' ? 'bigint' : ALERT_DETAIL_COLUMNS[c].table === 'INT' ? 'int' : 'numeric')),
+  'timestamptz',
+  'text',
+];
 
 export const INSERT_ALERTS_SQL = `
 INSERT INTO trade_alerts (${ALERT_COLUMNS.join(', ')})
@@ -75,7 +101,7 @@ export function alertParams(alerts: readonly Alert[]): unknown[][] {
     cols[7]!.push(t.volume);
     cols[8]!.push(formatTimestamp(t.tsMs));
     const d = alertDetailValues(a);
-    DETAIL_COLUMN_NAMES.forEach((c, i) => cols[9 + i]!.push(d[c] ?? null));
+    for (const [i, c] of DETAIL_COLUMN_NAMES.entries()) cols[9 + i]!.push(d[c] ?? null);
     cols[9 + DETAIL_COLUMN_NAMES.length]!.push(formatTimestamp(a.detectedAtMs));
     cols[10 + DETAIL_COLUMN_NAMES.length]!.push(a.message);
   }

@@ -26,7 +26,15 @@ const TOPIC = 'trades';
 const spec = specWith({
   // Idle partitions never come into it: the wall clock must not decide anything here.
   input: { topic: TOPIC, outOfOrdernessMs: 2_000, idleTimeoutMs: 3_600_000 },
-  rules: { largeTrade: { threshold: 40_000 }, volumeSpike: { factor: 2, lookback: 4 } },
+  // Every rule kind and what each keeps in a checkpoint (spike baselines, price windows and
+  // crossing flags, cooldown slices), moved between members with their partitions.
+  rules: [
+    { name: 'large', kind: 'large_trade', threshold: 40_000, overrides: { P1B: 50_000 } },
+    { name: 'whale', kind: 'notional', amount: 4_000_000, cooldownSeconds: 3 },
+    { name: 'spike', kind: 'volume_spike', factor: 2, lookback: 4 },
+    { name: 'jump', kind: 'price_move', percent: 3, windowSeconds: 5, tickers: ['P0A', 'P1A', 'P2B'] },
+    { name: 'jump-cool', kind: 'price_move', percent: 2, windowSeconds: 3, cooldownSeconds: 10, severity: 'critical' },
+  ],
   candles: { intervalMs: 5_000 },
   // Longer than the feed: which replays are caught must not depend on how the partitions interleave
   // (the horizon is measured on the engine's watermark, the minimum over partitions).
@@ -241,7 +249,8 @@ afterAll(async () => {
 
 const uninterrupted = (): LifePlan => ({ crashAfter: null, revoke: null });
 
-describe('partition checkpoints (PGlite, scripted group member)', () => {
+// Two full runs of 4,500 records each through PGlite, every rule kind: minutes on a loaded 2-core machine.
+describe('partition checkpoints (PGlite, scripted group member)', { timeout: 300_000 }, () => {
   for (const seed of [1, 2, 3]) {
     it(`three partitions: crashes and a revoked partition end with the tables of one uninterrupted run (seed ${seed})`, async () => {
       const partitions = [0, 1, 2].map((p) => partitionFeed(seed * 31 + p, p, 1_500));

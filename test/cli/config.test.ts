@@ -19,7 +19,8 @@ const file = (name: string, json: unknown): string => {
 const repo = new URL('../../', import.meta.url).pathname;
 
 /** The threshold of the rule named "large" (what --threshold sets). */
-const largeThreshold = (spec: PipelineSpec): number | undefined => spec.rules.flatMap((r) => (r.kind === 'large_trade' && r.name === 'large' ? [r.threshold] : []))[0];
+const largeThreshold = (spec: PipelineSpec): number | undefined =>
+  spec.rules.flatMap((r) => (r.kind === 'large_trade' && r.name === 'large' ? [r.threshold] : []))[0];
 
 describe('one resolver: flag > environment > config file > default', () => {
   const config = loadConfigFile(file('layers.json', { db: 'pglite:/from-file', dashboard: { port: 4001 }, kafka: { brokers: ['f1:9092', 'f2:9092'] } }));

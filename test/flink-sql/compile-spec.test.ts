@@ -36,6 +36,18 @@ const cases: Array<[string, PipelineSpecInput, Partial<FlinkTarget>]> = [
     },
     { parallelism: 1 },
   ],
+  [
+    'every-rule-kind',
+    {
+      rules: [
+        { name: 'block', kind: 'large_trade', threshold: 900_000, overrides: { AAPL: 2_000_000, 'BRK.B': 5 }, severity: 'critical' },
+        { name: 'whale', kind: 'notional', amount: 200_000_000.5, cooldownSeconds: 20 },
+        { name: 'spike', kind: 'volume_spike', factor: 3, lookback: 20, tickers: ['NVDA', 'TSLA'] },
+        { name: 'jump', kind: 'price_move', percent: 0.1, windowSeconds: 30, severity: 'info' },
+      ],
+    },
+    {},
+  ],
 ];
 
 const golden = (name: string): string => new URL(`golden/${name}.sql`, import.meta.url).pathname;

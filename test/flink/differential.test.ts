@@ -44,15 +44,32 @@ const variants: Array<[string, PipelineSpecInput]> = [
     'spike rule off, threshold 500,000, 10-second candles',
     { rules: { volumeSpike: { enabled: false }, largeTrade: { threshold: 500_000 } }, candles: { intervalMs: 10_000 } },
   ],
+  [
+    // Every kind, with per-ticker overrides, ticker filters, cooldowns (on rules that see trades
+    // as read and on ones that see them in event-time order), a fractional amount, severities.
+    'a rules list with every kind, overrides, ticker filters, cooldowns and severities',
+    {
+      rules: [
+        { name: 'block', kind: 'large_trade', threshold: 900_000, overrides: { AAPL: 2_000_000 }, severity: 'critical' },
+        { name: 'big-cool', kind: 'large_trade', threshold: 500_000, cooldownSeconds: 30, severity: 'info' },
+        { name: 'whale', kind: 'notional', amount: 200_000_000, cooldownSeconds: 20 },
+        { name: 'whale-some', kind: 'notional', amount: 300_000_000.5, tickers: ['NVDA', 'MSFT', 'TSLA'] },
+        { name: 'spike', kind: 'volume_spike', factor: 3, lookback: 20, tickers: ['AAPL', 'NVDA', 'TSLA'] },
+        { name: 'jump', kind: 'price_move', percent: 0.1, windowSeconds: 30 },
+        { name: 'jump-cool', kind: 'price_move', percent: 0.05, windowSeconds: 10, cooldownSeconds: 60, tickers: ['AAPL', 'NVDA'] },
+      ],
+    },
+  ],
 ];
 
 const ISO = (col: string): string => `to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 /** Every column both engines write, as comparable text. */
 const QUERIES = {
   trades: `SELECT concat_ws('|', trade_id, ticker, price::text, volume, ${ISO('trade_timestamp')}) AS row FROM stock_trades`,
-  alerts: `SELECT concat_ws('|', alert_id, kind, trade_id, ticker, price::text, volume, ${ISO('trade_timestamp')},
-             coalesce(threshold::text, ''), coalesce(baseline_mean::text, ''), coalesce((factor::float8)::text, ''),
-             coalesce(lookback::text, ''), message) AS row FROM trade_alerts`,
+  alerts: `SELECT concat_ws('|', alert_id, kind, rule, severity, trade_id, ticker, price::text, volume, ${ISO('trade_timestamp')},
+             coalesce(threshold::text, ''), coalesce(amount::text, ''), coalesce(notional::text, ''), coalesce(baseline_mean::text, ''),
+             coalesce((factor::float8)::text, ''), coalesce(lookback::text, ''), coalesce(reference_price::text, ''),
+             coalesce(change_percent::text, ''), coalesce(window_seconds::text, ''), message) AS row FROM trade_alerts`,
   candles: `SELECT concat_ws('|', ticker, ${ISO('window_start')}, ${ISO('window_end')}, open::text, high::text, low::text, close::text,
               volume, vwap::text, trade_count) AS row FROM trade_candles`,
   deadLetters: `SELECT concat_ws('|', reason_code, reason, encode(raw, 'hex')) AS row FROM dead_letters`,
@@ -101,15 +118,22 @@ function topicAlertRow(value: Buffer): string {
   return [
     a.alert_id,
     a.kind,
+    a.rule,
+    a.severity,
     a.trade_id,
     a.ticker,
     a.price,
     a.volume,
     a.trade_timestamp,
     opt(a.threshold),
+    opt(a.amount),
+    opt(a.notional),
     opt(a.baseline_mean),
     opt(a.factor),
     opt(a.lookback),
+    opt(a.reference_price),
+    opt(a.change_percent),
+    opt(a.window_seconds),
     a.message,
   ].join('|');
 }
@@ -173,7 +197,11 @@ describe.each(variants)('differential: embedded engine vs Flink, %s', (_, overri
     expect(expected.duplicates).toBeGreaterThan(20);
     expect(expected.deadLetters.length).toBeGreaterThan(20);
     expect(expected.alerts.some((a) => a.startsWith('large:'))).toBe(true);
-    for (const rule of spec.rules) expect(expected.alerts.some((a) => a.startsWith(`${rule.name}:`)), `alerts of rule ${rule.name}`).toBe(true);
+    for (const rule of spec.rules)
+      expect(
+        expected.alerts.some((a) => a.startsWith(`${rule.name}:`)),
+        `alerts of rule ${rule.name}`,
+      ).toBe(true);
     expect(expected.candles.length).toBeGreaterThan(10);
     expect(lines.some((l) => l.includes('"timestamp"'))).toBe(true);
     // Flink orders an OVER window's equal timestamps by arrival at the operator, which the dedupe

@@ -49,6 +49,7 @@ export function splitByPartition(
       maxEventTimeMs: own === undefined ? (state.partitions === undefined ? state.maxEventTimeMs : null) : own.maxEventTimeMs,
       watermarkMs: own?.watermarkMs ?? state.watermarkMs ?? null,
       tickers: {},
+      ...(state.rules === undefined ? {} : { rules: state.rules }),
     });
   }
   for (const [ticker, s] of Object.entries(state.tickers)) {
@@ -96,7 +97,12 @@ function parseState(text: string): EngineState {
   const tickers: EngineState['tickers'] = Object.create(null) as EngineState['tickers'];
   // Fields added later default to empty, so an older row still loads (without watermarkMs: see checkpointWatermark).
   for (const [k, v] of Object.entries(s.tickers ?? {})) tickers[k] = { ...emptyTickerState(), ...v };
-  return { maxEventTimeMs: s.maxEventTimeMs ?? null, ...(s.watermarkMs !== undefined ? { watermarkMs: s.watermarkMs } : {}), tickers };
+  return {
+    maxEventTimeMs: s.maxEventTimeMs ?? null,
+    ...(s.watermarkMs !== undefined ? { watermarkMs: s.watermarkMs } : {}),
+    tickers,
+    ...(s.rules !== undefined ? { rules: s.rules } : {}),
+  };
 }
 
 /**

@@ -77,6 +77,7 @@ export class PartitionCheckpoints implements RunParticipant, PartitionOwner {
   readonly #group: string;
   readonly #topic: string;
   readonly #fingerprint: string;
+  #rulesReported = false;
   readonly #warn: (line: string) => void;
   readonly #owned = new Set<number>();
   /**
@@ -246,10 +247,33 @@ export class PartitionCheckpoints implements RunParticipant, PartitionOwner {
       resume.set(row.partition, row.nextOffset);
       this.#next.set(row.partition, Number(row.nextOffset));
     }
+    this.#reportRuleContinuity(continued);
     if (resume.size > 0) {
       const ms = Math.round(performance.now() - started);
       this.#warn(
         `resuming from checkpoint: ${[...resume].map(([p, o]) => `${this.#topic}:${p}@${o}`).join(', ')} (group ${this.#group}; ${readBack} waiting trades read back, ${ms} ms)`,
+      );
+    }
+  }
+
+  /**
+   * Says once per run which rules start afresh because the rules changed since the checkpoint
+   * (a rule's state is kept only into the same definition; severity may change freely).
+   */
+  #reportRuleContinuity(rows: readonly StoredCheckpoint[]): void {
+    if (this.#rulesReported || rows.length === 0) return;
+    this.#rulesReported = true;
+    const fresh = new Set<string>();
+    const kept = new Set<string>();
+    for (const row of rows) {
+      const c = this.engine.ruleContinuity(row.state);
+      for (const n of c.fresh) fresh.add(n);
+      for (const n of c.kept) kept.add(n);
+    }
+    for (const n of fresh) kept.delete(n);
+    if (fresh.size > 0) {
+      this.#warn(
+        `the rules changed since the checkpoint: ${[...fresh].join(', ')} start${fresh.size === 1 ? 's' : ''} afresh (new or redefined)${kept.size > 0 ? `; ${[...kept].join(', ')} keep${kept.size === 1 ? 's' : ''} its state` : ''}`,
       );
     }
   }

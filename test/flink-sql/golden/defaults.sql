@@ -66,31 +66,41 @@ SELECT trade_id, ticker, price, volume, event_time, source_offset, is_late FROM 
 
 CREATE TEMPORARY VIEW tf_on_time AS SELECT * FROM tf_trades WHERE NOT is_late;
 
-CREATE TEMPORARY VIEW tf_spikes_in_order AS
+CREATE TEMPORARY VIEW tf_rule0_hits AS
+SELECT trade_id, ticker, price, volume, event_time, threshold FROM (
+  SELECT trade_id, ticker, price, volume, event_time, CAST(1000000 AS BIGINT) AS threshold FROM tf_trades
+) WHERE volume > threshold;
+
+CREATE TEMPORARY VIEW tf_rule1_in_order AS
 SELECT trade_id, ticker, price, volume, event_time,
   COUNT(*) OVER (PARTITION BY ticker ORDER BY event_time ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) - 1 AS prev_count
 FROM tf_on_time;
 
-CREATE TEMPORARY VIEW tf_spikes AS
+CREATE TEMPORARY VIEW tf_rule1_spikes AS
 SELECT trade_id, ticker, price, volume, event_time, prev_sum FROM (
   SELECT trade_id, ticker, price, volume, event_time, prev_count,
     SUM(CAST(volume AS BIGINT)) OVER (PARTITION BY ticker ORDER BY event_time ROWS BETWEEN 50 PRECEDING AND CURRENT ROW) - volume AS prev_sum
-  FROM tf_spikes_in_order
+  FROM tf_rule1_in_order
 ) WHERE prev_count >= 50 AND CAST(volume AS BIGINT) * 5000 > CAST(1000 AS BIGINT) * prev_sum;
 
-CREATE TEMPORARY VIEW tf_alerts AS
-SELECT CONCAT('large:', trade_id) AS alert_id, CAST('large_trade' AS STRING) AS kind, trade_id, ticker, price, volume, event_time,
-  CAST(1000000 AS BIGINT) AS threshold, CAST(NULL AS DECIMAL(20, 4)) AS baseline_mean,
-  CAST(NULL AS DECIMAL(8, 2)) AS factor, CAST(NULL AS INT) AS lookback,
-  CONCAT('Large trade detected for ', ticker) AS message
-FROM tf_trades WHERE volume > 1000000
-UNION ALL
-SELECT CONCAT('spike:', trade_id) AS alert_id, CAST('volume_spike' AS STRING) AS kind, trade_id, ticker, price, volume, event_time,
-  CAST(NULL AS BIGINT) AS threshold,
+CREATE TEMPORARY VIEW tf_rule1_hits AS
+SELECT trade_id, ticker, price, volume, event_time,
   CAST(CAST(prev_sum * 10000 / 50 + CASE WHEN 2 * (prev_sum * 10000 - prev_sum * 10000 / 50 * 50) >= 50 THEN 1 ELSE 0 END AS DECIMAL(24, 0)) / 10000 AS DECIMAL(20, 4)) AS baseline_mean,
-  CAST(10 AS DECIMAL(8, 2)) AS factor, CAST(50 AS INT) AS lookback,
+  CAST(10 AS DECIMAL(8, 2)) AS factor, CAST(50 AS INT) AS lookback
+FROM tf_rule1_spikes;
+
+CREATE TEMPORARY VIEW tf_alerts AS
+SELECT CONCAT('large:', trade_id) AS alert_id, CAST('large_trade' AS STRING) AS kind,
+  CAST('large' AS STRING) AS rule, CAST('warning' AS STRING) AS severity,
+  trade_id, ticker, price, volume, event_time, threshold, CAST(NULL AS DECIMAL(20, 2)) AS amount, CAST(NULL AS DECIMAL(24, 4)) AS notional, CAST(NULL AS DECIMAL(20, 4)) AS baseline_mean, CAST(NULL AS DECIMAL(8, 2)) AS factor, CAST(NULL AS INT) AS lookback, CAST(NULL AS DECIMAL(10, 4)) AS reference_price, CAST(NULL AS DECIMAL(10, 2)) AS change_percent, CAST(NULL AS INT) AS window_seconds,
+  CONCAT('Large trade detected for ', ticker) AS message
+FROM tf_rule0_hits
+UNION ALL
+SELECT CONCAT('spike:', trade_id) AS alert_id, CAST('volume_spike' AS STRING) AS kind,
+  CAST('spike' AS STRING) AS rule, CAST('warning' AS STRING) AS severity,
+  trade_id, ticker, price, volume, event_time, CAST(NULL AS BIGINT) AS threshold, CAST(NULL AS DECIMAL(20, 2)) AS amount, CAST(NULL AS DECIMAL(24, 4)) AS notional, baseline_mean, factor, lookback, CAST(NULL AS DECIMAL(10, 4)) AS reference_price, CAST(NULL AS DECIMAL(10, 2)) AS change_percent, CAST(NULL AS INT) AS window_seconds,
   CONCAT('Volume spike detected for ', ticker) AS message
-FROM tf_spikes;
+FROM tf_rule1_hits;
 
 CREATE TEMPORARY VIEW tf_candles AS
 SELECT ticker, window_start, window_end,
@@ -170,8 +180,8 @@ CREATE TEMPORARY TABLE tf_dlq_topic (
 );
 
 CREATE TEMPORARY TABLE tf_trade_alerts (
-  alert_id STRING, kind STRING, trade_id STRING, ticker STRING, price DECIMAL(10, 4), volume INT,
-  trade_timestamp TIMESTAMP(3), threshold BIGINT, baseline_mean DECIMAL(20, 4), factor DECIMAL(8, 2), lookback INT,
+  alert_id STRING, kind STRING, rule STRING, severity STRING, trade_id STRING, ticker STRING, price DECIMAL(10, 4), volume INT,
+  trade_timestamp TIMESTAMP(3), threshold BIGINT, amount DECIMAL(20, 2), notional DECIMAL(24, 4), baseline_mean DECIMAL(20, 4), factor DECIMAL(8, 2), lookback INT, reference_price DECIMAL(10, 4), change_percent DECIMAL(10, 2), window_seconds INT,
   detected_at TIMESTAMP(3), message STRING,
   PRIMARY KEY (alert_id) NOT ENFORCED
 ) WITH (
@@ -186,8 +196,8 @@ CREATE TEMPORARY TABLE tf_trade_alerts (
 );
 
 CREATE TEMPORARY TABLE tf_alerts_topic (
-  alert_id STRING, kind STRING, trade_id STRING, ticker STRING, price STRING, volume INT, trade_timestamp STRING,
-  threshold BIGINT, baseline_mean STRING, factor DOUBLE, lookback INT, detected_at STRING, message STRING
+  alert_id STRING, kind STRING, rule STRING, severity STRING, trade_id STRING, ticker STRING, price STRING, volume INT,
+  trade_timestamp STRING, threshold BIGINT, amount STRING, notional STRING, baseline_mean STRING, factor DOUBLE, lookback INT, reference_price STRING, change_percent STRING, window_seconds INT, detected_at STRING, message STRING
 ) WITH (
   'connector' = 'kafka',
   'topic' = 'alerts',
@@ -225,12 +235,12 @@ SELECT CONCAT(`source_topic`, ':', CAST(`source_partition` AS STRING), ':', CAST
 FROM tf_rejected;
 
 INSERT INTO tf_trade_alerts
-SELECT alert_id, kind, trade_id, ticker, price, volume, CAST(event_time AS TIMESTAMP(3)), threshold, baseline_mean, factor, lookback,
+SELECT alert_id, kind, rule, severity, trade_id, ticker, price, volume, CAST(event_time AS TIMESTAMP(3)), threshold, amount, notional, baseline_mean, factor, lookback, reference_price, change_percent, window_seconds,
   CAST(CURRENT_TIMESTAMP AS TIMESTAMP(3)), message
 FROM tf_alerts;
 
 INSERT INTO tf_alerts_topic
-SELECT alert_id, kind, trade_id, ticker, CAST(price AS STRING), volume, DATE_FORMAT(event_time, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''), threshold,
-  CAST(baseline_mean AS STRING), CAST(factor AS DOUBLE), lookback, DATE_FORMAT(CURRENT_TIMESTAMP, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''), message
+SELECT alert_id, kind, rule, severity, trade_id, ticker, CAST(price AS STRING), volume, DATE_FORMAT(event_time, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''),
+  threshold, CAST(amount AS STRING), CAST(notional AS STRING), CAST(baseline_mean AS STRING), CAST(factor AS DOUBLE), lookback, CAST(reference_price AS STRING), CAST(change_percent AS STRING), window_seconds, DATE_FORMAT(CURRENT_TIMESTAMP, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''), message
 FROM tf_alerts;
 END;
