@@ -35,6 +35,11 @@ export function validateRules(input: unknown): RulesResult {
   input.forEach((raw, i) => {
     const name = typeof raw === 'object' && raw !== null && typeof (raw as { name?: unknown }).name === 'string' ? (raw as { name: string }).name : undefined;
     const where = `rules[${i}]${name === undefined ? '' : ` ${JSON.stringify(name)}`}`;
+    if (name !== undefined) {
+      const first = seen.get(name);
+      if (first !== undefined) errors.push(`${where}: name: ${JSON.stringify(name)} is already the name of rules[${first}] (names must be unique)`);
+      else seen.set(name, i);
+    }
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
       errors.push(`${where}: must be an object with a name and a kind`);
       return;
@@ -50,11 +55,7 @@ export function validateRules(input: unknown): RulesResult {
       for (const issue of r.error.issues) errors.push(`${where}: ${issueText(issue, kind as string)}`);
       return;
     }
-    const rule = r.data as Rule;
-    const first = seen.get(rule.name);
-    if (first !== undefined) errors.push(`${where}: name: ${JSON.stringify(rule.name)} is already the name of rules[${first}] (names must be unique)`);
-    else seen.set(rule.name, i);
-    rules.push(rule);
+    rules.push(r.data as Rule);
   });
   return errors.length > 0 ? { ok: false, errors } : { ok: true, rules };
 }

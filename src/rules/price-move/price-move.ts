@@ -139,7 +139,8 @@ function priceMoveSql(r: PriceMoveRule, input: string, prefix: string): KindSql 
   const percentBp = Math.round(r.percent * 100);
   const byTime = 'PARTITION BY ticker ORDER BY event_time';
   const E10 = 'CAST(10000000000 AS DECIMAL(38, 0))';
-  const E22 = 'CAST(10000000000000000000000 AS DECIMAL(38, 0))';
+  // Beyond BIGINT, so not a numeric literal in Flink SQL.
+  const E22 = "CAST('10000000000000000000000' AS DECIMAL(38, 0))";
   const priceE4 = 'CAST(price * 10000 AS BIGINT)';
   const tsMs = 'CAST(CAST(event_time AS TIMESTAMP(3)) AS BIGINT) * 1000 + MOD(EXTRACT(MILLISECOND FROM CAST(event_time AS TIMESTAMP(3))), 1000)';
   const num = '(price_e4 - ref_e4) * 10000';
