@@ -1,5 +1,6 @@
 import type { SqlClient } from '../store/store.ts';
 import type { AlertJson, CandleJson } from './live-events.ts';
+import type { WatchlistSnapshot } from './watchlist.ts';
 
 /**
  * The API's reads; parameterized only. Times go in as epoch milliseconds and come out as
@@ -158,5 +159,38 @@ export async function tableTotals(db: SqlClient): Promise<{
     alerts: Object.fromEntries(alerts.map((r) => [r.kind, Number(r.n)])),
     dead_letters: Object.fromEntries(dead.map((r) => [r.reason_code, Number(r.n)])),
     newest_candle_ms: t!.newest === null ? null : Number(t!.newest),
+  };
+}
+
+/**
+ * The watchlist's start: each ticker's session (the UTC day of its newest candle), that
+ * session's candles and alert count, and the alerts detected in the last ten minutes (which the
+ * live stream may deliver too). Reads trade_candles by its primary key; run once per server.
+ */
+export async function watchlistSnapshot(db: SqlClient): Promise<WatchlistSnapshot> {
+  const sessions = `SELECT DISTINCT ON (ticker) ticker, date_trunc('day', window_start AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS day
+                      FROM trade_candles ORDER BY ticker, window_start DESC`;
+  const candles = await db.query<Record<string, unknown>>(
+    `WITH s AS (${sessions})
+     SELECT c.ticker, ${iso('c.window_start')} AS window_start, ${iso('c.window_end')} AS window_end,
+            open::text AS open, high::text AS high, low::text AS low, close::text AS close,
+            volume::text AS volume, vwap::text AS vwap, trade_count
+       FROM trade_candles c JOIN s ON c.ticker = s.ticker AND c.window_start >= s.day
+      ORDER BY c.ticker, c.window_start`,
+  );
+  const counts = await db.query<{ ticker: string; session_ms: number; alerts: string }>(
+    `WITH s AS (${sessions})
+     SELECT s.ticker, (extract(epoch FROM s.day) * 1000)::float8 AS session_ms, count(a.alert_id)::text AS alerts
+       FROM s JOIN trade_alerts a ON a.ticker = s.ticker AND a.trade_timestamp >= s.day AND a.trade_timestamp < s.day + interval '1 day'
+      GROUP BY s.ticker, s.day`,
+  );
+  const recent = await db.query<{ alert_id: string; ticker: string; trade_timestamp: string }>(
+    `SELECT alert_id, ticker, ${iso('trade_timestamp')} AS trade_timestamp FROM trade_alerts
+      WHERE detected_at >= now() - interval '10 minutes' ORDER BY detected_at DESC LIMIT 20000`,
+  );
+  return {
+    candles: candles.map(candleRow),
+    alertCounts: counts.map((r) => ({ ticker: r.ticker, session_ms: Number(r.session_ms), alerts: Number(r.alerts) })),
+    recentAlerts: recent,
   };
 }

@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dirtyFeed } from '../../src/simulate/dirty-feed.ts';
@@ -54,6 +55,35 @@ afterAll(async () => {
   await db?.close();
   await pg?.drop();
 });
+
+/**
+ * The watchlist as docs/dashboard.md#watchlist defines it, computed by PostgreSQL from the
+ * tables (NUMERIC arithmetic, round() half away from zero) — not by the server's code.
+ */
+async function expectedWatchlist(): Promise<unknown[]> {
+  const rows = await db.query<Record<string, string>>(
+    `WITH s AS (SELECT DISTINCT ON (ticker) ticker, date_trunc('day', window_start AT TIME ZONE 'UTC') AS d
+                  FROM trade_candles ORDER BY ticker, window_start DESC),
+          c AS (SELECT c.*, s.d FROM trade_candles c JOIN s USING (ticker) WHERE c.window_start AT TIME ZONE 'UTC' >= s.d),
+          agg AS (SELECT ticker, d, sum(volume) AS volume, round(sum(vwap * volume) / sum(volume), 4) AS vwap,
+                         (array_agg(open ORDER BY window_start))[1] AS open, (array_agg(close ORDER BY window_start DESC))[1] AS last,
+                         max(window_start) AS newest,
+                         (array_agg(close::text ORDER BY window_start DESC))[1:30] AS spark
+                    FROM c GROUP BY ticker, d)
+     SELECT ticker, to_char(d, 'YYYY-MM-DD') AS session, open::text AS open, last::text AS last,
+            to_char(round((last - open) * 100 / open, 2), 'FM999999990.00') AS change_pct, volume::text AS volume, vwap::text AS vwap,
+            (SELECT count(*) FROM trade_alerts a WHERE a.ticker = agg.ticker AND a.trade_timestamp AT TIME ZONE 'UTC' >= d
+                AND a.trade_timestamp AT TIME ZONE 'UTC' < d + interval '1 day')::text AS alerts,
+            array_to_json(spark)::text AS spark, to_char(newest AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS last_window_start
+       FROM agg ORDER BY ticker`,
+  );
+  return rows.map((r) => ({
+    ...r,
+    volume: Number(r.volume),
+    alerts: Number(r.alerts),
+    spark: (JSON.parse(r.spark!) as string[]).reverse(),
+  }));
+}
 
 describe('GET /api/* over a replayed database', () => {
   it('lists the tickers that have candles, each with its last close', async () => {
@@ -160,6 +190,23 @@ describe('GET /api/* over a replayed database', () => {
     for (const x of spikes.body.alerts) expect(x).toMatchObject({ kind: 'volume_spike', ticker: 'TSLA', threshold: null });
     const future = await get(`/api/alerts?since=${encodeURIComponent('2100-01-01T00:00:00Z')}`);
     expect(future.body.alerts).toEqual([]);
+  });
+
+  it('returns the watchlist: per ticker, its session figures computed from the stored candles and alerts', async () => {
+    const r = await get('/api/watchlist');
+    expect(r.status).toBe(200);
+    expect(r.body.tickers.length).toBeGreaterThan(2);
+    expect(r.body.tickers).toEqual(await expectedWatchlist());
+    // Concrete, so the oracle itself cannot drift unseen: the feed starts at T0 on 2026-11-25.
+    for (const row of r.body.tickers) {
+      expect(row.session).toBe('2026-11-25');
+      expect(row.open).toMatch(/^\d+\.\d{4}$/);
+      expect(row.spark.length).toBeGreaterThan(2);
+    }
+    expect(r.body.tickers.reduce((n: number, x: any) => n + x.alerts, 0)).toBe(
+      Number((await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM trade_alerts`))[0]!.n),
+    );
+    expect((await get('/api/watchlist?ticker=AAPL')).status).toBe(400);
   });
 
   it.each([
@@ -290,6 +337,24 @@ describe('GET /api/stream (Server-Sent Events)', () => {
       { what: 'stats counting every new alert' },
     );
     expect(stats.source).toBe('database');
+    // The watchlist followed the new candles and alerts live, to the same figures a fresh read gives.
+    const expected = await expectedWatchlist();
+    let served: unknown = null;
+    await waitFor(
+      async () => {
+        served = (await get('/api/watchlist')).body.tickers;
+        return isDeepStrictEqual(served, expected) || null;
+      },
+      { what: 'the watchlist to take in the second replay', context: () => JSON.stringify({ served, expected }).slice(0, 3000) },
+    );
+    const rows = await waitFor(
+      () => {
+        const latest = new Map(live.of('watchlist').map((w: any) => [w.ticker, w]));
+        return expected.every((e: any) => isDeepStrictEqual(latest.get(e.ticker), e)) ? latest : null;
+      },
+      { what: 'watchlist events with the final rows' },
+    );
+    expect(rows.size).toBe(expected.length);
     const streamed = live.of('alert') as any[];
     expect(streamed.length).toBeGreaterThan(0);
     for (const a of streamed) expect(newAlerts).toContain(a.alert_id);
