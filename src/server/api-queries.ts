@@ -1,5 +1,5 @@
 import type { SqlClient } from '../store/store.ts';
-import type { AlertJson, CandleJson } from './live-events.ts';
+import { type AlertJson, type CandleJson, SEVERITIES, type Severity } from './live-events.ts';
 import type { WatchlistSnapshot } from './watchlist.ts';
 
 /**
@@ -81,21 +81,22 @@ export async function recentTrades(db: SqlClient, q: TradeQuery): Promise<Record
 export interface AlertQuery {
   ticker?: string | undefined;
   kind?: string | undefined;
+  rule?: string | undefined;
   since?: number | undefined;
   limit: number;
 }
 
-const ALERT_COLUMNS = `alert_id, kind, trade_id, ticker, price::text AS price, volume, ${iso('trade_timestamp')} AS trade_timestamp,
+const ALERT_COLUMNS = `alert_id, kind, rule, severity, trade_id, ticker, price::text AS price, volume, ${iso('trade_timestamp')} AS trade_timestamp,
   threshold::text AS threshold, baseline_mean::text AS baseline_mean, ${iso('detected_at')} AS detected_at, message, detected_at AS d`;
 
 /** Newest detected first; `since` compares with detected_at (indexed). */
 export async function recentAlerts(db: SqlClient, q: AlertQuery): Promise<AlertJson[]> {
   const rows = await db.query<Record<string, unknown>>(
     `SELECT ${ALERT_COLUMNS} FROM trade_alerts
-      WHERE ($1::text IS NULL OR ticker = $1) AND ($2::text IS NULL OR kind = $2)
+      WHERE ($1::text IS NULL OR ticker = $1) AND ($2::text IS NULL OR kind = $2) AND ($5::text IS NULL OR rule = $5)
         AND ($3::text IS NULL OR detected_at >= ${fromMs('$3')})
       ORDER BY detected_at DESC, alert_id DESC LIMIT $4`,
-    [q.ticker ?? null, q.kind ?? null, q.since?.toString() ?? null, q.limit],
+    [q.ticker ?? null, q.kind ?? null, q.since?.toString() ?? null, q.limit, q.rule ?? null],
   );
   return rows.map(alertRow);
 }
@@ -114,6 +115,9 @@ export function alertRow(r: Record<string, unknown>): AlertJson {
   return {
     alert_id: String(r.alert_id),
     kind: String(r.kind),
+    rule: String(r.rule),
+    // A writer we do not know could store anything here; the page styles only these three.
+    severity: SEVERITIES.includes(r.severity as Severity) ? (r.severity as Severity) : 'warning',
     trade_id: String(r.trade_id),
     ticker: String(r.ticker),
     price: String(r.price),

@@ -3,15 +3,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openStore } from '../../src/store/open-store.ts';
 import { tradeLine } from '../server/helpers.ts';
 import { tickflow, TickflowProcess } from '../support/cli.ts';
 import { freshDatabase } from '../support/postgres.ts';
 import { launchChromium, watchedPage } from './chromium.ts';
 
 /**
- * The watchlist in real Chromium, over `tickflow serve` and a database filled by replays of
- * trades this file makes up: every figure on screen is checked against what the test computes
- * from those trades itself. A second replay while the page is open must move the rows live.
+ * The watchlist and the alert feed's filters in real Chromium, over `tickflow serve` and a
+ * database filled by replays of trades this file makes up: every figure on screen is checked
+ * against what the test computes from those trades itself. A second replay while the page is
+ * open must move the rows live. Alerts of other rules are written into the table as another
+ * writer (a Flink job with a rules file) would.
  */
 const TICKERS = ['AAPL', 'MSFT', 'NVDA'];
 const T0 = Date.UTC(2026, 10, 25, 14, 0, 0);
@@ -220,6 +223,103 @@ describe('watchlist in headless Chromium', { timeout: 120_000 }, () => {
     expect(await shownRows(page)).toEqual(expected);
     // NVDA did not trade again: its row is the same as before.
     expect(expected[2]).toEqual((({ exactVwap: _, ...e }) => e)(expectedRow(first, 'NVDA')));
+    expect(problems).toEqual([]);
+  });
+});
+
+/** Alerts of rules the default rules file does not have; session day, distinct trade times. */
+const OTHER_ALERTS = [
+  { id: 'whale:x1', rule: 'whale', severity: 'critical', kind: 'notional', ticker: 'MSFT', min: 3 },
+  { id: 'jump:x2', rule: 'jump', severity: 'info', kind: 'price_move', ticker: 'NVDA', min: 4 },
+  { id: 'jump:x3', rule: 'jump', severity: 'warning', kind: 'price_move', ticker: 'MSFT', min: 5 },
+  { id: 'block:x4', rule: 'block', severity: 'critical', kind: 'large_trade', ticker: 'AAPL', min: 6 },
+];
+
+async function insertAlerts(rows: { id: string; rule: string; severity: string; kind: string; ticker: string; min: number }[]): Promise<void> {
+  const store = await openStore(pg.url);
+  try {
+    for (const a of rows) {
+      await store.query(
+        `INSERT INTO trade_alerts (alert_id, kind, rule, severity, trade_id, ticker, price, volume, trade_timestamp, threshold, detected_at, message)
+         VALUES ($1, $2, $3, $4, $5, $6, 100, 1000, $7, NULL, now(), $8)`,
+        [a.id, a.kind, a.rule, a.severity, a.id.split(':')[1], a.ticker, new Date(T0 + a.min * MIN + 500).toISOString(), `${a.rule} on ${a.ticker}`],
+      );
+    }
+  } finally {
+    await store.close();
+  }
+}
+
+const feedIds = (p: Page): Promise<string[]> =>
+  p.$$eval('#alerts tbody tr', (trs) => trs.map((tr) => (tr as unknown as { dataset: { alertId: string } }).dataset.alertId).sort());
+
+/** Picks a filter value and waits until the feed holds the API's answer for it. */
+async function pick(p: Page, name: 'rule' | 'kind' | 'ticker', value: string, query: string): Promise<void> {
+  await p.selectOption(`#filter-${name}`, value);
+  await p.waitForSelector(`body[data-feed-filter=${JSON.stringify(query)}]`);
+}
+
+describe('alert feed filters in headless Chromium', { timeout: 120_000 }, () => {
+  const all = [...first, ...second];
+  const large = all.filter((t) => t.volume > 1_000_000n);
+  const ids = (pred: (a: { id: string; rule: string; kind: string; ticker: string }) => boolean) =>
+    [...large.map((t) => ({ id: `large:${t.id}`, rule: 'large', kind: 'large_trade', ticker: t.ticker })), ...OTHER_ALERTS]
+      .filter(pred)
+      .map((a) => a.id)
+      .sort();
+
+  beforeAll(async () => {
+    await insertAlerts(OTHER_ALERTS);
+    await page.reload();
+    await page.waitForSelector('body[data-ready="true"]');
+  });
+
+  it('shows each alert with its rule and severity', async () => {
+    expect(large).toHaveLength(4);
+    expect(await feedIds(page)).toEqual(ids(() => true));
+    const cells = (id: string) => page.locator(`#alerts tbody tr[data-alert-id="${id}"] td`).allTextContents();
+    expect((await cells('block:x4')).slice(1, 5)).toEqual(['block', 'critical', 'large trade', 'AAPL']);
+    expect((await cells('jump:x2')).slice(1, 5)).toEqual(['jump', 'info', 'price move', 'NVDA']);
+    expect((await cells('whale:x1')).slice(1, 5)).toEqual(['whale', 'critical', 'notional', 'MSFT']);
+    expect((await cells(`large:${large[0]!.id}`)).slice(1, 3)).toEqual(['large', expect.stringMatching(/^(info|warning|critical)$/)]);
+    // Severity is styled, not only written.
+    expect(await page.getAttribute('#alerts tbody tr[data-alert-id="block:x4"] td.sev', 'class')).toContain('sev-critical');
+    expect(await page.getAttribute('#alerts tbody tr[data-alert-id="jump:x2"] td.sev', 'class')).toContain('sev-info');
+    const red = await page.evaluate<string>(`getComputedStyle(document.querySelector('#alerts tbody tr[data-alert-id="block:x4"] td.sev')).backgroundColor`);
+    expect(red).not.toBe('rgba(0, 0, 0, 0)');
+    expect(await page.locator('#filter-rule option').allTextContents()).toEqual(['all', 'block', 'jump', 'large', 'whale']);
+    expect(await page.locator('#filter-ticker option').allTextContents()).toEqual(['all', ...TICKERS]);
+  });
+
+  it('filters by rule, by kind and by ticker, alone and together', async () => {
+    await pick(page, 'rule', 'jump', 'rule=jump');
+    expect(await feedIds(page)).toEqual(['jump:x2', 'jump:x3']);
+    await pick(page, 'ticker', 'MSFT', 'rule=jump&ticker=MSFT');
+    expect(await feedIds(page)).toEqual(['jump:x3']);
+    await pick(page, 'rule', '', 'ticker=MSFT');
+    expect(await feedIds(page)).toEqual(ids((a) => a.ticker === 'MSFT'));
+    expect(await feedIds(page)).toEqual(['jump:x3', 'whale:x1']);
+    await pick(page, 'ticker', '', '');
+    await pick(page, 'kind', 'large_trade', 'kind=large_trade');
+    expect(await feedIds(page)).toEqual(ids((a) => a.kind === 'large_trade'));
+    expect(await feedIds(page)).toContain('block:x4');
+    await pick(page, 'kind', 'notional', 'kind=notional');
+    expect(await feedIds(page)).toEqual(['whale:x1']);
+    await pick(page, 'kind', '', '');
+    expect(await feedIds(page)).toEqual(ids(() => true));
+  });
+
+  it('applies the filter to live alerts', async () => {
+    await pick(page, 'ticker', 'MSFT', 'ticker=MSFT');
+    // Written in this order and detected in it: when the second is on screen the first was seen.
+    await insertAlerts([{ id: 'jump:live-nvda', rule: 'jump', severity: 'info', kind: 'price_move', ticker: 'NVDA', min: 8 }]);
+    await insertAlerts([{ id: 'whale:live-msft', rule: 'whale', severity: 'critical', kind: 'notional', ticker: 'MSFT', min: 9 }]);
+    await page.waitForSelector('#alerts tbody tr[data-alert-id="whale:live-msft"]', { timeout: 15_000 });
+    expect(await feedIds(page)).toEqual(['jump:x3', 'whale:live-msft', 'whale:x1']);
+    await pick(page, 'ticker', '', '');
+    expect(await feedIds(page)).toContain('jump:live-nvda');
+    // The watchlist counted both live alerts.
+    await page.waitForSelector('#watchlist tbody tr[data-ticker="NVDA"][data-alerts="3"]', { timeout: 15_000 });
     expect(problems).toEqual([]);
   });
 });

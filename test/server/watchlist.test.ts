@@ -25,6 +25,8 @@ function alert(id: string, ticker: string, tsMs: number): AlertJson {
   return {
     alert_id: id,
     kind: 'large_trade',
+    rule: 'large',
+    severity: 'warning',
     trade_id: id,
     ticker,
     price: '1.0000',
@@ -34,7 +36,7 @@ function alert(id: string, ticker: string, tsMs: number): AlertJson {
     baseline_mean: null,
     detected_at: new Date(tsMs).toISOString(),
     message: 'm',
-  } as AlertJson;
+  };
 }
 
 describe('Watchlist (session figures from candles and alerts)', () => {
