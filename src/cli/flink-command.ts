@@ -37,7 +37,7 @@ export function flinkCommand(): Command {
       new Option('--timeout <seconds>', 'bound for each wait').argParser(intFlag('--timeout', 1, 3600)).default(120),
     );
   const pipeline = (c: Command): Command =>
-    addSettings(c, ['specFile', ...SPEC_OVERRIDE_KEYS, 'brokers', 'jobDb', 'parallelism', 'jobGroup']).option(
+    addSettings(c, ['specFile', 'rulesFile', ...SPEC_OVERRIDE_KEYS, 'brokers', 'jobDb', 'parallelism', 'jobGroup']).option(
       '--exactly-once',
       'alerts topic exactly-once (Kafka transactions; alerts visible after each checkpoint)',
     );

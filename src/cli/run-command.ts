@@ -42,7 +42,7 @@ export function runCommand(): Command {
       'with --source kafka: stop once caught up with the end the topic had at start, and close every open window (the topic is read as a finite input)',
     );
   kafkaOptions(cmd);
-  addSettings(cmd, ['specFile', ...SPEC_OVERRIDE_KEYS]);
+  addSettings(cmd, ['specFile', 'rulesFile', ...SPEC_OVERRIDE_KEYS]);
   dashboardOptions(cmd);
   cmd.addHelpText(
     'after',

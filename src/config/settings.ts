@@ -61,6 +61,14 @@ export const SETTINGS = {
     parse: p.text,
   }),
 
+  rulesFile: setting({
+    flag: '--rules <file>',
+    env: ['TICKFLOW_RULES'],
+    file: 'rulesFile',
+    help: 'alert rules JSON ({"rules": [ … ]}, see docs/rules.md and `tickflow rules check`); replaces the spec\'s "rules"',
+    parse: p.text,
+  }),
+
   // ── the pipeline spec (both engines) ────────────────────────────────────────────────────
   topic: setting({
     flag: '--topic <name>',
@@ -75,20 +83,20 @@ export const SETTINGS = {
   threshold: setting({
     flag: '--threshold <n>',
     env: ['TICKFLOW_THRESHOLD'],
-    spec: ['rules', 'largeTrade', 'threshold'],
-    help: 'large-trade alert when volume > n',
+    spec: ['rules', 'large', 'threshold'],
+    help: 'threshold of the rule named "large" (the default large-trade rule): alert when volume > n',
     parse: p.integer(0, 2_147_483_647),
   }),
   spikeFactor: setting({
     flag: '--spike-factor <k>',
-    spec: ['rules', 'volumeSpike', 'factor'],
-    help: 'volume-spike alert when volume > k × the recent mean',
+    spec: ['rules', 'spike', 'factor'],
+    help: 'factor of the rule named "spike" (the default volume-spike rule): alert when volume > k × the recent mean',
     parse: p.decimal(1, 1000),
   }),
   spikeLookback: setting({
     flag: '--spike-lookback <n>',
-    spec: ['rules', 'volumeSpike', 'lookback'],
-    help: 'trades in the volume-spike baseline',
+    spec: ['rules', 'spike', 'lookback'],
+    help: 'trades in the baseline of the rule named "spike"',
     parse: p.integer(1, 10_000),
   }),
   outOfOrderness: setting({

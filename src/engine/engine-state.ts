@@ -1,3 +1,4 @@
+import type { RuleTickerState } from '../rules/rule-set.ts';
 import type { Trade } from '../trade/trade.ts';
 
 /**
@@ -27,9 +28,9 @@ export interface CandleState {
 export interface TickerState {
   /** Windows still open for the ticker. */
   candles: CandleState[];
-  /** Volumes of the ticker's last trades released to the spike detector, oldest first (at most `lookback`). */
-  baseline: number[];
-  /** Trades accepted but not yet released to the spike detector (event time above the watermark). */
+  /** Each rule's state for the ticker, by rule name (rules that keep none are absent). */
+  rules?: Record<string, RuleTickerState>;
+  /** Trades accepted but not yet released to the rules that take trades in event-time order (event time above the watermark). */
   pending: number;
   /** Trade ids of pending trades sharing one event time, in arrival order, one list per event time. */
   ties: string[][];
@@ -53,6 +54,11 @@ export interface EngineState {
    */
   partitions?: Record<number, { maxEventTimeMs: number | null; watermarkMs: number | null }>;
   tickers: Record<string, TickerState>;
+  /**
+   * Each rule's fingerprint (rule-set.ts) when the state was taken: a rule's state is restored
+   * only into the same definition.
+   */
+  rules?: Record<string, string>;
 }
 
 /**
@@ -68,13 +74,13 @@ export function checkpointWatermark(state: EngineState, outOfOrdernessMs: number
 }
 
 export function emptyTickerState(): TickerState {
-  return { candles: [], baseline: [], pending: 0, ties: [] };
+  return { candles: [], pending: 0, ties: [] };
 }
 
 /**
  * Pending trades read back from the table, in the order the engine released them: event time,
  * then arrival order where a ticker has several at one event time. The order across tickers at
- * one event time does not matter (spike baselines are per ticker); ticker order keeps it stable.
+ * one event time does not matter (rule state is per ticker); ticker order keeps it stable.
  */
 export function orderPending(trades: readonly Trade[], ties: readonly (readonly string[])[]): Trade[] {
   const rank = new Map<string, number>();

@@ -5,10 +5,10 @@ import type { Trade } from '../trade/trade.ts';
 import { CandleWindows } from './candle-windows.ts';
 import { checkpointWatermark, emptyTickerState, type EngineState, type TickerState } from './engine-state.ts';
 import { EventTimeQueue } from './event-time-queue.ts';
-import { LargeTradeDetector } from './large-trade-detector.ts';
-import { emptyOutput, type AlertKind, type Candle, type EngineOutput, type RawRecord } from './records.ts';
+import { emptyOutput, type Alert, type AlertKind, type Candle, type EngineOutput, type RawRecord } from './records.ts';
 import { TradeIdDeduper } from './trade-id-deduper.ts';
-import { VolumeSpikeDetector } from './volume-spike-detector.ts';
+import { KIND_NAMES } from '../rules/registry.ts';
+import { type RuleCounts, RuleSet } from '../rules/rule-set.ts';
 import { Watermark } from './watermark.ts';
 
 export interface EngineCounters {
@@ -39,9 +39,10 @@ export interface EngineOptions {
 /**
  * The embedded engine: every operator of the pipeline spec, in process, synchronous.
  *
- * Per record: parse → dead letter | dedupe → store → large-trade alert → watermark/lateness →
- * candles (arrival order) and the event-time queue → volume-spike alerts (event-time order,
- * released as the watermark passes, like Flink's OVER window) → close finished windows.
+ * Per record: parse → dead letter | dedupe → store → the rules that see trades as read →
+ * watermark/lateness → candles (arrival order) and the event-time queue → the rules that see
+ * trades in event-time order (released as the watermark passes, like Flink's OVER window) →
+ * close finished windows.
  * Output accumulates until the caller drains it into a sink transaction.
  */
 export class Engine {
@@ -55,38 +56,37 @@ export class Engine {
     heartbeats: 0,
     alerts: 0,
     candles: 0,
-    alertsByKind: { large_trade: 0, volume_spike: 0 },
+    alertsByKind: Object.fromEntries(KIND_NAMES.map((k) => [k, 0])) as Record<AlertKind, number>,
     rejectedByCode: {},
   };
   readonly #watermark: Watermark;
   readonly #deduper: TradeIdDeduper;
   readonly #candles: CandleWindows;
-  readonly #large: LargeTradeDetector | null;
-  readonly #spike: VolumeSpikeDetector | null;
-  readonly #spikeQueue: EventTimeQueue;
+  readonly #rules: RuleSet;
+  /** Whether on-time trades queue for the rules that take them in event-time order. */
+  readonly #ordered: boolean;
+  readonly #queue: EventTimeQueue;
   readonly #maxRecordBytes: number;
   readonly #onTicker: ((ticker: string, input: number) => void) | undefined;
   readonly #now: () => number;
   #out: EngineOutput = emptyOutput();
-  readonly #releaseToSpike = (t: Trade): void => {
-    const a = this.#spike!.check(t, this.#now());
-    if (a !== null) {
-      this.#out.alerts.push(a);
-      this.counters.alerts++;
-      this.counters.alertsByKind.volume_spike++;
-    }
+  readonly #release = (t: Trade): void => {
+    const alerts = this.#out.alerts;
+    const before = alerts.length;
+    this.#rules.released(t, alerts);
+    if (alerts.length !== before) this.#count(alerts, before);
   };
 
   constructor(spec: PipelineSpec, options: EngineOptions = {}) {
     this.spec = spec;
     this.#now = options.now ?? Date.now;
-    this.#spikeQueue = new EventTimeQueue({ trackArrival: options.checkpointable !== undefined });
+    this.#queue = new EventTimeQueue({ trackArrival: options.checkpointable !== undefined });
     this.#onTicker = options.checkpointable?.onTicker;
     this.#watermark = new Watermark(spec.input.outOfOrdernessMs, spec.input.idleTimeoutMs);
     this.#deduper = new TradeIdDeduper(spec.dedupe.horizonMs);
     this.#candles = new CandleWindows(spec.candles.intervalMs);
-    this.#large = spec.rules.largeTrade.enabled ? new LargeTradeDetector(spec.rules.largeTrade.threshold) : null;
-    this.#spike = spec.rules.volumeSpike.enabled ? new VolumeSpikeDetector(spec.rules.volumeSpike.factor, spec.rules.volumeSpike.lookback) : null;
+    this.#rules = new RuleSet(spec.rules, this.#now);
+    this.#ordered = this.#rules.ordered;
     this.#maxRecordBytes = spec.input.maxRecordBytes;
   }
 
@@ -138,14 +138,9 @@ export class Engine {
     this.counters.accepted++;
     const out = this.#out;
     out.trades.push(t);
-    if (this.#large !== null) {
-      const a = this.#large.check(t, this.#now());
-      if (a !== null) {
-        out.alerts.push(a);
-        this.counters.alerts++;
-        this.counters.alertsByKind.large_trade++;
-      }
-    }
+    const before = out.alerts.length;
+    this.#rules.read(t, out.alerts);
+    if (out.alerts.length !== before) this.#count(out.alerts, before);
     if (t.tsMs < wm.current || (wm.hasFloors && t.tsMs < wm.lateBelow(partition))) {
       this.counters.late++;
       // Late, yet it still moves its partition's event time (as at Flink's source).
@@ -153,18 +148,18 @@ export class Engine {
       return;
     }
     this.#candles.add(t);
-    if (this.#spike !== null) {
+    if (this.#ordered) {
       // A trade exactly at its partition's floor (above the engine's watermark after a restore
       // lowered it) is due as well: nothing of its ticker can come before it any more. Released
       // now, so that every waiting trade is above the watermark a checkpoint records.
-      if (wm.hasFloors && t.tsMs > wm.current && t.tsMs <= wm.lateBelow(partition)) this.#releaseToSpike(t);
-      else this.#spikeQueue.push(t);
+      if (wm.hasFloors && t.tsMs > wm.current && t.tsMs <= wm.lateBelow(partition)) this.#release(t);
+      else this.#queue.push(t);
     }
     if (wm.observe(partition, t.tsMs)) this.#advance();
     // A trade exactly at the watermark is on time yet already due: release it now, so every
     // waiting trade is above the watermark — which is how a checkpoint finds them again.
     // (Nothing earlier can still arrive, so the release order is the same as at the next advance.)
-    else if (this.#spike !== null && t.tsMs <= wm.current) this.#spikeQueue.releaseUpTo(wm.current, this.#releaseToSpike);
+    else if (this.#ordered && t.tsMs <= wm.current) this.#queue.releaseUpTo(wm.current, this.#release);
   }
 
   /**
@@ -229,18 +224,19 @@ export class Engine {
     const tickers: Record<string, TickerState> = Object.create(null) as Record<string, TickerState>;
     const of = (ticker: string): TickerState => (tickers[ticker] ??= emptyTickerState());
     this.#candles.exportTo(of);
-    this.#spike?.exportTo(of);
-    if (this.#spike !== null) this.#spikeQueue.exportTo(of);
+    this.#rules.exportTo(of);
+    if (this.#ordered) this.#queue.exportTo(of);
     const wm = this.#watermark;
     const max = wm.maxEventTime;
     const finite = (ms: number): number | null => (Number.isFinite(ms) ? ms : null);
     const partitions: NonNullable<EngineState['partitions']> = {};
     for (const p of wm.partitions()) partitions[p] = { maxEventTimeMs: finite(wm.maxEventTimeOf(p)), watermarkMs: finite(wm.lateBelow(p)) };
-    return { maxEventTimeMs: finite(max), watermarkMs: finite(wm.current), partitions, tickers };
+    return { maxEventTimeMs: finite(max), watermarkMs: finite(wm.current), partitions, tickers, rules: this.#rules.fingerprints() };
   }
 
   /**
-   * Takes over state taken by state(): its tickers' open windows, baselines and waiting trades
+   * Takes over state taken by state(): its tickers' open windows, rule state (of the rules whose
+   * definition is unchanged, rule-set.ts) and waiting trades
    * (`pending`, read back from stock_trades and put in release order by orderPending), and the
    * event time of the input it came from (watermark.ts, restorePartition). Tickers already here
    * are replaced. The waiting trades count as seen.
@@ -248,9 +244,9 @@ export class Engine {
   restore(state: EngineState, pending: readonly Trade[], input = 0): void {
     for (const [ticker, s] of Object.entries(state.tickers)) {
       this.#candles.restore(ticker, s.candles);
-      if (this.#spike !== null) this.#spike.restore(ticker, s.baseline);
+      this.#rules.restoreTicker(ticker, s.rules, state.rules);
     }
-    if (this.#spike !== null) for (const t of pending) this.#spikeQueue.push(t);
+    if (this.#ordered) for (const t of pending) this.#queue.push(t);
     for (const t of pending) this.#deduper.admit(t.tradeId);
     this.#watermark.restorePartition(input, state.maxEventTimeMs, checkpointWatermark(state, this.spec.input.outOfOrdernessMs), this.#now());
     this.#advance();
@@ -259,8 +255,8 @@ export class Engine {
   /** Drops the state of these tickers (another process goes on with them). */
   forget(tickers: ReadonlySet<string>): void {
     this.#candles.forget(tickers);
-    this.#spike?.forget(tickers);
-    this.#spikeQueue.forget(tickers);
+    this.#rules.forget(tickers);
+    this.#queue.forget(tickers);
   }
 
   /** These partitions are no longer read here: they stop holding the watermark back. */
@@ -275,9 +271,26 @@ export class Engine {
     for (const id of ids) this.#deduper.admit(id);
   }
 
+  /** Alerts and suppressed hits per rule, since the engine started. */
+  ruleCounts(): Record<string, RuleCounts> {
+    return this.#rules.counts();
+  }
+
+  /** Which rules a checkpoint's state continues, and which start afresh (their definition changed). */
+  ruleContinuity(state: EngineState): { kept: string[]; fresh: string[] } {
+    return this.#rules.continuity(state.rules);
+  }
+
+  #count(alerts: readonly Alert[], from: number): void {
+    for (let i = from; i < alerts.length; i++) {
+      this.counters.alerts++;
+      this.counters.alertsByKind[alerts[i]!.kind]++;
+    }
+  }
+
   #advance(): void {
     const w = this.#watermark.current;
-    if (this.#spike !== null) this.#spikeQueue.releaseUpTo(w, this.#releaseToSpike);
+    if (this.#ordered) this.#queue.releaseUpTo(w, this.#release);
     this.counters.candles += this.#candles.closeUpTo(w, this.#out.candles);
     this.#deduper.advance(w);
   }

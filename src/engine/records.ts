@@ -1,4 +1,5 @@
 import type { RejectCode } from '../trade/parse.ts';
+import type { Alert } from '../rules/alert.ts';
 import type { Trade } from '../trade/trade.ts';
 
 /** A record as a source hands it over: the raw value and where it came from. */
@@ -27,21 +28,8 @@ export interface DeadLetter {
   readonly receivedAtMs: number;
 }
 
-export type AlertKind = 'large_trade' | 'volume_spike';
-
-export interface Alert {
-  readonly alertId: string;
-  readonly kind: AlertKind;
-  readonly trade: Trade;
-  /** large_trade: the volume threshold that was exceeded. */
-  readonly threshold: number | null;
-  /** volume_spike: mean volume of the previous `lookback` trades, × 10^4, rounded half-up. */
-  readonly baselineMeanE4: number | null;
-  readonly factor: number | null;
-  readonly lookback: number | null;
-  readonly detectedAtMs: number;
-  readonly message: string;
-}
+export type { Alert } from '../rules/alert.ts';
+export type { AlertKind } from '../rules/registry.ts';
 
 export interface Candle {
   readonly ticker: string;

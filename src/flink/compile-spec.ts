@@ -1,13 +1,12 @@
+import { rulesSql } from '../rules/rules-sql.ts';
 import type { PipelineSpec } from '../spec/spec.ts';
 import { str } from './sql-text.ts';
 import { candleWindows } from './sql/candle-windows.ts';
 import { jobSettings } from './sql/job-settings.ts';
-import { largeTrade } from './sql/large-trade.ts';
 import { sinks } from './sql/sinks.ts';
 import { parserFunctions, sourceAndParse } from './sql/source-and-parse.ts';
 import { tradeIdDedupe } from './sql/trade-id-dedupe.ts';
-import { VIEW, type AlertRuleSql, type SqlFragment } from './sql/views.ts';
-import { volumeSpike } from './sql/volume-spike.ts';
+import type { SqlFragment } from './sql/views.ts';
 
 export { JDBC_BATCH } from './sql/sinks.ts';
 
@@ -46,22 +45,13 @@ export interface CompiledPipeline {
 
 /**
  * The pipeline spec as Flink SQL, one builder per embedded operator (src/flink/sql/): the
- * Kafka source and the parse, trade_id dedupe, the alert rules, candles, the sinks. All inserts
+ * Kafka source and the parse, trade_id dedupe, the alert rules (src/rules/), candles, the sinks. All inserts
  * in one EXECUTE STATEMENT SET: one job.
  */
 export function compileSpec(spec: PipelineSpec, target: FlinkTarget): CompiledPipeline {
-  const { largeTrade: large, volumeSpike: spike } = spec.rules;
-  const rules: AlertRuleSql[] = [];
-  if (large.enabled) rules.push(largeTrade(large));
-  if (spike.enabled) rules.push(volumeSpike(spike));
-  const alerts: SqlFragment = {
-    ddl:
-      rules.length === 0
-        ? []
-        : [...rules.flatMap((r) => r.ddl), `CREATE TEMPORARY VIEW ${VIEW.alerts} AS\n${rules.map((r) => r.select).join('\nUNION ALL\n')}`],
-    inserts: [],
-  };
-  const parts = [sourceAndParse(spec, target), tradeIdDedupe(), alerts, candleWindows(spec.candles), sinks(spec, target, rules.length > 0)];
+  const rules = rulesSql(spec.rules);
+  const alerts: SqlFragment = { ddl: rules.ddl, inserts: [] };
+  const parts = [sourceAndParse(spec, target), tradeIdDedupe(), alerts, candleWindows(spec.candles), sinks(spec, target, rules.alertsView !== null)];
   const inserts = parts.flatMap((p) => p.inserts);
   return {
     settings: jobSettings(spec, target),

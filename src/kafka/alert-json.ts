@@ -1,10 +1,20 @@
 import type { Alert } from '../engine/records.ts';
+import { DETAIL_COLUMN_NAMES } from '../rules/alert-columns.ts';
+import { alertDetailValues } from '../rules/alert.ts';
+import type { Severity } from '../rules/severity.ts';
 import { formatPriceE4, formatTimestamp } from '../trade/trade.ts';
 
-/** An alert on the wire (docs/architecture.md#alert). `alert_id` is stable, so consumers can dedupe a replay. */
+/**
+ * An alert on the wire (docs/architecture.md#alert). `alert_id` (`<rule>:<trade_id>`) is stable,
+ * so consumers can dedupe a replay. The kind's own fields (src/rules/alert-columns.ts) sit
+ * between the trade and detected_at; a kind's absent fields are omitted.
+ */
 export interface AlertJson {
   alert_id: string;
   kind: Alert['kind'];
+  /** The rule's name. Absent in alerts written before rules files (it is alert_id's prefix). */
+  rule?: string;
+  severity?: Severity;
   trade_id: string;
   ticker: string;
   price: string;
@@ -12,34 +22,39 @@ export interface AlertJson {
   trade_timestamp: string;
   /** large_trade: the threshold the volume exceeded. */
   threshold?: number;
+  /** notional: the rule's amount and the trade's price × volume. */
+  amount?: string;
+  notional?: string;
   /** volume_spike: mean volume of the previous `lookback` trades it was measured against. */
   baseline_mean?: string;
   factor?: number;
   lookback?: number;
+  /** price_move: the price it moved from, by how much, within how long. */
+  reference_price?: string;
+  change_percent?: string;
+  window_seconds?: number;
   detected_at: string;
   message: string;
 }
 
 export function alertToJson(a: Alert): AlertJson {
   const t = a.trade;
-  const j: AlertJson = {
+  const j: Record<string, unknown> = {
     alert_id: a.alertId,
     kind: a.kind,
+    rule: a.rule,
+    severity: a.severity,
     trade_id: t.tradeId,
     ticker: t.ticker,
     price: formatPriceE4(t.priceE4),
     volume: t.volume,
     trade_timestamp: formatTimestamp(t.tsMs),
-    detected_at: formatTimestamp(a.detectedAtMs),
-    message: a.message,
   };
-  if (a.threshold !== null) j.threshold = a.threshold;
-  if (a.baselineMeanE4 !== null) j.baseline_mean = formatPriceE4(a.baselineMeanE4);
-  if (a.factor !== null) j.factor = a.factor;
-  if (a.lookback !== null) j.lookback = a.lookback;
-  // The contract's key order: rule details before detected_at and message.
-  const { detected_at, message, ...rest } = j;
-  return { ...rest, detected_at, message };
+  const details = alertDetailValues(a);
+  for (const c of DETAIL_COLUMN_NAMES) if (details[c] !== undefined) j[c] = details[c];
+  j.detected_at = formatTimestamp(a.detectedAtMs);
+  j.message = a.message;
+  return j as unknown as AlertJson;
 }
 
 /** Parses an alert read back from the topic; null for anything that is not one. */

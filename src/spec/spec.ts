@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { rulesSchema } from '../rules/rules-schema.ts';
 
 /**
  * The pipeline spec: plain data, the single source of truth that both engines obey
@@ -24,28 +25,8 @@ export const pipelineSpecSchema = z
       })
       .strict()
       .prefault({}),
-    rules: z
-      .object({
-        largeTrade: z
-          .object({
-            enabled: z.boolean().default(true),
-            /** Alert when volume is strictly greater than this. */
-            threshold: z.number().int().min(0).max(2_147_483_647).default(1_000_000),
-          })
-          .strict()
-          .prefault({}),
-        volumeSpike: z
-          .object({
-            enabled: z.boolean().default(true),
-            /** Alert when volume > factor × mean volume of the ticker's previous `lookback` trades. */
-            factor: z.number().min(1).max(1000).multipleOf(0.01).default(10),
-            lookback: z.number().int().min(1).max(10_000).default(50),
-          })
-          .strict()
-          .prefault({}),
-      })
-      .strict()
-      .prefault({}),
+    /** The alert rules (src/rules/, docs/rules.md); absent: `large` and `spike`, as before rules files. */
+    rules: rulesSchema,
     candles: z
       .object({
         intervalMs: z.number().int().min(1000).max(86_400_000).default(60_000),
@@ -86,7 +67,8 @@ export function parseSpec(input: unknown): SpecResult {
   if (r.success) return { ok: true, spec: r.data };
   return {
     ok: false,
-    errors: r.error.issues.map((i) => `${i.path.length ? i.path.join('.') : 'spec'}: ${i.message}`),
+    // Rule errors already say which rule and field (rules[2] "whale": amount: …).
+    errors: r.error.issues.map((i) => (i.path[0] === 'rules' && i.path.length === 1 && i.message.startsWith('rules') ? i.message : `${i.path.length ? i.path.join('.') : 'spec'}: ${i.message}`)),
   };
 }
 

@@ -84,6 +84,26 @@ CREATE TABLE IF NOT EXISTS tickflow_checkpoints (
   PRIMARY KEY (group_id, topic, partition)
 );`,
   },
+  {
+    version: 4,
+    name: 'alert rules',
+    // Alerts name their rule and severity and carry the fields of the newer rule kinds. Rows
+    // from before rules files were written by the rules `large` and `spike` (their alert_id
+    // prefix) at the default severity.
+    sql: `
+ALTER TABLE trade_alerts
+  ADD COLUMN IF NOT EXISTS rule VARCHAR(64),
+  ADD COLUMN IF NOT EXISTS severity VARCHAR(16),
+  ADD COLUMN IF NOT EXISTS amount NUMERIC(20,2),
+  ADD COLUMN IF NOT EXISTS notional NUMERIC(24,4),
+  ADD COLUMN IF NOT EXISTS reference_price NUMERIC(10,4),
+  ADD COLUMN IF NOT EXISTS change_percent NUMERIC(10,2),
+  ADD COLUMN IF NOT EXISTS window_seconds INT;
+UPDATE trade_alerts SET rule = split_part(alert_id, ':', 1) WHERE rule IS NULL;
+UPDATE trade_alerts SET severity = 'warning' WHERE severity IS NULL;
+ALTER TABLE trade_alerts ALTER COLUMN rule SET NOT NULL, ALTER COLUMN severity SET NOT NULL;
+CREATE INDEX IF NOT EXISTS trade_alerts_rule ON trade_alerts (rule);`,
+  },
 ];
 
 export const MIGRATIONS_TABLE = `

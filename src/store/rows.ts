@@ -1,4 +1,6 @@
 import type { Alert, Candle, DeadLetter } from '../engine/records.ts';
+import { ALERT_DETAIL_COLUMNS, DETAIL_COLUMN_NAMES } from '../rules/alert-columns.ts';
+import { alertDetailValues } from '../rules/alert.ts';
 import { formatPriceE4, formatTimestamp, type Trade } from '../trade/trade.ts';
 
 /**
@@ -50,30 +52,32 @@ export function tradesToCopyText(trades: readonly Trade[]): string {
 
 export const TRADE_COLUMNS = 'trade_id, ticker, price, volume, trade_timestamp';
 
+const ALERT_COLUMNS = ['alert_id', 'kind', 'rule', 'severity', 'trade_id', 'ticker', 'price', 'volume', 'trade_timestamp', ...DETAIL_COLUMN_NAMES, 'detected_at', 'message'];
+const ALERT_TYPES = ['text', 'text', 'text', 'text', 'text', 'text', 'numeric', 'int', 'timestamptz', ...DETAIL_COLUMN_NAMES.map((c) => (ALERT_DETAIL_COLUMNS[c].table === 'BIGINT' ? 'bigint' : ALERT_DETAIL_COLUMNS[c].table === 'INT' ? 'int' : 'numeric')), 'timestamptz', 'text'];
+
 export const INSERT_ALERTS_SQL = `
-INSERT INTO trade_alerts (alert_id, kind, trade_id, ticker, price, volume, trade_timestamp, threshold,
-                          baseline_mean, factor, lookback, detected_at, message)
-SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::numeric[], $6::int[], $7::timestamptz[],
-                     $8::bigint[], $9::numeric[], $10::numeric[], $11::int[], $12::timestamptz[], $13::text[])
+INSERT INTO trade_alerts (${ALERT_COLUMNS.join(', ')})
+SELECT * FROM unnest(${ALERT_TYPES.map((t, i) => `$${i + 1}::${t}[]`).join(', ')})
 ON CONFLICT (alert_id) DO NOTHING`;
 
+/** One array per column; the kind's own fields flattened, absent ones null. */
 export function alertParams(alerts: readonly Alert[]): unknown[][] {
-  const cols: unknown[][] = Array.from({ length: 13 }, () => []);
+  const cols: unknown[][] = Array.from({ length: ALERT_COLUMNS.length }, () => []);
   for (const a of alerts) {
     const t = a.trade;
     cols[0]!.push(a.alertId);
     cols[1]!.push(a.kind);
-    cols[2]!.push(t.tradeId);
-    cols[3]!.push(t.ticker);
-    cols[4]!.push(formatPriceE4(t.priceE4));
-    cols[5]!.push(t.volume);
-    cols[6]!.push(formatTimestamp(t.tsMs));
-    cols[7]!.push(a.threshold);
-    cols[8]!.push(a.baselineMeanE4 === null ? null : formatPriceE4(a.baselineMeanE4));
-    cols[9]!.push(a.factor);
-    cols[10]!.push(a.lookback);
-    cols[11]!.push(formatTimestamp(a.detectedAtMs));
-    cols[12]!.push(a.message);
+    cols[2]!.push(a.rule);
+    cols[3]!.push(a.severity);
+    cols[4]!.push(t.tradeId);
+    cols[5]!.push(t.ticker);
+    cols[6]!.push(formatPriceE4(t.priceE4));
+    cols[7]!.push(t.volume);
+    cols[8]!.push(formatTimestamp(t.tsMs));
+    const d = alertDetailValues(a);
+    DETAIL_COLUMN_NAMES.forEach((c, i) => cols[9 + i]!.push(d[c] ?? null));
+    cols[9 + DETAIL_COLUMN_NAMES.length]!.push(formatTimestamp(a.detectedAtMs));
+    cols[10 + DETAIL_COLUMN_NAMES.length]!.push(a.message);
   }
   return cols;
 }

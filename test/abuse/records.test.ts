@@ -86,7 +86,7 @@ describe('hostile records through the embedded pipeline', () => {
     // The ordinary feed around them has its own replays, malformed lines and alerts.
     expect(expected.duplicates).toBeGreaterThan(5);
     expect(expected.alerts.length).toBeGreaterThan(10);
-    expect(expected.alerts).toContain(`large:${HTML_ID}|large_trade|NVDA|5000000|1000000|`);
+    expect(expected.alerts).toContain(`large:${HTML_ID}|large_trade|large|warning|NVDA|5000000|1000000||||||||`);
   });
 
   it('file: each hostile line is a dead letter with its reason (or stored verbatim); every other trade is stored exactly', async () => {

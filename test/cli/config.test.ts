@@ -1,6 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { PipelineSpec } from '../../src/spec/spec.ts';
 import { describe, expect, it } from 'vitest';
 import { loadConfigFile } from '../../src/config/config-file.ts';
 import { resolveSetting, resolveSettings } from '../../src/config/resolve.ts';
@@ -16,6 +17,9 @@ const file = (name: string, json: unknown): string => {
   return path;
 };
 const repo = new URL('../../', import.meta.url).pathname;
+
+/** The threshold of the rule named "large" (what --threshold sets). */
+const largeThreshold = (spec: PipelineSpec): number | undefined => spec.rules.flatMap((r) => (r.kind === 'large_trade' && r.name === 'large' ? [r.threshold] : []))[0];
 
 describe('one resolver: flag > environment > config file > default', () => {
   const config = loadConfigFile(file('layers.json', { db: 'pglite:/from-file', dashboard: { port: 4001 }, kafka: { brokers: ['f1:9092', 'f2:9092'] } }));
@@ -61,13 +65,13 @@ describe('one resolver: flag > environment > config file > default', () => {
 
   it('builds the spec from --spec or the config file\'s "spec", then the flags and variables', () => {
     const withSpec = loadConfigFile(file('spec.json', { spec: { rules: { largeTrade: { threshold: 7 } }, input: { topic: 'from-config' } } }));
-    expect(resolveSpec({ file: withSpec }).rules.largeTrade.threshold).toBe(7);
-    expect(resolveSpec({ file: withSpec, env: { TICKFLOW_THRESHOLD: '8' } }).rules.largeTrade.threshold).toBe(8);
-    expect(resolveSpec({ file: withSpec, env: { TICKFLOW_THRESHOLD: '8' }, flags: { threshold: '9' } }).rules.largeTrade.threshold).toBe(9);
+    expect(largeThreshold(resolveSpec({ file: withSpec }))).toBe(7);
+    expect(largeThreshold(resolveSpec({ file: withSpec, env: { TICKFLOW_THRESHOLD: '8' } }))).toBe(8);
+    expect(largeThreshold(resolveSpec({ file: withSpec, env: { TICKFLOW_THRESHOLD: '8' }, flags: { threshold: '9' } }))).toBe(9);
     const specFile = file('own-spec.json', { input: { topic: 'from-spec-file' } });
     // --spec replaces the config file's spec as a whole.
     const s = resolveSpec({ file: withSpec, flags: { specFile } });
-    expect([s.input.topic, s.rules.largeTrade.threshold]).toEqual(['from-spec-file', 1_000_000]);
+    expect([s.input.topic, largeThreshold(s)]).toEqual(['from-spec-file', 1_000_000]);
     expect(resolveSpec({ flags: { specFile, outOfOrderness: '2.5', candleInterval: '300' } })).toMatchObject({
       input: { outOfOrdernessMs: 2500 },
       candles: { intervalMs: 300_000 },
@@ -88,7 +92,7 @@ describe('the CLI applies the same precedence everywhere', () => {
     const threshold = async (args: string[], env: NodeJS.ProcessEnv = {}) => {
       const r = await tickflow(['spec', ...args], { env: { TICKFLOW_THRESHOLD: '', ...env } });
       expect(r.code, r.stderr).toBe(0);
-      return (JSON.parse(r.stdout) as { rules: { largeTrade: { threshold: number } } }).rules.largeTrade.threshold;
+      return (JSON.parse(r.stdout) as { rules: Array<{ name: string; threshold?: number }> }).rules.find((x) => x.name === 'large')?.threshold;
     };
     expect(await threshold([])).toBe(1_000_000);
     expect(await threshold(['--config', config])).toBe(11);

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { orderPending, type EngineState } from '../../src/engine/engine-state.ts';
 import { Engine } from '../../src/engine/engine.ts';
 import type { EngineOutput, RawRecord } from '../../src/engine/records.ts';
+import { alertDetailValues } from '../../src/rules/alert.ts';
 import { SeededRandom } from '../../src/simulate/random.ts';
 import { specWith, type PipelineSpec } from '../../src/spec/spec.ts';
 import { parseTradeText } from '../../src/trade/parse.ts';
@@ -18,7 +19,15 @@ import type { Trade } from '../../src/trade/trade.ts';
 const T0 = Date.UTC(2026, 10, 25, 9, 30, 0);
 const spec = specWith({
   input: { outOfOrdernessMs: 2_000 },
-  rules: { largeTrade: { threshold: 40_000 }, volumeSpike: { factor: 2, lookback: 4 } },
+  // Every rule kind, with what each keeps in a checkpoint: spike baselines, price windows and
+  // crossing flags, cooldown slices (prices move up to 5 % between trades, so moves are frequent).
+  rules: [
+    { name: 'large', kind: 'large_trade', threshold: 40_000, overrides: { BBB: 50_000 } },
+    { name: 'whale', kind: 'notional', amount: 4_000_000, cooldownSeconds: 3 },
+    { name: 'spike', kind: 'volume_spike', factor: 2, lookback: 4 },
+    { name: 'jump', kind: 'price_move', percent: 3, windowSeconds: 5, tickers: ['AAA', 'CCC'] },
+    { name: 'jump-cool', kind: 'price_move', percent: 2, windowSeconds: 3, cooldownSeconds: 10, severity: 'critical' },
+  ],
   candles: { intervalMs: 5_000 },
   dedupe: { horizonMs: 20_000 },
 });
@@ -38,7 +47,7 @@ class Tables {
 
   commit(out: EngineOutput): void {
     for (const t of out.trades) if (!this.trades.has(t.tradeId)) this.trades.set(t.tradeId, t);
-    for (const a of out.alerts) if (!this.alerts.has(a.alertId)) this.alerts.set(a.alertId, `${a.trade.volume}|${a.baselineMeanE4 ?? ''}`);
+    for (const a of out.alerts) if (!this.alerts.has(a.alertId)) this.alerts.set(a.alertId, `${a.trade.volume}|${a.severity}|${JSON.stringify(alertDetailValues(a))}`);
     for (const c of out.candles)
       this.candles.set(`${c.ticker}|${c.windowStartMs}`, `${c.openE4}|${c.highE4}|${c.lowE4}|${c.closeE4}|${c.volume}|${c.vwapE4}|${c.tradeCount}`);
     this.deadLetters += out.deadLetters.length;
@@ -140,7 +149,7 @@ describe('engine checkpoints', () => {
   // replay of a trade committed before the crash out of a candle it is already in.
   for (const seed of [5, 6, 7, 8]) {
     it(`the same with the spike rule off: candles stay exact through the stored-id check (seed ${seed})`, () => {
-      const noSpike = specWith({ ...spec, rules: { ...spec.rules, volumeSpike: { ...spec.rules.volumeSpike, enabled: false } } });
+      const noSpike = specWith({ ...spec, rules: spec.rules.filter((r) => r.kind !== 'volume_spike') });
       const records = feed(seed, 4_000);
       const expected = uninterrupted(records, noSpike).view();
       const { db, lives } = crashing(records, noSpike, seed * 7919);
@@ -175,7 +184,7 @@ describe('engine checkpoints', () => {
     for (const r of feed(11, 300)) e.process(r);
     const before = e.state();
     expect(Object.keys(before.tickers).sort()).toEqual(['AAA', 'BBB', 'CCC']);
-    expect(before.tickers.AAA!.baseline.length).toBe(spec.rules.volumeSpike.lookback);
+    expect((before.tickers.AAA!.rules?.spike?.op as number[]).length).toBe(spec.rules.find((r) => r.kind === 'volume_spike')?.lookback);
     expect(before.tickers.AAA!.candles.length).toBeGreaterThan(0);
     e.forget(new Set(['AAA']));
     const after = e.state();

@@ -33,7 +33,7 @@ const candleView = (c: Candle) => ({
   vwap: formatPriceE4(c.vwapE4),
   n: c.tradeCount,
 });
-const alertView = (a: Alert) => `${a.alertId}${a.baselineMeanE4 === null ? '' : ` mean=${formatPriceE4(a.baselineMeanE4)}`}`;
+const alertView = (a: Alert) => `${a.alertId}${a.kind === 'volume_spike' ? ` mean=${formatPriceE4(a.baselineMeanE4)}` : ''}`;
 
 describe('candles', () => {
   it('computes OHLC, volume, count and VWAP (half-up to 4 decimals) per ticker and minute', () => {
@@ -245,7 +245,7 @@ describe('boundaries, computed by hand', () => {
 
     const o = oracle(lines(records), 'test', spec);
     expect(o).toMatchObject({ read: 8, duplicates: 0, late: 2 });
-    expect(o.alerts).toEqual(['spike:at|volume_spike|A|100||10.0000']);
+    expect(o.alerts).toEqual(['spike:at|volume_spike|spike|warning|A|100||||10.0000|2.00|2|||']);
     expect(o.candles).toEqual([`A|${iso(0)}|1.0000|2.0000|1.0000|2.0000|130|1.7692|4`, `B|${iso(60_000)}|5.0000|6.0000|5.0000|6.0000|3|5.6667|2`]);
     expect(o.trades).toHaveLength(8);
   });

@@ -100,7 +100,9 @@ export function alertRows(records: TopicRecord[]): string[] {
   const byId = new Map<string, string>();
   for (const r of records) {
     const a = JSON.parse(r.value.toString()) as Record<string, unknown>;
-    byId.set(String(a.alert_id), `${a.alert_id}|${a.kind}|${a.ticker}|${a.volume}|${a.threshold ?? ''}|${a.baseline_mean ?? ''}`);
+    const o = (k: string): string => (a[k] === undefined ? '' : k === 'factor' ? Number(a[k]).toFixed(2) : String(a[k]));
+    const details = ['threshold', 'amount', 'notional', 'baseline_mean', 'factor', 'lookback', 'reference_price', 'change_percent', 'window_seconds'].map(o);
+    byId.set(String(a.alert_id), [a.alert_id, a.kind, a.rule, a.severity, a.ticker, a.volume, ...details].join('|'));
   }
   return [...byId.values()].sort();
 }

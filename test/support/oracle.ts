@@ -80,28 +80,60 @@ export function oracle(lines: Uint8Array[], source: string, spec: PipelineSpec):
     const had = alertById.get(id);
     if (had === undefined || seq < had.seq) alertById.set(id, { seq, row });
   };
-  const { largeTrade, volumeSpike } = spec.rules;
-  if (largeTrade.enabled) {
-    for (const { t, seq } of stored) {
-      if (t.volume > largeTrade.threshold) alert(`large:${t.tradeId}`, seq, `large:${t.tradeId}|large_trade|${t.ticker}|${t.volume}|${largeTrade.threshold}|`);
-    }
-  }
-  if (volumeSpike.enabled) {
+  for (const rule of spec.rules) {
+    const cooldownMs = (rule.cooldownSeconds ?? 0) * 1000;
+    const ordered = rule.kind === 'volume_spike' || rule.kind === 'price_move' || cooldownMs > 0;
+    const mine = (ordered ? onTime : stored).filter(({ t }) => rule.tickers === undefined || rule.tickers.includes(t.ticker));
+    // Per ticker: in event-time order (arrival order among equal times), or as read.
     const byTicker = new Map<string, { t: Trade; seq: number }[]>();
-    for (const x of onTime) byTicker.set(x.t.ticker, [...(byTicker.get(x.t.ticker) ?? []), x]);
+    for (const x of mine) byTicker.set(x.t.ticker, [...(byTicker.get(x.t.ticker) ?? []), x]);
     for (const list of byTicker.values()) {
-      list.sort((a, b) => a.t.tsMs - b.t.tsMs || a.seq - b.seq);
-      const n = volumeSpike.lookback;
+      if (ordered) list.sort((a, b) => a.t.tsMs - b.t.tsMs || a.seq - b.seq);
+      const slices = new Set<number>();
+      let prevCrossing = false;
       list.forEach(({ t, seq }, i) => {
-        if (i < n) return;
-        const prev = list.slice(i - n, i).reduce((s, x) => s + BigInt(x.t.volume), 0n);
-        // volume > factor × prev/n  ⇔  volume·n·100 > factor·100·prev
-        if (BigInt(t.volume) * BigInt(n) * 100n > BigInt(Math.round(volumeSpike.factor * 100)) * prev) {
-          const num = prev * 10_000n;
-          const q = num / BigInt(n);
-          const mean = (num - q * BigInt(n)) * 2n >= BigInt(n) ? q + 1n : q;
-          alert(`spike:${t.tradeId}`, seq, `spike:${t.tradeId}|volume_spike|${t.ticker}|${t.volume}||${formatPriceE4(Number(mean))}`);
+        let details: string | null = null;
+        if (rule.kind === 'large_trade') {
+          const threshold = rule.overrides?.[t.ticker] ?? rule.threshold;
+          if (t.volume > threshold) details = `${threshold}||||||||`;
+        } else if (rule.kind === 'notional') {
+          const product = BigInt(t.priceE4) * BigInt(t.volume);
+          const amountE2 = BigInt(Math.round(rule.amount * 100));
+          if (product > amountE2 * 100n) details = `|${decimal(amountE2, 2)}|${decimal(product, 4)}||||||`;
+        } else if (rule.kind === 'volume_spike') {
+          const n = rule.lookback;
+          if (i >= n) {
+            const prev = list.slice(i - n, i).reduce((sum, x) => sum + BigInt(x.t.volume), 0n);
+            // volume > factor × prev/n  ⇔  volume·n·100 > factor·100·prev
+            if (BigInt(t.volume) * BigInt(n) * 100n > BigInt(Math.round(rule.factor * 100)) * prev) {
+              const num = prev * 10_000n;
+              const q = num / BigInt(n);
+              const mean = (num - q * BigInt(n)) * 2n >= BigInt(n) ? q + 1n : q;
+              details = `|||${formatPriceE4(Number(mean))}|${rule.factor.toFixed(2)}|${n}|||`;
+            }
+          }
+        } else {
+          // The reference: the first trade of the ticker (in this order) at or after t − W.
+          const ref = list.find((x) => x.t.tsMs >= t.tsMs - rule.windowSeconds * 1000)!.t.priceE4;
+          const diff = BigInt(t.priceE4 - ref);
+          const crossing = (diff < 0n ? -diff : diff) * 10_000n > BigInt(Math.round(rule.percent * 100)) * BigInt(ref);
+          if (crossing && !prevCrossing) {
+            const num = diff * 10_000n;
+            const abs = num < 0n ? -num : num;
+            const q = abs / BigInt(ref);
+            const bp = (abs - q * BigInt(ref)) * 2n >= BigInt(ref) ? q + 1n : q;
+            details = `||||||${formatPriceE4(ref)}|${num < 0n && bp > 0n ? '-' : ''}${decimal(bp, 2)}|${rule.windowSeconds}`;
+          }
+          prevCrossing = crossing;
         }
+        if (details === null) return;
+        if (cooldownMs > 0) {
+          const slice = Math.floor(t.tsMs / cooldownMs);
+          if (slices.has(slice)) return;
+          slices.add(slice);
+        }
+        const id = `${rule.name}:${t.tradeId}`;
+        alert(id, seq, `${id}|${rule.kind}|${rule.name}|${rule.severity}|${t.ticker}|${t.volume}|${details}`);
       });
     }
   }
@@ -145,12 +177,20 @@ export function oracle(lines: Uint8Array[], source: string, spec: PipelineSpec):
   };
 }
 
+/** 12345n, 2 → "123.45" */
+function decimal(n: bigint, digits: number): string {
+  const s = n.toString().padStart(digits + 1, '0');
+  return `${s.slice(0, -digits)}.${s.slice(-digits)}`;
+}
+
 /** The same four tables, read back from a database in the oracle's text form. */
 export const ACTUAL_QUERIES = {
   trades: `SELECT trade_id || '|' || ticker || '|' || price::text || '|' || volume || '|' ||
                   to_char(trade_timestamp AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS row FROM stock_trades`,
-  alerts: `SELECT alert_id || '|' || kind || '|' || ticker || '|' || volume || '|' || coalesce(threshold::text, '') || '|' ||
-                  coalesce(baseline_mean::text, '') AS row FROM trade_alerts`,
+  alerts: `SELECT concat_ws('|', alert_id, kind, rule, severity, ticker, volume, coalesce(threshold::text, ''), coalesce(amount::text, ''),
+                  coalesce(notional::text, ''), coalesce(baseline_mean::text, ''), coalesce(factor::text, ''), coalesce(lookback::text, ''),
+                  coalesce(reference_price::text, ''), coalesce(change_percent::text, ''), coalesce(window_seconds::text, '')) AS row
+            FROM trade_alerts`,
   candles: `SELECT ticker || '|' || to_char(window_start AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') || '|' ||
                    open::text || '|' || high::text || '|' || low::text || '|' || close::text || '|' || volume || '|' ||
                    vwap::text || '|' || trade_count AS row FROM trade_candles`,

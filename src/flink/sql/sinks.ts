@@ -1,3 +1,4 @@
+import { ALERT_DETAIL_COLUMNS, type AlertDetailColumn, DETAIL_COLUMN_NAMES } from '../../rules/alert-columns.ts';
 import type { PipelineSpec } from '../../spec/spec.ts';
 import type { FlinkTarget } from '../compile-spec.ts';
 import { ident, withOptions } from '../sql-text.ts';
@@ -5,6 +6,13 @@ import { VIEW, type SqlFragment } from './views.ts';
 
 /** Default JDBC sink batching: big enough to amortise round trips, flushed at least twice a second. */
 export const JDBC_BATCH = { maxRows: 2000, interval: '500ms', maxRetries: 5 } as const;
+
+/** The JSON's types: exact decimals as strings, the factor as a number (src/kafka/alert-json.ts). */
+function jsonType(c: AlertDetailColumn): string {
+  const col = ALERT_DETAIL_COLUMNS[c];
+  if (col.json === 'string') return 'STRING';
+  return col.flink.startsWith('DECIMAL') ? 'DOUBLE' : col.flink;
+}
 
 const iso = (col: string): string => `DATE_FORMAT(${col}, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z''')`;
 
@@ -84,15 +92,15 @@ FROM ${VIEW.rejected}`,
   if (hasAlerts) {
     ddl.push(
       `CREATE TEMPORARY TABLE tf_trade_alerts (
-  alert_id STRING, kind STRING, trade_id STRING, ticker STRING, price DECIMAL(10, 4), volume INT,
-  trade_timestamp TIMESTAMP(3), threshold BIGINT, baseline_mean DECIMAL(20, 4), factor DECIMAL(8, 2), lookback INT,
+  alert_id STRING, kind STRING, rule STRING, severity STRING, trade_id STRING, ticker STRING, price DECIMAL(10, 4), volume INT,
+  trade_timestamp TIMESTAMP(3), ${DETAIL_COLUMN_NAMES.map((c) => `${c} ${ALERT_DETAIL_COLUMNS[c].flink}`).join(', ')},
   detected_at TIMESTAMP(3), message STRING,
   PRIMARY KEY (alert_id) NOT ENFORCED
 ) ${withOptions(jdbc('trade_alerts'))}`,
       // Key = ticker, absent fields omitted.
       `CREATE TEMPORARY TABLE tf_alerts_topic (
-  alert_id STRING, kind STRING, trade_id STRING, ticker STRING, price STRING, volume INT, trade_timestamp STRING,
-  threshold BIGINT, baseline_mean STRING, factor DOUBLE, lookback INT, detected_at STRING, message STRING
+  alert_id STRING, kind STRING, rule STRING, severity STRING, trade_id STRING, ticker STRING, price STRING, volume INT,
+  trade_timestamp STRING, ${DETAIL_COLUMN_NAMES.map((c) => `${c} ${jsonType(c)}`).join(', ')}, detected_at STRING, message STRING
 ) ${withOptions({
         connector: 'kafka',
         topic: spec.topics.alerts,
@@ -114,12 +122,12 @@ FROM ${VIEW.rejected}`,
     );
     inserts.push(
       `INSERT INTO tf_trade_alerts
-SELECT alert_id, kind, trade_id, ticker, price, volume, CAST(event_time AS TIMESTAMP(3)), threshold, baseline_mean, factor, lookback,
+SELECT alert_id, kind, rule, severity, trade_id, ticker, price, volume, CAST(event_time AS TIMESTAMP(3)), ${DETAIL_COLUMN_NAMES.join(', ')},
   CAST(CURRENT_TIMESTAMP AS TIMESTAMP(3)), message
 FROM ${VIEW.alerts}`,
       `INSERT INTO tf_alerts_topic
-SELECT alert_id, kind, trade_id, ticker, CAST(price AS STRING), volume, ${iso('event_time')}, threshold,
-  CAST(baseline_mean AS STRING), CAST(factor AS DOUBLE), lookback, ${iso('CURRENT_TIMESTAMP')}, message
+SELECT alert_id, kind, rule, severity, trade_id, ticker, CAST(price AS STRING), volume, ${iso('event_time')},
+  ${DETAIL_COLUMN_NAMES.map((c) => (jsonType(c) === ALERT_DETAIL_COLUMNS[c].flink ? c : `CAST(${c} AS ${jsonType(c)})`)).join(', ')}, ${iso('CURRENT_TIMESTAMP')}, message
 FROM ${VIEW.alerts}`,
     );
   }

@@ -12,7 +12,6 @@ export const VIEW = {
   trades: 'tf_trades',
   /** Deduplicated trades that were not late on arrival: what candles and spike baselines see. */
   onTime: 'tf_on_time',
-  spikes: 'tf_spikes',
   alerts: 'tf_alerts',
   candles: 'tf_candles',
 } as const;
@@ -21,11 +20,4 @@ export const VIEW = {
 export interface SqlFragment {
   ddl: string[];
   inserts: string[];
-}
-
-/** An alert rule's contribution: views it needs, and one SELECT in the alerts' common shape. */
-export interface AlertRuleSql {
-  ddl: string[];
-  /** Columns: alert_id, kind, trade_id, ticker, price, volume, event_time, threshold, baseline_mean, factor, lookback, message. */
-  select: string;
 }

@@ -19,13 +19,15 @@ export interface PartitionCheckpoint {
 
 /**
  * The spec settings the state depends on: a checkpoint written under other settings (another
- * candle interval, look-back, bound) cannot be continued exactly.
+ * candle interval or out-of-orderness bound) cannot be continued exactly.
  */
 export function specFingerprint(spec: PipelineSpec): string {
   const relevant = {
     outOfOrdernessMs: spec.input.outOfOrdernessMs,
     candleIntervalMs: spec.candles.intervalMs,
-    spike: spec.rules.volumeSpike,
+    // Rule state is kept or dropped rule by rule (EngineState.rules); this marks rows written
+    // before that, whose spike baseline had no rule name.
+    state: 'rules-v1',
   };
   return createHash('sha256').update(JSON.stringify(relevant)).digest('hex').slice(0, 16);
 }
