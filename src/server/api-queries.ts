@@ -1,5 +1,6 @@
 import type { SqlClient } from '../store/store.ts';
-import { type AlertJson, type CandleJson, SEVERITIES, type Severity } from './live-events.ts';
+import { SEVERITIES, type Severity } from '../rules/severity.ts';
+import type { AlertJson, CandleJson } from './live-events.ts';
 import type { WatchlistSnapshot } from './watchlist.ts';
 
 /**

@@ -1,5 +1,6 @@
 import type { Alert, Candle } from '../engine/records.ts';
 import { alertToJson, type AlertJson as WireAlertJson } from '../kafka/alert-json.ts';
+import { SEVERITIES, type Severity } from '../rules/severity.ts';
 import { formatPriceE4, formatTimestamp } from '../trade/trade.ts';
 
 /**
@@ -43,9 +44,6 @@ export interface CandleJson {
 export function alertJson(a: Alert): AlertJson {
   return alertFromWire(alertToJson(a));
 }
-
-export const SEVERITIES = ['info', 'warning', 'critical'] as const;
-export type Severity = (typeof SEVERITIES)[number];
 
 /**
  * The topic omits fields a rule does not have; the API shape spells them out as null. Producers
