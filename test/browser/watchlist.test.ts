@@ -214,12 +214,9 @@ describe('watchlist in headless Chromium', { timeout: 120_000 }, () => {
     const all = [...first, ...second];
     const expected = TICKERS.map((t) => expectedRow(all, t)).map(({ exactVwap: _, ...e }) => e);
     expect(expected[0]!.alerts).toBe('3');
-    await page.waitForFunction(
-      `document.querySelector('#watchlist tbody tr[data-ticker="MSFT"]')?.dataset.volume === ${JSON.stringify(expected[1]!.volume)}
-       && document.querySelector('#watchlist tbody tr[data-ticker="AAPL"]')?.dataset.alerts === '3'`,
-      undefined,
-      { timeout: 15_000 },
-    );
+    // Attribute selectors, not a predicate: the page's CSP forbids the eval a polled predicate needs.
+    await page.waitForSelector(`#watchlist tbody tr[data-ticker="MSFT"][data-volume="${expected[1]!.volume}"]`, { timeout: 15_000 });
+    await page.waitForSelector('#watchlist tbody tr[data-ticker="AAPL"][data-alerts="3"]', { timeout: 15_000 });
     expect(await shownRows(page)).toEqual(expected);
     // NVDA did not trade again: its row is the same as before.
     expect(expected[2]).toEqual((({ exactVwap: _, ...e }) => e)(expectedRow(first, 'NVDA')));
