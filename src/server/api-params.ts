@@ -45,10 +45,19 @@ export const candlesParams = z.object({ ticker, from: instant.optional(), to: in
 
 export const tradesParams = z.object({ ticker: ticker.optional(), since: instant.optional(), limit: limit(100, LIMITS.trades) }).strict();
 
+/** A rule's name as the rules file allows it (it is stored in VARCHAR(64)). */
+const rule = z
+  .string()
+  .transform((s) => s.trim())
+  .refine((s) => /^[A-Za-z0-9_.-]{1,64}$/.test(s), 'must be a rule name: 1-64 of A-Z a-z 0-9 _ . -');
+
+export const ALERT_KINDS = ['large_trade', 'notional', 'volume_spike', 'price_move'] as const;
+
 export const alertsParams = z
   .object({
     ticker: ticker.optional(),
-    kind: z.enum(['large_trade', 'volume_spike']).optional(),
+    kind: z.enum(ALERT_KINDS).optional(),
+    rule: rule.optional(),
     since: instant.optional(),
     limit: limit(100, LIMITS.alerts),
   })

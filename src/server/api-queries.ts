@@ -1,5 +1,7 @@
 import type { SqlClient } from '../store/store.ts';
+import { SEVERITIES, type Severity } from '../rules/severity.ts';
 import type { AlertJson, CandleJson } from './live-events.ts';
+import type { WatchlistSnapshot } from './watchlist.ts';
 
 /**
  * The API's reads; parameterized only. Times go in as epoch milliseconds and come out as
@@ -80,21 +82,22 @@ export async function recentTrades(db: SqlClient, q: TradeQuery): Promise<Record
 export interface AlertQuery {
   ticker?: string | undefined;
   kind?: string | undefined;
+  rule?: string | undefined;
   since?: number | undefined;
   limit: number;
 }
 
-const ALERT_COLUMNS = `alert_id, kind, trade_id, ticker, price::text AS price, volume, ${iso('trade_timestamp')} AS trade_timestamp,
+const ALERT_COLUMNS = `alert_id, kind, rule, severity, trade_id, ticker, price::text AS price, volume, ${iso('trade_timestamp')} AS trade_timestamp,
   threshold::text AS threshold, baseline_mean::text AS baseline_mean, ${iso('detected_at')} AS detected_at, message, detected_at AS d`;
 
 /** Newest detected first; `since` compares with detected_at (indexed). */
 export async function recentAlerts(db: SqlClient, q: AlertQuery): Promise<AlertJson[]> {
   const rows = await db.query<Record<string, unknown>>(
     `SELECT ${ALERT_COLUMNS} FROM trade_alerts
-      WHERE ($1::text IS NULL OR ticker = $1) AND ($2::text IS NULL OR kind = $2)
+      WHERE ($1::text IS NULL OR ticker = $1) AND ($2::text IS NULL OR kind = $2) AND ($5::text IS NULL OR rule = $5)
         AND ($3::text IS NULL OR detected_at >= ${fromMs('$3')})
       ORDER BY detected_at DESC, alert_id DESC LIMIT $4`,
-    [q.ticker ?? null, q.kind ?? null, q.since?.toString() ?? null, q.limit],
+    [q.ticker ?? null, q.kind ?? null, q.since?.toString() ?? null, q.limit, q.rule ?? null],
   );
   return rows.map(alertRow);
 }
@@ -113,6 +116,9 @@ export function alertRow(r: Record<string, unknown>): AlertJson {
   return {
     alert_id: String(r.alert_id),
     kind: String(r.kind),
+    rule: String(r.rule),
+    // A writer we do not know could store anything here; the page styles only these three.
+    severity: SEVERITIES.includes(r.severity as Severity) ? (r.severity as Severity) : 'warning',
     trade_id: String(r.trade_id),
     ticker: String(r.ticker),
     price: String(r.price),
@@ -158,5 +164,38 @@ export async function tableTotals(db: SqlClient): Promise<{
     alerts: Object.fromEntries(alerts.map((r) => [r.kind, Number(r.n)])),
     dead_letters: Object.fromEntries(dead.map((r) => [r.reason_code, Number(r.n)])),
     newest_candle_ms: t!.newest === null ? null : Number(t!.newest),
+  };
+}
+
+/**
+ * The watchlist's start: each ticker's session (the UTC day of its newest candle), that
+ * session's candles and alert count, and the alerts detected in the last ten minutes (which the
+ * live stream may deliver too). Reads trade_candles by its primary key; run once per server.
+ */
+export async function watchlistSnapshot(db: SqlClient): Promise<WatchlistSnapshot> {
+  const sessions = `SELECT DISTINCT ON (ticker) ticker, date_trunc('day', window_start AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS day
+                      FROM trade_candles ORDER BY ticker, window_start DESC`;
+  const candles = await db.query<Record<string, unknown>>(
+    `WITH s AS (${sessions})
+     SELECT c.ticker, ${iso('c.window_start')} AS window_start, ${iso('c.window_end')} AS window_end,
+            open::text AS open, high::text AS high, low::text AS low, close::text AS close,
+            volume::text AS volume, vwap::text AS vwap, trade_count
+       FROM trade_candles c JOIN s ON c.ticker = s.ticker AND c.window_start >= s.day
+      ORDER BY c.ticker, c.window_start`,
+  );
+  const counts = await db.query<{ ticker: string; session_ms: number; alerts: string }>(
+    `WITH s AS (${sessions})
+     SELECT s.ticker, (extract(epoch FROM s.day) * 1000)::float8 AS session_ms, count(a.alert_id)::text AS alerts
+       FROM s JOIN trade_alerts a ON a.ticker = s.ticker AND a.trade_timestamp >= s.day AND a.trade_timestamp < s.day + interval '1 day'
+      GROUP BY s.ticker, s.day`,
+  );
+  const recent = await db.query<{ alert_id: string; ticker: string; trade_timestamp: string }>(
+    `SELECT alert_id, ticker, ${iso('trade_timestamp')} AS trade_timestamp FROM trade_alerts
+      WHERE detected_at >= now() - interval '10 minutes' ORDER BY detected_at DESC LIMIT 20000`,
+  );
+  return {
+    candles: candles.map(candleRow),
+    alertCounts: counts.map((r) => ({ ticker: r.ticker, session_ms: Number(r.session_ms), alerts: Number(r.alerts) })),
+    recentAlerts: recent,
   };
 }

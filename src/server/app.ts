@@ -3,7 +3,7 @@ import type { SqlClient } from '../store/store.ts';
 import { isTransientDbError } from '../store/transient-error.ts';
 import { accessControl } from './access.ts';
 import { alertsParams, candlesParams, noParams, parseQuery, tradesParams, type ParseResult } from './api-params.ts';
-import { candleRange, recentAlerts, recentTrades, tickerList } from './api-queries.ts';
+import { candleRange, recentAlerts, recentTrades, tickerList, watchlistSnapshot } from './api-queries.ts';
 import type { LiveFeed } from './live-feed.ts';
 import { liveStream } from './live-stream.ts';
 import { METRICS_CONTENT_TYPE, renderMetrics } from './metrics.ts';
@@ -40,6 +40,10 @@ export function createApp(o: AppOptions): Hono {
   app.use('*', accessControl(o.token));
 
   const bad = (c: Context, r: ParseResult<unknown> & { ok: false }) => c.json({ error: r.message }, 400);
+
+  // At once, so the stream's watchlist rows start before anyone asks; a failure is retried by the next request.
+  const loadWatchlist = () => feed.hub.watchlist.ensureLoaded(() => watchlistSnapshot(db));
+  loadWatchlist().catch((e: Error) => log(`tickflow: watchlist: cannot read the database yet (${e.message}); retried on the next request`));
 
   app.get('/api/tickers', async (c) => {
     const q = parseQuery(noParams, new URL(c.req.url));
@@ -82,6 +86,13 @@ export function createApp(o: AppOptions): Hono {
     const q = parseQuery(alertsParams, new URL(c.req.url));
     if (!q.ok) return bad(c, q);
     return c.json({ limit: q.value.limit, alerts: await recentAlerts(db, q.value) });
+  });
+
+  app.get('/api/watchlist', async (c) => {
+    const q = parseQuery(noParams, new URL(c.req.url));
+    if (!q.ok) return bad(c, q);
+    await loadWatchlist();
+    return c.json({ tickers: feed.hub.watchlist.rows() });
   });
 
   app.get('/api/stats', async (c) => {

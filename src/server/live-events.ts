@@ -1,5 +1,6 @@
 import type { Alert, Candle } from '../engine/records.ts';
 import { alertToJson, type AlertJson as WireAlertJson } from '../kafka/alert-json.ts';
+import { SEVERITIES, type Severity } from '../rules/severity.ts';
 import { formatPriceE4, formatTimestamp } from '../trade/trade.ts';
 
 /**
@@ -10,6 +11,9 @@ import { formatPriceE4, formatTimestamp } from '../trade/trade.ts';
 export interface AlertJson {
   alert_id: string;
   kind: string;
+  /** The rule's unique name; `alert_id` is `<rule>:<trade_id>`. */
+  rule: string;
+  severity: Severity;
   trade_id: string;
   ticker: string;
   price: string;
@@ -41,11 +45,18 @@ export function alertJson(a: Alert): AlertJson {
   return alertFromWire(alertToJson(a));
 }
 
-/** The topic omits fields a rule does not have; the API shape spells them out as null. */
-export function alertFromWire(a: WireAlertJson): AlertJson {
+/**
+ * The topic omits fields a rule does not have; the API shape spells them out as null. Producers
+ * from before rules had names send neither rule nor severity: the rule is the alert_id's prefix
+ * (their ids were already `<rule>:<trade_id>`) and the severity `warning`, as the table's
+ * migration back-fills them.
+ */
+export function alertFromWire(a: WireAlertJson & { rule?: unknown; severity?: unknown }): AlertJson {
   return {
     alert_id: a.alert_id,
     kind: a.kind,
+    rule: typeof a.rule === 'string' && a.rule !== '' ? a.rule : ruleFromId(a.alert_id),
+    severity: SEVERITIES.includes(a.severity as Severity) ? (a.severity as Severity) : 'warning',
     trade_id: a.trade_id,
     ticker: a.ticker,
     price: a.price,
@@ -56,6 +67,11 @@ export function alertFromWire(a: WireAlertJson): AlertJson {
     detected_at: a.detected_at,
     message: a.message,
   };
+}
+
+function ruleFromId(alertId: string): string {
+  const i = alertId.indexOf(':');
+  return i < 0 ? alertId : alertId.slice(0, i);
 }
 
 export function candleJson(c: Candle, closed: boolean): CandleJson {

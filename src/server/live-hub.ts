@@ -1,8 +1,9 @@
 import { EventRing } from './event-ring.ts';
 import type { AlertJson, CandleJson } from './live-events.ts';
 import type { LiveStats } from './live-stats.ts';
+import { Watchlist } from './watchlist.ts';
 
-export type LiveEventType = 'candle' | 'alert' | 'stats' | 'reset';
+export type LiveEventType = 'candle' | 'alert' | 'stats' | 'watchlist' | 'reset';
 
 /** One Server-Sent Event; `id` is "<epoch>-<seq>" so a client never resumes into another server's history. */
 export interface LiveEvent {
@@ -23,6 +24,8 @@ export interface LiveHubOptions {
   maxAlertsPerFlush?: number;
   /** A subscriber further behind than this is cut off; it reconnects and resumes. */
   maxQueuePerSubscriber?: number;
+  /** How often changed watchlist rows go out (each forming candle changes one). */
+  watchlistMs?: number;
 }
 
 /**
@@ -39,14 +42,17 @@ export class LiveHub {
   readonly #pendingCandles = new Map<string, CandleJson>();
   readonly #lastCandleText = new Map<string, string>();
   #pendingAlerts: AlertJson[] = [];
+  #watchlistSentAt = 0;
   #seq = 0;
   #timer: NodeJS.Timeout | null = null;
   #closed = false;
   alertsNotStreamed = 0;
-  readonly eventsByType: Record<LiveEventType, number> = { candle: 0, alert: 0, stats: 0, reset: 0 };
+  readonly eventsByType: Record<LiveEventType, number> = { candle: 0, alert: 0, stats: 0, watchlist: 0, reset: 0 };
+  /** Fed by every candle and alert published here, so both feeds keep it the same way. */
+  readonly watchlist = new Watchlist();
 
   constructor(o: LiveHubOptions = {}) {
-    this.#o = { retain: 2_048, flushMs: 250, maxAlertsPerFlush: 25, maxQueuePerSubscriber: 4_096, ...o };
+    this.#o = { retain: 2_048, flushMs: 250, maxAlertsPerFlush: 25, maxQueuePerSubscriber: 4_096, watchlistMs: 1_000, ...o };
     this.#ring = new EventRing(this.#o.retain);
   }
 
@@ -63,9 +69,12 @@ export class LiveHub {
   /** A candle changed (forming) or closed; only its latest state per flush goes out. */
   publishCandle(c: CandleJson): void {
     this.#pendingCandles.set(`${c.ticker}|${c.window_start}`, c);
+    this.watchlist.candle(c);
   }
 
+  /** Counted in the watchlist even when the stream's cap skips it. */
   publishAlert(a: AlertJson): void {
+    this.watchlist.alert(a);
     this.#pendingAlerts.push(a);
     // Bound memory between flushes: only the newest few can be streamed anyway.
     if (this.#pendingAlerts.length > this.#o.maxAlertsPerFlush * 4) {
@@ -98,6 +107,12 @@ export class LiveHub {
     const skip = Math.max(0, alerts.length - this.#o.maxAlertsPerFlush);
     this.alertsNotStreamed += skip;
     for (let i = skip; i < alerts.length; i++) this.#emit('alert', JSON.stringify(alerts[i]), null);
+    // Rows wait for the database's part (loaded at start): a row without it would be wrong, not early.
+    const now = Date.now();
+    if (this.watchlist.loaded && now - this.#watchlistSentAt >= this.#o.watchlistMs) {
+      this.#watchlistSentAt = now;
+      for (const r of this.watchlist.drainChanged()) this.#emit('watchlist', JSON.stringify(r), `watchlist|${r.ticker}`);
+    }
   }
 
   /**

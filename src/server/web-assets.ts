@@ -29,6 +29,8 @@ export function loadWebAssets(): Map<string, Asset> {
     ['/assets/chart-view.js', join(WEB_DIR, 'chart-view.js')],
     ['/assets/alert-feed.js', join(WEB_DIR, 'alert-feed.js')],
     ['/assets/format.js', join(WEB_DIR, 'format.js')],
+    ['/assets/watchlist-view.js', join(WEB_DIR, 'watchlist-view.js')],
+    ['/assets/alert-filters.js', join(WEB_DIR, 'alert-filters.js')],
     ['/assets/style.css', join(WEB_DIR, 'style.css')],
     ['/assets/lightweight-charts.js', chartsLibraryPath()],
   ];

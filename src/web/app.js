@@ -1,6 +1,8 @@
-import { AlertFeed } from './alert-feed.js';
+import { AlertFeed, ruleOf } from './alert-feed.js';
+import { AlertFilters } from './alert-filters.js';
 import { ChartView } from './chart-view.js';
 import { formatCount, formatPrice, formatTime } from './format.js';
+import { WatchlistView } from './watchlist-view.js';
 
 /**
  * The dashboard: history from the JSON API, then live updates from /api/stream. The stream is
@@ -11,15 +13,22 @@ const $ = (id) => document.getElementById(id);
 const select = $('ticker');
 const chart = new ChartView($('chart'));
 const feed = new AlertFeed(document.querySelector('#alerts tbody'));
+const filters = new AlertFilters({ rule: $('filter-rule'), kind: $('filter-kind'), ticker: $('filter-ticker') }, (f) => {
+  feed.filter = f;
+  reloadFeed().catch(showError);
+});
+const watchlist = new WatchlistView(document.querySelector('#watchlist tbody'), (t) => pickTicker(t));
 const tickers = new Set();
 let intervalMs = 60_000;
 let loading = Promise.resolve();
 let loaded = false;
+let feedGeneration = 0;
 
 chart.onAnnotate = (last) => {
   $('chart-ticker').textContent = chart.ticker ?? '';
   $('chart-last').textContent = last ? `close ${formatPrice(last.close)} · vwap ${formatPrice(last.vwap)} · ${formatCount(last.trade_count)} trades` : '';
   $('chart-empty').hidden = last !== null;
+  if (watchlist.active !== chart.ticker) watchlist.setActive(chart.ticker);
 };
 
 async function getJson(path) {
@@ -37,6 +46,7 @@ function addTicker(t) {
   // Keep the list sorted.
   const after = [...select.options].find((o) => o.value > t);
   select.insertBefore(option, after ?? null);
+  filters.add('ticker', t);
   // Before the first load the history decides what to show; after it, the first ticker to trade.
   if (loaded && chart.ticker === null) {
     select.value = t;
@@ -56,12 +66,37 @@ async function showTicker(t) {
   history.replaceState(null, '', wanted);
 }
 
-async function loadAll() {
-  const [t, a] = await Promise.all([getJson('/api/tickers'), getJson('/api/alerts?limit=50')]);
+function pickTicker(t) {
+  if (!tickers.has(t)) return;
+  select.value = t;
+  loading = showTicker(t).catch(showError);
+}
+
+function noteAlert(a) {
+  filters.add('rule', ruleOf(a));
+  filters.add('kind', a.kind);
+  filters.add('ticker', a.ticker);
+}
+
+/** The feed's history under the current filters; a reload started later wins over one still loading. */
+async function reloadFeed() {
+  const generation = ++feedGeneration;
+  const q = filters.query();
+  const a = await getJson(`/api/alerts?limit=50${q ? `&${q}` : ''}`);
+  if (generation !== feedGeneration) return;
   feed.clear();
-  for (const alert of a.alerts) feed.add(alert, false);
+  for (const alert of a.alerts) {
+    noteAlert(alert);
+    feed.add(alert, false);
+  }
+  document.body.dataset.feedFilter = q;
+}
+
+async function loadAll() {
+  const [t, w] = await Promise.all([getJson('/api/tickers'), getJson('/api/watchlist'), reloadFeed()]);
+  watchlist.replaceAll(w.tickers);
   const fromHash = decodeURIComponent(location.hash.slice(1));
-  for (const x of t.tickers) addTicker(x.ticker);
+  for (const x of [...t.tickers, ...w.tickers]) addTicker(x.ticker);
   const first = tickers.has(fromHash) ? fromHash : (chart.ticker ?? select.options[0]?.value ?? null);
   if (first !== null) {
     select.value = first;
@@ -100,7 +135,10 @@ function scheduleDraw() {
       pendingCandles.clear();
       pendingAlerts = [];
       for (const c of candles) chart.updateCandle(c);
-      for (const a of alerts) feed.add(a, true);
+      for (const a of alerts) {
+        noteAlert(a);
+        feed.add(a, true);
+      }
       chart.addAlerts(alerts);
     };
     loading.then(draw, draw);
@@ -130,6 +168,11 @@ function connect() {
     scheduleDraw();
   });
   stream.addEventListener('stats', (e) => showStats(JSON.parse(e.data)));
+  stream.addEventListener('watchlist', (e) => {
+    const row = JSON.parse(e.data);
+    addTicker(row.ticker);
+    watchlist.update(row);
+  });
   stream.addEventListener('reset', () => {
     loadAll().catch(showError);
   });
@@ -141,9 +184,7 @@ function showError(e) {
   conn.textContent = `error: ${e.message}`;
 }
 
-select.addEventListener('change', () => {
-  loading = showTicker(select.value).catch(showError);
-});
+select.addEventListener('change', () => pickTicker(select.value));
 
 connect();
 loadAll().catch(showError);

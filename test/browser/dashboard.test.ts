@@ -81,8 +81,8 @@ beforeAll(async () => {
   // /api/alerts however many alerts the live run raises before the page loads, and stays on top of the feed).
   const store = await openStore(pg.url);
   await store.query(
-    `INSERT INTO trade_alerts (alert_id, kind, trade_id, ticker, price, volume, trade_timestamp, threshold, detected_at, message)
-     VALUES ('large:xss', 'large_trade', 'xss', '<i>XSS</i>', 1, 2000000, now() + interval '1 day', 1000000, now() + interval '1 day', '<script>window.pwned=1</script>')`,
+    `INSERT INTO trade_alerts (alert_id, kind, rule, severity, trade_id, ticker, price, volume, trade_timestamp, threshold, detected_at, message)
+     VALUES ('large:xss', 'large_trade', 'large', 'warning', 'xss', '<i>XSS</i>', 1, 2000000, now() + interval '1 day', 1000000, now() + interval '1 day', '<script>window.pwned=1</script>')`,
   );
   await store.close();
   run = new TickflowProcess(['run', '--db', pg.url, '--rate', '600', '--seed', String(SEED), '--tickers', TICKERS.join(','), '--port', '0']);
@@ -166,13 +166,15 @@ describe('dashboard in headless Chromium', { timeout: 120_000 }, () => {
     await row.waitFor({ timeout: 5_000 });
     const latencyMs = Date.now() - Date.parse(fresh.detected_at);
     const cells = await row.locator('td').allTextContents();
-    expect(cells[1]).toMatch(/^(large trade|volume spike)$/);
-    expect(TICKERS).toContain(cells[2]);
-    expect(cells[3]).toMatch(/^[\d,]+$/);
+    expect(cells[1]).toMatch(/^(large|spike)$/);
+    expect(cells[2]).toMatch(/^(info|warning|critical)$/);
+    expect(cells[3]).toMatch(/^(large trade|volume spike)$/);
+    expect(TICKERS).toContain(cells[4]);
+    expect(cells[5]).toMatch(/^[\d,]+$/);
     console.log(`alert on screen ${latencyMs} ms after it was detected (stored, streamed, rendered)`);
 
     const xss = page.locator('#alerts tbody tr[data-alert-id="large:xss"]');
-    expect(await xss.locator('td').nth(2).textContent()).toBe('<i>XSS</i>');
+    expect(await xss.locator('td').nth(4).textContent()).toBe('<i>XSS</i>');
     expect(await page.locator('#alerts i, #alerts script').count()).toBe(0);
     expect(await page.evaluate('typeof window.pwned')).toBe('undefined');
 
@@ -198,8 +200,8 @@ describe('dashboard in headless Chromium', { timeout: 120_000 }, () => {
        VALUES ('<b>X</b>', now() - interval '2 minutes', now() - interval '1 minute', 1, 2, 1, 2, 10, 1.5, 2)`,
     );
     await store.query(
-      `INSERT INTO trade_alerts (alert_id, kind, trade_id, ticker, price, volume, trade_timestamp, threshold, detected_at, message)
-       VALUES ($1, 'large_trade', $2, '<b>X</b>', 1, 2000000, now() + interval '1 day', 1000000, now() + interval '1 day', $3)`,
+      `INSERT INTO trade_alerts (alert_id, kind, rule, severity, trade_id, ticker, price, volume, trade_timestamp, threshold, detected_at, message)
+       VALUES ($1, 'large_trade', 'large', 'warning', $2, '<b>X</b>', 1, 2000000, now() + interval '1 day', 1000000, now() + interval '1 day', $3)`,
       [`large:${payload}`, payload, `<script>window.pwned=4</script>${payload}`],
     );
     await store.close();

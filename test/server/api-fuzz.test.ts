@@ -63,11 +63,14 @@ afterAll(async () => {
   await pg?.drop();
 });
 
-const NAMES = ['ticker', 'from', 'to', 'since', 'limit', 'kind', 'token', 'last_event_id'];
+const NAMES = ['ticker', 'from', 'to', 'since', 'limit', 'kind', 'rule', 'token', 'last_event_id'];
 
 /** Values from the plausible to the hostile; plausible ones dominate so most requests reach SQL. */
 const value = fc.oneof(
-  { weight: 4, arbitrary: fc.constantFrom('AAPL', 'msft', ' nvda ', 'TSLA', 'BRK.B', 'ZZZZ', 'A-1', 'large_trade', 'volume_spike') },
+  {
+    weight: 4,
+    arbitrary: fc.constantFrom('AAPL', 'msft', ' nvda ', 'TSLA', 'BRK.B', 'ZZZZ', 'A-1', 'large_trade', 'volume_spike', 'price_move', 'large', 'spike'),
+  },
   { weight: 3, arbitrary: fc.integer({ min: T0 - 3_600_000, max: T0 + 3_600_000 }).map(String) },
   { weight: 3, arbitrary: fc.integer({ min: T0 - 3_600_000, max: T0 + 3_600_000 }).map((ms) => new Date(ms).toISOString()) },
   { weight: 3, arbitrary: fc.integer({ min: -5, max: 60 }).map(String) },
@@ -124,15 +127,17 @@ const PLAUSIBLE = {
   from: time,
   to: time,
   since: time,
-  kind: fc.constantFrom('large_trade', 'volume_spike'),
+  kind: fc.constantFrom('large_trade', 'notional', 'volume_spike', 'price_move'),
+  rule: fc.constantFrom('large', 'spike', 'whale', 'jump.5m', 'no-such_rule'),
   // Large pages are few: each costs a thousand rows of JSON and adds nothing new after the first.
   limit: fc.oneof({ weight: 30, arbitrary: fc.integer({ min: 1, max: 20 }) }, { weight: 1, arbitrary: fc.constantFrom(1_000, 5_000, 99_999) }).map(String),
 };
 const PARAMS: Record<string, (keyof typeof PLAUSIBLE)[]> = {
   '/api/candles': ['ticker', 'from', 'to', 'limit'],
   '/api/trades': ['ticker', 'since', 'limit'],
-  '/api/alerts': ['ticker', 'kind', 'since', 'limit'],
+  '/api/alerts': ['ticker', 'kind', 'rule', 'since', 'limit'],
   '/api/tickers': [],
+  '/api/watchlist': [],
   '/api/stats': [],
 };
 function pairsFor(endpoint: string): fc.Arbitrary<[string, string][]> {
@@ -177,6 +182,7 @@ describe('fuzzing every API parameter (in process, real PostgreSQL)', () => {
     ['/api/alerts', 16_000],
     ['/api/tickers', 12_000],
     ['/api/stats', 12_000],
+    ['/api/watchlist', 4_000],
   ] as const) {
     it(`${endpoint}: named and unknown parameters with arbitrary values → 200 or a 400 naming one (${runs} runs)`, async () => {
       await fc.assert(
@@ -192,7 +198,7 @@ describe('fuzzing every API parameter (in process, real PostgreSQL)', () => {
   }
 
   it('raw query strings with broken percent-escapes, on every endpoint (10,000 runs)', async () => {
-    const endpoint = fc.constantFrom('/api/candles', '/api/trades', '/api/alerts', '/api/tickers', '/api/stats');
+    const endpoint = fc.constantFrom('/api/candles', '/api/trades', '/api/alerts', '/api/tickers', '/api/stats', '/api/watchlist');
     await fc.assert(
       fc.asyncProperty(endpoint, rawQuery, async (e, q) => {
         const path = `${e}?${q}`;

@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dirtyFeed } from '../../src/simulate/dirty-feed.ts';
@@ -54,6 +55,35 @@ afterAll(async () => {
   await db?.close();
   await pg?.drop();
 });
+
+/**
+ * The watchlist as docs/dashboard.md#watchlist defines it, computed by PostgreSQL from the
+ * tables (NUMERIC arithmetic, round() half away from zero) — not by the server's code.
+ */
+async function expectedWatchlist(): Promise<unknown[]> {
+  const rows = await db.query<Record<string, string>>(
+    `WITH s AS (SELECT DISTINCT ON (ticker) ticker, date_trunc('day', window_start AT TIME ZONE 'UTC') AS d
+                  FROM trade_candles ORDER BY ticker, window_start DESC),
+          c AS (SELECT c.*, s.d FROM trade_candles c JOIN s USING (ticker) WHERE c.window_start AT TIME ZONE 'UTC' >= s.d),
+          agg AS (SELECT ticker, d, sum(volume) AS volume, round(sum(vwap * volume) / sum(volume), 4) AS vwap,
+                         (array_agg(open ORDER BY window_start))[1] AS open, (array_agg(close ORDER BY window_start DESC))[1] AS last,
+                         max(window_start) AS newest,
+                         (array_agg(close::text ORDER BY window_start DESC))[1:30] AS spark
+                    FROM c GROUP BY ticker, d)
+     SELECT ticker, to_char(d, 'YYYY-MM-DD') AS session, open::text AS open, last::text AS last,
+            to_char(round((last - open) * 100 / open, 2), 'FM999999990.00') AS change_pct, volume::text AS volume, vwap::text AS vwap,
+            (SELECT count(*) FROM trade_alerts a WHERE a.ticker = agg.ticker AND a.trade_timestamp AT TIME ZONE 'UTC' >= d
+                AND a.trade_timestamp AT TIME ZONE 'UTC' < d + interval '1 day')::text AS alerts,
+            array_to_json(spark)::text AS spark, to_char(newest AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS last_window_start
+       FROM agg ORDER BY ticker`,
+  );
+  return rows.map((r) => ({
+    ...r,
+    volume: Number(r.volume),
+    alerts: Number(r.alerts),
+    spark: (JSON.parse(r.spark!) as string[]).reverse(),
+  }));
+}
 
 describe('GET /api/* over a replayed database', () => {
   it('lists the tickers that have candles, each with its last close', async () => {
@@ -143,6 +173,8 @@ describe('GET /api/* over a replayed database', () => {
       'kind',
       'message',
       'price',
+      'rule',
+      'severity',
       'threshold',
       'ticker',
       'trade_id',
@@ -152,14 +184,38 @@ describe('GET /api/* over a replayed database', () => {
     const large = await get('/api/alerts?kind=large_trade&limit=1000');
     expect(large.body.alerts.length).toBeGreaterThan(10);
     for (const x of large.body.alerts) {
-      expect(x.kind).toBe('large_trade');
+      expect(x).toMatchObject({ kind: 'large_trade', rule: 'large', severity: 'warning' });
       expect(x.volume).toBeGreaterThan(x.threshold);
       expect(x.alert_id).toBe(`large:${x.trade_id}`);
     }
     const spikes = await get('/api/alerts?kind=volume_spike&ticker=TSLA&limit=1000');
     for (const x of spikes.body.alerts) expect(x).toMatchObject({ kind: 'volume_spike', ticker: 'TSLA', threshold: null });
+    // By rule: exactly the rows of that rule, whatever kind.
+    const byRule = await db.query<{ alert_id: string }>(`SELECT alert_id FROM trade_alerts WHERE rule = 'spike' ORDER BY alert_id`);
+    expect(byRule.length).toBeGreaterThan(0);
+    const spikeRule = await get('/api/alerts?rule=spike&limit=1000');
+    expect(spikeRule.body.alerts.map((x: any) => x.alert_id).sort()).toEqual(byRule.map((x) => x.alert_id).sort());
+    expect((await get('/api/alerts?rule=spike&kind=large_trade')).body.alerts).toEqual([]);
+    expect((await get('/api/alerts?rule=nosuchrule')).body.alerts).toEqual([]);
+    expect((await get('/api/alerts?kind=price_move')).status).toBe(200);
     const future = await get(`/api/alerts?since=${encodeURIComponent('2100-01-01T00:00:00Z')}`);
     expect(future.body.alerts).toEqual([]);
+  });
+
+  it('returns the watchlist: per ticker, its session figures computed from the stored candles and alerts', async () => {
+    const r = await get('/api/watchlist');
+    expect(r.status).toBe(200);
+    expect(r.body.tickers.length).toBeGreaterThan(2);
+    expect(r.body.tickers).toEqual(await expectedWatchlist());
+    // Concrete, so the oracle itself cannot drift unseen: the feed starts at T0 on 2026-11-25.
+    for (const row of r.body.tickers) {
+      expect(row.session).toBe('2026-11-25');
+      expect(row.open).toMatch(/^\d+\.\d{4}$/);
+      expect(row.spark.length).toBeGreaterThan(2);
+    }
+    expect(r.body.tickers.reduce((n: number, x: any) => n + x.alerts, 0)).toBe(
+      Number((await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM trade_alerts`))[0]!.n),
+    );
   });
 
   it.each([
@@ -174,6 +230,10 @@ describe('GET /api/* over a replayed database', () => {
     ['/api/trades?since=2026-13-45T00:00:00Z', 'since', ''],
     ['/api/trades?ticker=AAPL&ticker=MSFT', 'ticker', 'more than once'],
     ['/api/alerts?kind=big', 'kind', ''],
+    ['/api/alerts?rule=', 'rule', 'rule name'],
+    ['/api/alerts?rule=a%20b', 'rule', 'rule name'],
+    [`/api/alerts?rule=${'x'.repeat(65)}`, 'rule', 'rule name'],
+    ['/api/watchlist?ticker=AAPL', 'ticker', 'unknown parameter'],
     ['/api/alerts?tickr=AAPL', 'tickr', 'unknown parameter'],
     ['/api/tickers?x=1', 'x', 'unknown parameter'],
     ['/api/stats?limit=1', 'limit', 'unknown parameter'],
@@ -185,7 +245,7 @@ describe('GET /api/* over a replayed database', () => {
   });
 
   it('never answers 5xx, whatever the query parameters (fuzz)', async () => {
-    const names = ['ticker', 'from', 'to', 'since', 'limit', 'kind', 'token', 'last_event_id'];
+    const names = ['ticker', 'from', 'to', 'since', 'limit', 'kind', 'rule', 'token', 'last_event_id'];
     const value = fc.oneof(
       fc.string({ unit: 'grapheme', maxLength: 30 }),
       fc.string({ unit: 'binary', maxLength: 12 }),
@@ -195,7 +255,7 @@ describe('GET /api/* over a replayed database', () => {
       fc.constantFrom('AAPL', 'msft', 'large_trade', 'volume_spike', '0', '1', '5000', '5001', '', ' ', '%', "' OR 1=1 --", '9'.repeat(30)),
     );
     const query = fc.array(fc.tuple(fc.oneof(fc.constantFrom(...names), fc.string({ maxLength: 8 })), value), { maxLength: 5 });
-    const path = fc.constantFrom('/api/candles', '/api/trades', '/api/alerts', '/api/tickers', '/api/stats');
+    const path = fc.constantFrom('/api/candles', '/api/trades', '/api/alerts', '/api/tickers', '/api/stats', '/api/watchlist');
     await fc.assert(
       fc.asyncProperty(path, query, async (p, q) => {
         const params = new URLSearchParams(q);
@@ -290,6 +350,24 @@ describe('GET /api/stream (Server-Sent Events)', () => {
       { what: 'stats counting every new alert' },
     );
     expect(stats.source).toBe('database');
+    // The watchlist followed the new candles and alerts live, to the same figures a fresh read gives.
+    const expected = await expectedWatchlist();
+    let served: unknown = null;
+    await waitFor(
+      async () => {
+        served = (await get('/api/watchlist')).body.tickers;
+        return isDeepStrictEqual(served, expected) || null;
+      },
+      { what: 'the watchlist to take in the second replay', context: () => JSON.stringify({ served, expected }).slice(0, 3000) },
+    );
+    const rows = await waitFor(
+      () => {
+        const latest = new Map(live.of('watchlist').map((w: any) => [w.ticker, w]));
+        return expected.every((e: any) => isDeepStrictEqual(latest.get(e.ticker), e)) ? latest : null;
+      },
+      { what: 'watchlist events with the final rows' },
+    );
+    expect(rows.size).toBe(expected.length);
     const streamed = live.of('alert') as any[];
     expect(streamed.length).toBeGreaterThan(0);
     for (const a of streamed) expect(newAlerts).toContain(a.alert_id);

@@ -18,6 +18,8 @@ const candle = (ticker: string, close: string, start = '2026-11-25T14:00:00.000Z
 const alert = (i: number): AlertJson => ({
   alert_id: `large:${i}`,
   kind: 'large_trade',
+  rule: 'large',
+  severity: 'warning',
   trade_id: String(i),
   ticker: 'AAPL',
   price: '1.0000',
