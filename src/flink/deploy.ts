@@ -86,7 +86,8 @@ export async function deployPipeline(o: DeployOptions): Promise<DeployResult> {
   let jobId: string | null = null;
   try {
     for (const statement of [...compiled.functions, ...compiled.ddl]) await session.execute(statement, { timeoutMs: 60_000 });
-    const r = await session.execute(compiled.statementSet, { timeoutMs: 120_000 });
+    // Planning grows with the rules (each a few views): minutes on a small, busy JobManager.
+    const r = await session.execute(compiled.statementSet, { timeoutMs: 300_000 });
     jobId = r.jobId;
   } finally {
     await session.closeSession();

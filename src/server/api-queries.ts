@@ -88,7 +88,9 @@ export interface AlertQuery {
 }
 
 const ALERT_COLUMNS = `alert_id, kind, rule, severity, trade_id, ticker, price::text AS price, volume, ${iso('trade_timestamp')} AS trade_timestamp,
-  threshold::text AS threshold, baseline_mean::text AS baseline_mean, ${iso('detected_at')} AS detected_at, message, detected_at AS d`;
+  threshold::text AS threshold, amount::text AS amount, notional::text AS notional, baseline_mean::text AS baseline_mean,
+  factor::float8 AS factor, lookback, reference_price::text AS reference_price, change_percent::text AS change_percent, window_seconds,
+  ${iso('detected_at')} AS detected_at, message, detected_at AS d`;
 
 /** Newest detected first; `since` compares with detected_at (indexed). */
 export async function recentAlerts(db: SqlClient, q: AlertQuery): Promise<AlertJson[]> {
@@ -125,7 +127,14 @@ export function alertRow(r: Record<string, unknown>): AlertJson {
     volume: Number(r.volume),
     trade_timestamp: String(r.trade_timestamp),
     threshold: r.threshold === null ? null : Number(r.threshold),
+    amount: r.amount === null ? null : String(r.amount),
+    notional: r.notional === null ? null : String(r.notional),
     baseline_mean: r.baseline_mean === null ? null : String(r.baseline_mean),
+    factor: r.factor === null ? null : Number(r.factor),
+    lookback: r.lookback === null ? null : Number(r.lookback),
+    reference_price: r.reference_price === null ? null : String(r.reference_price),
+    change_percent: r.change_percent === null ? null : String(r.change_percent),
+    window_seconds: r.window_seconds === null ? null : Number(r.window_seconds),
     detected_at: String(r.detected_at),
     message: String(r.message),
   };

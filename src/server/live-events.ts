@@ -21,6 +21,14 @@ export interface AlertJson {
   trade_timestamp: string;
   threshold: number | null;
   baseline_mean: string | null;
+  /** The other kinds' fields (docs/rules.md#alerts); the API spells each out, null when absent. */
+  amount?: string | null;
+  notional?: string | null;
+  factor?: number | null;
+  lookback?: number | null;
+  reference_price?: string | null;
+  change_percent?: string | null;
+  window_seconds?: number | null;
   detected_at: string;
   message: string;
 }
@@ -63,7 +71,14 @@ export function alertFromWire(a: WireAlertJson & { rule?: unknown; severity?: un
     volume: a.volume,
     trade_timestamp: a.trade_timestamp,
     threshold: a.threshold ?? null,
+    amount: a.amount ?? null,
+    notional: a.notional ?? null,
     baseline_mean: a.baseline_mean ?? null,
+    factor: a.factor ?? null,
+    lookback: a.lookback ?? null,
+    reference_price: a.reference_price ?? null,
+    change_percent: a.change_percent ?? null,
+    window_seconds: a.window_seconds ?? null,
     detected_at: a.detected_at,
     message: a.message,
   };

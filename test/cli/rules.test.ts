@@ -64,14 +64,15 @@ describe('tickflow rules check', () => {
   });
 
   it('refuses a file that is not a rules file, in one line', async () => {
-    for (const [body, why] of [
+    const cases = [
       ['{"rules": [', 'cannot read'],
       ['{"rulez": []}', 'expected {"rules": [ … ]}'],
       ['{"rules": [], "extra": 1}', 'unknown key "extra"'],
-    ] as const) {
-      const r = await tickflow(['rules', 'check', file('odd.json', body)]);
+    ] as const;
+    const results = await Promise.all(cases.map(([body], i) => tickflow(['rules', 'check', file(`odd-${i}.json`, body)])));
+    for (const [i, r] of results.entries()) {
       expect(r.code).toBe(2);
-      expect(r.stderr).toContain(why);
+      expect(r.stderr).toContain(cases[i]![1]);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
     }
   });

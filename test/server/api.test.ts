@@ -168,11 +168,17 @@ describe('GET /api/* over a replayed database', () => {
     const a = r.body.alerts[0];
     expect(Object.keys(a).sort()).toEqual([
       'alert_id',
+      'amount',
       'baseline_mean',
+      'change_percent',
       'detected_at',
+      'factor',
       'kind',
+      'lookback',
       'message',
+      'notional',
       'price',
+      'reference_price',
       'rule',
       'severity',
       'threshold',
@@ -180,6 +186,7 @@ describe('GET /api/* over a replayed database', () => {
       'trade_id',
       'trade_timestamp',
       'volume',
+      'window_seconds',
     ]);
     const large = await get('/api/alerts?kind=large_trade&limit=1000');
     expect(large.body.alerts.length).toBeGreaterThan(10);
