@@ -28,7 +28,7 @@ SELECT * FROM ${input} WHERE ticker IN (${rule.tickers.map(str).join(', ')})`);
     let hits = `${prefix}_hits`;
     if (cooldownMs > 0) {
       // Epoch seconds, sliced: cooldowns are whole seconds, so the slice of the millisecond time is the same.
-      const slice = `CAST(CAST(event_time AS TIMESTAMP(3)) AS BIGINT) / ${rule.cooldownSeconds}`;
+      const slice = `EXTRACT(EPOCH FROM event_time) / ${rule.cooldownSeconds}`;
       ddl.push(`CREATE TEMPORARY VIEW ${prefix}_cooled AS
 SELECT * FROM (
   SELECT *, COUNT(*) OVER (PARTITION BY ticker, cooldown_slice ORDER BY event_time ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS nth_in_slice

@@ -142,7 +142,8 @@ function priceMoveSql(r: PriceMoveRule, input: string, prefix: string): KindSql 
   // Beyond BIGINT, so not a numeric literal in Flink SQL.
   const E22 = "CAST('10000000000000000000000' AS DECIMAL(38, 0))";
   const priceE4 = 'CAST(price * 10000 AS BIGINT)';
-  const tsMs = 'CAST(CAST(event_time AS TIMESTAMP(3)) AS BIGINT) * 1000 + MOD(EXTRACT(MILLISECOND FROM CAST(event_time AS TIMESTAMP(3))), 1000)';
+  // Epoch ms: Flink 1.20 casts no timestamp to a number, but extracts its epoch seconds and milliseconds.
+  const tsMs = 'EXTRACT(EPOCH FROM event_time) * 1000 + EXTRACT(MILLISECOND FROM CAST(event_time AS TIMESTAMP(3)))';
   const num = '(price_e4 - ref_e4) * 10000';
   return {
     columns: ['reference_price', 'change_percent', 'window_seconds'],

@@ -79,7 +79,7 @@ SELECT trade_id, ticker, price, volume, event_time, CAST(200000000.50 AS DECIMAL
 CREATE TEMPORARY VIEW tf_rule1_cooled AS
 SELECT * FROM (
   SELECT *, COUNT(*) OVER (PARTITION BY ticker, cooldown_slice ORDER BY event_time ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS nth_in_slice
-  FROM (SELECT *, CAST(CAST(event_time AS TIMESTAMP(3)) AS BIGINT) / 20 AS cooldown_slice FROM tf_rule1_hits)
+  FROM (SELECT *, EXTRACT(EPOCH FROM event_time) / 20 AS cooldown_slice FROM tf_rule1_hits)
 ) WHERE nth_in_slice = 1;
 
 CREATE TEMPORARY VIEW tf_rule2_trades AS
@@ -108,7 +108,7 @@ SELECT trade_id, ticker, price, volume, event_time, CAST(price * 10000 AS BIGINT
   CAST(MOD(MIN(order_key) OVER (PARTITION BY ticker ORDER BY event_time RANGE BETWEEN INTERVAL '30' SECOND(2) PRECEDING AND CURRENT ROW), CAST(10000000000 AS DECIMAL(38, 0))) AS BIGINT) AS ref_e4
 FROM (
   SELECT trade_id, ticker, price, volume, event_time,
-    CAST(CAST(CAST(event_time AS TIMESTAMP(3)) AS BIGINT) * 1000 + MOD(EXTRACT(MILLISECOND FROM CAST(event_time AS TIMESTAMP(3))), 1000) AS DECIMAL(38, 0)) * CAST('10000000000000000000000' AS DECIMAL(38, 0)) + CAST(source_offset AS DECIMAL(38, 0)) * CAST(10000000000 AS DECIMAL(38, 0)) + CAST(CAST(price * 10000 AS BIGINT) AS DECIMAL(38, 0)) AS order_key
+    CAST(EXTRACT(EPOCH FROM event_time) * 1000 + EXTRACT(MILLISECOND FROM CAST(event_time AS TIMESTAMP(3))) AS DECIMAL(38, 0)) * CAST('10000000000000000000000' AS DECIMAL(38, 0)) + CAST(source_offset AS DECIMAL(38, 0)) * CAST(10000000000 AS DECIMAL(38, 0)) + CAST(CAST(price * 10000 AS BIGINT) AS DECIMAL(38, 0)) AS order_key
   FROM tf_on_time
 );
 
