@@ -44,6 +44,8 @@ export interface ForwarderOptions<P> {
   readonly onSettled?: (items: readonly ForwardItem<P>[]) => void | Promise<void>;
   /** Lines for the operator (stderr in the CLI), without a prefix. */
   readonly log?: (line: string) => void;
+  /** The command the forward_failed message names. */
+  readonly name?: string;
 }
 
 export interface ForwardStats {
@@ -63,7 +65,7 @@ export interface ForwardStats {
 }
 
 export interface CloseOptions {
-  /** Keep delivering what is queued (and send a pending summary at once) for up to this long. 0: only finish the message in flight. */
+  /** Keep delivering what is queued for up to this long, within the rate limit; a pending summary goes out once the queue is empty. 0: only finish the message in flight. */
   readonly drainMs?: number;
 }
 
@@ -108,6 +110,7 @@ export class Forwarder<P = unknown> {
       requestTimeoutMs: 10_000,
       backoff: DEFAULT_BACKOFF,
       windowMs: 60_000,
+      name: 'alerts forward',
       ...o,
     };
     this.#where = describeTarget(o.target);
@@ -172,7 +175,7 @@ export class Forwarder<P = unknown> {
 
   /**
    * Stops. The message in flight is finished (its request, not its retries); with drainMs the
-   * queue and a pending summary go out first, for up to that long. What is left is not settled.
+   * queue and then a pending summary go out first, for up to that long. What is left is not settled.
    */
   async close(o: CloseOptions = {}): Promise<void> {
     if (!this.#closing) {
@@ -197,7 +200,9 @@ export class Forwarder<P = unknown> {
       const draining = this.#closing && !this.#stop.signal.aborted && now < this.#drainUntil;
       if (this.#stop.signal.aborted) return;
       // A window that ended with alerts held back: their summary goes first, before anything after them.
-      if (this.#held.count > 0 && (draining || now >= this.#window!.startMs + this.#o.windowMs)) {
+      // A drain sends it once nothing else is queued: sent earlier, it would open a new window, and
+      // a drain must not get past the rate limit.
+      if (this.#held.count > 0 && ((draining && this.#queue.length === 0) || now >= this.#window!.startMs + this.#o.windowMs)) {
         if ((await this.#sendSummary()) === 'stopped') return;
         continue;
       }
@@ -304,7 +309,7 @@ export class Forwarder<P = unknown> {
       if (maxOutage !== undefined && now - this.#failingSince >= maxOutage) {
         throw new TickflowError(
           'forward_failed',
-          `alerts forward: ${this.#where} has failed for ${((now - this.#failingSince) / 1000).toFixed(0)} s (${r.reason}), over --max-outage; what it did not take was not committed and goes out on the next start`,
+          `${this.#o.name}: ${this.#where} has failed for ${((now - this.#failingSince) / 1000).toFixed(0)} s (${r.reason}), over --max-outage; what it did not take is kept and goes out on the next start`,
         );
       }
       if (this.#stop.signal.aborted) return 'stopped';
