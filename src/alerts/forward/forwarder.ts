@@ -99,7 +99,7 @@ export class Forwarder<P = unknown> {
   #drainUntil = 0;
   readonly #stop = new AbortController();
   #wakeUp: (() => void) | null = null;
-  #spaceWaiters: (() => void)[] = [];
+  #spaceWaiters: { readonly atLeast: number; readonly resolve: () => void }[] = [];
 
   constructor(o: ForwarderOptions<P>) {
     this.#o = {
@@ -119,7 +119,7 @@ export class Forwarder<P = unknown> {
     this.#stop.signal.addEventListener('abort', () => this.#poke());
     this.done = this.#run().finally(() => {
       this.#closing = true;
-      for (const w of this.#spaceWaiters.splice(0)) w();
+      for (const w of this.#spaceWaiters.splice(0)) w.resolve();
     });
     // The caller awaits done or close(); an unobserved rejection must not crash the process first.
     this.done.catch(() => {});
@@ -167,10 +167,11 @@ export class Forwarder<P = unknown> {
     for (const id of ids) this.#seen.add(id);
   }
 
-  /** Resolves when the queue has room again (or the forwarder is closing). */
-  whenSpace(): Promise<void> {
-    if (this.space > 0 || this.#closing) return Promise.resolve();
-    return new Promise((resolve) => this.#spaceWaiters.push(resolve));
+  /** Resolves when the queue has room for `atLeast` items (at most its capacity), or the forwarder is closing. */
+  whenSpace(atLeast = 1): Promise<void> {
+    const wanted = Math.min(Math.max(1, atLeast), this.#o.capacity);
+    if (this.space >= wanted || this.#closing) return Promise.resolve();
+    return new Promise((resolve) => this.#spaceWaiters.push({ atLeast: wanted, resolve }));
   }
 
   /**
@@ -184,7 +185,7 @@ export class Forwarder<P = unknown> {
       this.#drainUntil = Date.now() + drainMs;
       if (drainMs <= 0) this.#stop.abort();
       else setTimeout(() => this.#stop.abort(), drainMs).unref();
-      for (const w of this.#spaceWaiters.splice(0)) w();
+      for (const w of this.#spaceWaiters.splice(0)) w.resolve();
       this.#poke();
     }
     await this.done;
@@ -254,7 +255,12 @@ export class Forwarder<P = unknown> {
 
   #take(): ForwardItem<P> {
     const item = this.#queue.shift()!;
-    for (const w of this.#spaceWaiters.splice(0)) w();
+    if (this.#spaceWaiters.length > 0) {
+      const space = this.space;
+      const ready = this.#spaceWaiters.filter((w) => w.atLeast <= space);
+      this.#spaceWaiters = this.#spaceWaiters.filter((w) => w.atLeast > space);
+      for (const w of ready) w.resolve();
+    }
     return item;
   }
 

@@ -32,7 +32,9 @@ export interface RunForwardSummary {
 }
 
 const claimScope = (key: string): string => `tickflow-forward:${key}`;
-/** Rows read from the database at once: one read fills the queue, not more. */
+/** Alerts the Forwarder holds in memory by default; the rest wait in the database. */
+const CAPACITY = 1_000;
+/** Rows read from the database at once at most. */
 const READ_ROWS = 500;
 
 const QUEUE_SQL = `
@@ -42,9 +44,9 @@ ORDER BY a.n
 ON CONFLICT (destination, alert_id) DO NOTHING`;
 
 const PENDING_SQL = `
-SELECT seq::text AS seq, alert FROM tickflow_forwarding
-WHERE destination = $1 AND settled_at IS NULL AND seq > $2::bigint
-ORDER BY seq LIMIT $3`;
+SELECT f.seq::text AS position, f.alert FROM tickflow_forwarding f
+WHERE f.destination = $1 AND f.settled_at IS NULL AND f.seq > $2::bigint
+ORDER BY f.seq LIMIT $3`;
 
 const SETTLE_SQL = `
 UPDATE tickflow_forwarding SET settled_at = now(), alert = NULL
@@ -89,6 +91,7 @@ export class RunForwarder implements RunParticipant, AsyncDisposable {
   /** Settled alert ids whose update failed (the database was away): retried with the next. */
   #unsaved: string[] = [];
   #claimed = false;
+  readonly #refill: number;
   readonly #feeding: Promise<void>;
   /** Alerts from an earlier run, still to send when this one started. */
   readonly backlog: number;
@@ -99,11 +102,12 @@ export class RunForwarder implements RunParticipant, AsyncDisposable {
     this.#key = key;
     this.backlog = backlog;
     this.#where = describeTarget(o.target);
+    this.#refill = Math.max(1, Math.min(READ_ROWS, Math.floor((o.capacity ?? CAPACITY) / 4)));
     this.#forwarder = new Forwarder<string>({
       target: o.target,
       maxPerMinute: o.maxPerMinute,
       maxOutageMs: o.maxOutageMs,
-      capacity: o.capacity ?? 1_000,
+      capacity: o.capacity ?? CAPACITY,
       name: 'run --forward',
       log: o.log,
       onSettled: (items) => this.#settle(items),
@@ -216,16 +220,17 @@ export class RunForwarder implements RunParticipant, AsyncDisposable {
         await this.#sleep();
         continue;
       }
-      if (this.#forwarder.space === 0) {
-        await this.#sleep(this.#forwarder.whenSpace());
+      // A full queue is refilled in reads of some size, not one query per delivered alert.
+      if (this.#forwarder.space < this.#refill) {
+        await this.#sleep(this.#forwarder.whenSpace(this.#refill));
         continue;
       }
       this.#more = false;
       const limit = Math.min(this.#forwarder.space, READ_ROWS);
-      let rows: { seq: string; alert: string }[];
+      let rows: { position: string; alert: string }[];
       this.#reading = true;
       try {
-        rows = await this.#store.query<{ seq: string; alert: string }>(PENDING_SQL, [this.#key, this.#cursor, limit]);
+        rows = await this.#store.query<{ position: string; alert: string }>(PENDING_SQL, [this.#key, this.#cursor, limit]);
         failures = 0;
       } catch (e) {
         this.#more = true;
@@ -239,7 +244,7 @@ export class RunForwarder implements RunParticipant, AsyncDisposable {
         const alert = JSON.parse(r.alert) as AlertJson;
         return { alert, raw: r.alert, position: alert.alert_id };
       });
-      if (rows.length > 0) this.#cursor = rows.at(-1)!.seq;
+      if (rows.length > 0) this.#cursor = rows.at(-1)!.position;
       this.#forwarder.offer(items);
       if (rows.length === limit) this.#more = true;
     }
