@@ -34,6 +34,7 @@ const EXIT_STATUS: Record<ErrorCode, 1 | 2 | 3> = {
   kafka_failed: 1,
   records_not_sent: 1,
   forward_failed: 1,
+  forward_in_use: 2,
   flink_unreachable: 2,
   flink_job_running: 2,
   flink_no_job: 2,

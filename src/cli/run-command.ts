@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import { RunForwarder, type RunForwardSummary } from '../alerts/forward/run-forwarder.ts';
 import { Engine } from '../engine/engine.ts';
 import { PipelineRun, type RunSummary } from '../pipeline/run-pipeline.ts';
 import { openKafkaPipeline, type KafkaPipeline } from '../kafka/kafka-pipeline.ts';
@@ -41,6 +42,7 @@ export function runCommand(): Command {
       '--stop-at-end',
       'with --source kafka: stop once caught up with the end the topic had at start, and close every open window (the topic is read as a finite input)',
     );
+  addSettings(cmd, ['runForward', 'forwardMaxPerMinute', 'forwardMaxOutage']);
   kafkaOptions(cmd);
   addSettings(cmd, ['specFile', 'rulesFile', ...SPEC_OVERRIDE_KEYS]);
   dashboardOptions(cmd);
@@ -52,10 +54,24 @@ Examples:
   tickflow run --source file:trades.jsonl --json replay a file, print a JSON summary, exit
   tickflow run --rate max --count 1000000        a million trades as fast as possible
   tickflow run --db postgres://postgres@127.0.0.1:5432/tickflow
+  tickflow run --forward slack:https://hooks.slack.com/services/T000/B000/XXXX
+  tickflow run --source file:trades.jsonl --forward webhook:http://127.0.0.1:8080/alerts --max-per-minute 120
 
 With --source kafka, every stored batch carries a checkpoint (table tickflow_checkpoints): a
 consumer restarted after a crash or a stop goes on from its group's state exactly — open candles,
 spike baselines, offsets. Ctrl-C pauses; --stop-at-end ends the input.
+
+--forward sends each alert the run stores to a webhook (its JSON, as \`alerts forward\` posts it) or
+Slack, at least once, in order, without Kafka — as \`tickflow alerts forward\` does from the alerts
+topic: retries with backoff, --max-per-minute with one summary a minute for the rest, --max-outage.
+Each alert is queued in the database (table tickflow_forwarding) by the transaction that stores it,
+and marked sent once the endpoint took it: a slow or dead endpoint never holds the pipeline up (up to
+1,000 alerts wait in memory, the rest in the database), and a restart after a crash or a kill -9 on
+the same database sends what was stored but not taken — only a message in flight at a kill -9 can go
+out twice — and never an alert_id that target already took. At the end of a finite input the run
+keeps sending for up to ${FORWARD_DRAIN_MS / 1000} s, then says how many alerts are still to send: the next run with the same
+--forward sends them first. Ctrl-C stops after the message in flight. One process per target and
+database (with --source kafka and several consumers, use \`tickflow alerts forward\` instead).
 
 Precedence: flags > environment (TICKFLOW_*, DATABASE_URL) > config file > defaults.
 Exit codes: 0 done, 1 failed while running, 2 bad flags or configuration, 130 Ctrl-C twice.`,
@@ -68,8 +84,13 @@ Exit codes: 0 done, 1 failed while running, 2 bad flags or configuration, 130 Ct
   return cmd;
 }
 
-async function runPipeline(flags: RunFlags, cmd: Command): Promise<RunSummary> {
-  const s = settingsOf(cmd, ['source', 'db', 'rate', 'seed', 'tickers', 'group']);
+/** How long the end of a finite run waits for the endpoint to take what is left. */
+const FORWARD_DRAIN_MS = 10_000;
+
+type RunResult = RunSummary & { forward?: RunForwardSummary };
+
+async function runPipeline(flags: RunFlags, cmd: Command): Promise<RunResult> {
+  const s = settingsOf(cmd, ['source', 'db', 'rate', 'seed', 'tickers', 'group', 'runForward', 'forwardMaxPerMinute', 'forwardMaxOutage']);
   const spec = specOf(cmd);
   if (flags.dashboard) dashboardAccessOf(cmd);
   const log = flags.json ? () => {} : (line: string) => void process.stderr.write(`${line}\n`);
@@ -103,6 +124,25 @@ async function runPipeline(flags: RunFlags, cmd: Command): Promise<RunSummary> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   });
+  let forwardFailure: unknown = null;
+  const forward =
+    s.runForward === undefined
+      ? null
+      : scope.use(
+          await RunForwarder.open(store, {
+            target: s.runForward,
+            maxPerMinute: s.forwardMaxPerMinute,
+            maxOutageMs: s.forwardMaxOutage,
+            log: (line) => process.stderr.write(`tickflow: ${line}\n`),
+            onFailed: (e) => {
+              forwardFailure ??= e;
+              process.stderr.write('tickflow: forward: the endpoint failed for longer than --max-outage; stopping the run — what was read is stored\n');
+              abort.abort();
+            },
+          }),
+        );
+  if (forward !== null && forward.backlog > 0)
+    process.stderr.write(`tickflow: forward: ${formatCount(forward.backlog)} alert(s) stored by an earlier run and not delivered yet go out first\n`);
   const outage: RunParticipant = {
     onWriteRetry: (attempt, delay, e) => process.stderr.write(`tickflow: database unavailable (${(e as Error).message}); retry ${attempt} in ${delay} ms\n`),
     onWriteRecovered: (ms) => process.stderr.write(`tickflow: database available again after ${(ms / 1000).toFixed(1)} s\n`),
@@ -115,14 +155,27 @@ async function runPipeline(flags: RunFlags, cmd: Command): Promise<RunSummary> {
     signal: abort.signal,
     // A checkpointed stream is paused by a stop, not ended: the next run goes on from its state.
     finishOnStop: kafka === null,
-    participants: [...(kafka?.participants ?? []), ...(live ? [live] : []), outage],
+    participants: [...(kafka?.participants ?? []), ...(live ? [live] : []), ...(forward ? [forward] : []), outage],
   });
   if (!flags.json) process.stderr.write(`tickflow: ${source.description} → ${store.location}\n`);
   if (dashboard && !flags.json)
     process.stderr.write(`tickflow: dashboard on ${dashboard.url}${settingsOf(cmd, ['token']).token ? ' (open it once as /?token=<token>)' : ''}\n`);
   const status = flags.json ? null : new StatusLine(() => ({ summary: run.summary(), watermarkMs: engine.watermarkMs }));
   if (status) scope.defer(() => status.stop());
-  return await run.run();
+  const summary: RunResult = await run.run();
+  status?.stop();
+  if (forward !== null) {
+    // A finite input that ended is worth a short wait for the endpoint; a stop is not.
+    const drainMs = abort.signal.aborted ? 0 : FORWARD_DRAIN_MS;
+    const f = await forward.conclude(drainMs);
+    if (forwardFailure !== null) throw forwardFailure;
+    summary.forward = f;
+    if (f.undelivered > 0)
+      process.stderr.write(
+        `tickflow: forward: ${formatCount(f.undelivered)} alert(s) not delivered yet; they stay queued in the database and go out first at the next run with this --forward\n`,
+      );
+  }
+  return summary;
 }
 
 /**
@@ -185,7 +238,7 @@ function openKafka(cmd: Command, flags: RunFlags, spec: PipelineSpec, groupId: s
   });
 }
 
-export function humanSummary(s: RunSummary): string {
+export function humanSummary(s: RunResult): string {
   const rows: [string, string][] = [
     ['read', formatCount(s.read)],
     ['stored', `${formatCount(s.stored)} new trades`],
@@ -196,5 +249,11 @@ export function humanSummary(s: RunSummary): string {
     ['candles', formatCount(s.candles)],
     ['took', `${(s.elapsed_ms / 1000).toFixed(1)} s (${formatCount(s.trades_per_s)} trades/s, peak RSS ${s.peak_rss_mb} MB)`],
   ];
+  const f = s.forward;
+  if (f !== undefined) {
+    const summaries = f.summaries > 0 ? `, ${formatCount(f.held_back)} in ${formatCount(f.summaries)} summary message(s)` : '';
+    const refused = f.refused > 0 ? `, ${formatCount(f.refused)} refused` : '';
+    rows.push(['forwarded', `${formatCount(f.delivered)} to ${f.target}${summaries}${refused}, ${formatCount(f.undelivered)} still to send`]);
+  }
   return rows.map(([k, v]) => `${k.padEnd(13)}${v}`).join('\n');
 }

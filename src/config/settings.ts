@@ -233,12 +233,20 @@ export const SETTINGS = {
     parse: p.yesNo,
   }),
 
-  // ── tickflow alerts forward ─────────────────────────────────────────────────────────────
+  // ── tickflow alerts forward, tickflow run --forward ─────────────────────────────────────
   forwardTo: setting({
     flag: '--to <target>',
     env: ['TICKFLOW_FORWARD_TO'],
     file: 'forward.to',
     help: "where alerts go: webhook:URL (each alert's JSON, one POST each) | slack:URL (Slack incoming-webhook text)",
+    parse: parseTarget,
+    secret: true,
+  }),
+  runForward: setting({
+    flag: '--forward <target>',
+    env: ['TICKFLOW_RUN_FORWARD'],
+    file: 'run.forward',
+    help: 'send each alert this run stores to webhook:URL (its JSON) | slack:URL, at least once, without Kafka (the database keeps what is still to send)',
     parse: parseTarget,
     secret: true,
   }),
@@ -263,7 +271,7 @@ export const SETTINGS = {
     env: ['TICKFLOW_FORWARD_MAX_OUTAGE_MS'],
     file: 'forward.maxOutageMs',
     defaultText: 'for ever',
-    help: 'exit 1 (forward_failed) when the endpoint has failed this long without a success (the variable and file key in ms)',
+    help: 'exit 1 (forward_failed) when the endpoint has failed this long without a success; a run stops first, storing what it read (the variable and file key in ms)',
     parse: p.seconds(1, 31_536_000),
     parseStored: p.integer(1_000, 31_536_000_000),
   }),

@@ -104,6 +104,27 @@ UPDATE trade_alerts SET severity = 'warning' WHERE severity IS NULL;
 ALTER TABLE trade_alerts ALTER COLUMN rule SET NOT NULL, ALTER COLUMN severity SET NOT NULL;
 CREATE INDEX IF NOT EXISTS trade_alerts_rule ON trade_alerts (rule);`,
   },
+  {
+    version: 5,
+    name: 'alert forwarding',
+    // `run --forward`: one row per destination (the SHA-256 of its target: a Slack URL is a
+    // secret) and alert, inserted in the transaction that stored the alert, so an alert cannot be
+    // stored without being queued. settled_at stays null until the endpoint took the alert (or
+    // refused it for good, or it was named in a delivered summary); the row then stays, without
+    // its JSON, as the memory that keeps the alert_id from being sent there again. seq is the
+    // order of delivery, and the pending index what a restart reads first.
+    sql: `
+CREATE TABLE IF NOT EXISTS tickflow_forwarding (
+  destination CHAR(64) NOT NULL,
+  alert_id VARCHAR(300) NOT NULL,
+  seq BIGSERIAL NOT NULL,
+  alert TEXT,
+  queued_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+  settled_at TIMESTAMPTZ,
+  PRIMARY KEY (destination, alert_id)
+);
+CREATE INDEX IF NOT EXISTS tickflow_forwarding_pending ON tickflow_forwarding (destination, seq) WHERE settled_at IS NULL;`,
+  },
 ];
 
 export const MIGRATIONS_TABLE = `

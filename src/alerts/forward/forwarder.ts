@@ -44,6 +44,8 @@ export interface ForwarderOptions<P> {
   readonly onSettled?: (items: readonly ForwardItem<P>[]) => void | Promise<void>;
   /** Lines for the operator (stderr in the CLI), without a prefix. */
   readonly log?: (line: string) => void;
+  /** The command the forward_failed message names. */
+  readonly name?: string;
 }
 
 export interface ForwardStats {
@@ -63,7 +65,7 @@ export interface ForwardStats {
 }
 
 export interface CloseOptions {
-  /** Keep delivering what is queued (and send a pending summary at once) for up to this long. 0: only finish the message in flight. */
+  /** Keep delivering what is queued for up to this long, within the rate limit; a pending summary goes out once the queue is empty. 0: only finish the message in flight. */
   readonly drainMs?: number;
 }
 
@@ -97,7 +99,7 @@ export class Forwarder<P = unknown> {
   #drainUntil = 0;
   readonly #stop = new AbortController();
   #wakeUp: (() => void) | null = null;
-  #spaceWaiters: (() => void)[] = [];
+  #spaceWaiters: { readonly atLeast: number; readonly resolve: () => void }[] = [];
 
   constructor(o: ForwarderOptions<P>) {
     this.#o = {
@@ -108,6 +110,7 @@ export class Forwarder<P = unknown> {
       requestTimeoutMs: 10_000,
       backoff: DEFAULT_BACKOFF,
       windowMs: 60_000,
+      name: 'alerts forward',
       ...o,
     };
     this.#where = describeTarget(o.target);
@@ -116,7 +119,7 @@ export class Forwarder<P = unknown> {
     this.#stop.signal.addEventListener('abort', () => this.#poke());
     this.done = this.#run().finally(() => {
       this.#closing = true;
-      for (const w of this.#spaceWaiters.splice(0)) w();
+      for (const w of this.#spaceWaiters.splice(0)) w.resolve();
     });
     // The caller awaits done or close(); an unobserved rejection must not crash the process first.
     this.done.catch(() => {});
@@ -164,15 +167,16 @@ export class Forwarder<P = unknown> {
     for (const id of ids) this.#seen.add(id);
   }
 
-  /** Resolves when the queue has room again (or the forwarder is closing). */
-  whenSpace(): Promise<void> {
-    if (this.space > 0 || this.#closing) return Promise.resolve();
-    return new Promise((resolve) => this.#spaceWaiters.push(resolve));
+  /** Resolves when the queue has room for `atLeast` items (at most its capacity), or the forwarder is closing. */
+  whenSpace(atLeast = 1): Promise<void> {
+    const wanted = Math.min(Math.max(1, atLeast), this.#o.capacity);
+    if (this.space >= wanted || this.#closing) return Promise.resolve();
+    return new Promise((resolve) => this.#spaceWaiters.push({ atLeast: wanted, resolve }));
   }
 
   /**
    * Stops. The message in flight is finished (its request, not its retries); with drainMs the
-   * queue and a pending summary go out first, for up to that long. What is left is not settled.
+   * queue and then a pending summary go out first, for up to that long. What is left is not settled.
    */
   async close(o: CloseOptions = {}): Promise<void> {
     if (!this.#closing) {
@@ -181,7 +185,7 @@ export class Forwarder<P = unknown> {
       this.#drainUntil = Date.now() + drainMs;
       if (drainMs <= 0) this.#stop.abort();
       else setTimeout(() => this.#stop.abort(), drainMs).unref();
-      for (const w of this.#spaceWaiters.splice(0)) w();
+      for (const w of this.#spaceWaiters.splice(0)) w.resolve();
       this.#poke();
     }
     await this.done;
@@ -197,7 +201,9 @@ export class Forwarder<P = unknown> {
       const draining = this.#closing && !this.#stop.signal.aborted && now < this.#drainUntil;
       if (this.#stop.signal.aborted) return;
       // A window that ended with alerts held back: their summary goes first, before anything after them.
-      if (this.#held.count > 0 && (draining || now >= this.#window!.startMs + this.#o.windowMs)) {
+      // A drain sends it once nothing else is queued: sent earlier, it would open a new window, and
+      // a drain must not get past the rate limit.
+      if (this.#held.count > 0 && ((draining && this.#queue.length === 0) || now >= this.#window!.startMs + this.#o.windowMs)) {
         if ((await this.#sendSummary()) === 'stopped') return;
         continue;
       }
@@ -249,7 +255,12 @@ export class Forwarder<P = unknown> {
 
   #take(): ForwardItem<P> {
     const item = this.#queue.shift()!;
-    for (const w of this.#spaceWaiters.splice(0)) w();
+    if (this.#spaceWaiters.length > 0) {
+      const space = this.space;
+      const ready = this.#spaceWaiters.filter((w) => w.atLeast <= space);
+      this.#spaceWaiters = this.#spaceWaiters.filter((w) => w.atLeast > space);
+      for (const w of ready) w.resolve();
+    }
     return item;
   }
 
@@ -304,7 +315,7 @@ export class Forwarder<P = unknown> {
       if (maxOutage !== undefined && now - this.#failingSince >= maxOutage) {
         throw new TickflowError(
           'forward_failed',
-          `alerts forward: ${this.#where} has failed for ${((now - this.#failingSince) / 1000).toFixed(0)} s (${r.reason}), over --max-outage; what it did not take was not committed and goes out on the next start`,
+          `${this.#o.name}: ${this.#where} has failed for ${((now - this.#failingSince) / 1000).toFixed(0)} s (${r.reason}), over --max-outage; what it did not take is kept and goes out on the next start`,
         );
       }
       if (this.#stop.signal.aborted) return 'stopped';
