@@ -1,3 +1,4 @@
+import { alertDetailText } from '../alerts/alert-detail-text.ts';
 import { randomBytes } from 'node:crypto';
 import { Command, Option } from 'commander';
 import { Consumer } from '@platformatic/kafka';
@@ -140,12 +141,7 @@ async function tailAlerts(f: TailFlags, settings: KafkaSettings, topic: string):
 }
 
 function readable(a: AlertJson): string {
-  const kind = a.kind === 'large_trade' ? 'LARGE' : a.kind === 'volume_spike' ? 'SPIKE' : String(a.kind).toUpperCase();
-  const detail =
-    a.kind === 'large_trade'
-      ? `> ${formatCount(a.threshold ?? 0)}`
-      : a.baseline_mean !== undefined
-        ? `> ${a.factor}× mean ${a.baseline_mean} of last ${a.lookback}`
-        : '';
+  const kind = a.kind === 'large_trade' ? 'LARGE' : a.kind === 'volume_spike' ? 'SPIKE' : a.kind === 'price_move' ? 'MOVE' : String(a.kind).toUpperCase();
+  const detail = alertDetailText(a);
   return `${a.trade_timestamp}  ${kind.padEnd(5)}  ${a.ticker.padEnd(6)} ${formatCount(a.volume).padStart(13)} @ ${a.price}  ${detail}  ${a.message}  [${a.alert_id}]`;
 }

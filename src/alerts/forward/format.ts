@@ -1,3 +1,4 @@
+import { alertDetailText } from '../alert-detail-text.ts';
 import type { AlertJson } from '../../kafka/alert-json.ts';
 
 const count = new Intl.NumberFormat('en-US');
@@ -5,13 +6,9 @@ const count = new Intl.NumberFormat('en-US');
 /** One line a person reads in a chat: what, where, how big, the engine's message and the id. */
 export function alertLine(a: AlertJson): string {
   const extra = a as AlertJson & { severity?: unknown; rule?: unknown };
-  const kind = a.kind === 'large_trade' ? 'LARGE' : a.kind === 'volume_spike' ? 'SPIKE' : String(a.kind).toUpperCase();
-  const detail =
-    a.threshold !== undefined
-      ? ` (> ${count.format(a.threshold)})`
-      : a.baseline_mean !== undefined
-        ? ` (> ${a.factor}× mean ${a.baseline_mean} of last ${a.lookback})`
-        : '';
+  const kind = a.kind === 'large_trade' ? 'LARGE' : a.kind === 'volume_spike' ? 'SPIKE' : a.kind === 'price_move' ? 'MOVE' : String(a.kind).toUpperCase();
+  const text = alertDetailText(a);
+  const detail = text === '' ? '' : ` (${text})`;
   // Alerts from user rules may carry a severity and a rule name; older ones do not.
   const severity = typeof extra.severity === 'string' ? `[${extra.severity}] ` : '';
   const volume = typeof a.volume === 'number' ? count.format(a.volume) : String(a.volume);
