@@ -194,3 +194,26 @@ describe('engine checkpoints', () => {
     expect([...e.formingCandles()].some((c) => c.ticker === 'AAA')).toBe(false);
   });
 });
+
+describe('a checkpoint taken under other rules', () => {
+  it('restores the state of the rules whose definition is unchanged; a redefined rule starts afresh', () => {
+    const records = feed(21, 600);
+    const e1 = new Engine(spec, { now: () => 0, checkpointable: {} });
+    for (const r of records) e1.process(r);
+    e1.drain();
+    const state = JSON.parse(JSON.stringify(e1.state())) as EngineState;
+    // jump redefined (a wider window), the others as before, whale's severity changed only.
+    const changed = specWith({
+      ...spec,
+      rules: spec.rules.map((r) => (r.name === 'jump' ? { ...r, windowSeconds: 6 } : r.name === 'whale' ? { ...r, severity: 'critical' as const } : r)),
+    });
+    const e2 = new Engine(changed, { now: () => 0, checkpointable: {} });
+    expect(e2.ruleContinuity(state)).toEqual({ kept: ['large', 'whale', 'spike', 'jump-cool'], fresh: ['jump'] });
+    e2.restore(state, []);
+    const after = e2.state();
+    expect(after.tickers.AAA!.rules?.spike).toEqual(state.tickers.AAA!.rules?.spike);
+    expect(after.tickers.AAA!.rules?.['jump-cool']).toEqual(state.tickers.AAA!.rules?.['jump-cool']);
+    expect(state.tickers.AAA!.rules?.jump).toBeDefined();
+    expect(after.tickers.AAA!.rules?.jump).toBeUndefined();
+  });
+});
