@@ -95,13 +95,15 @@ describe.concurrent('tickflow run --forward', () => {
     // Each alert once, as the JSON an engine publishes (docs/kafka.md#records).
     expect(sorted(hook.requests.map((q) => idOf(q.body)))).toEqual(stored);
     for (const b of hook.delivered()) {
-      expect(Object.keys(b).slice(0, 7)).toEqual(['alert_id', 'kind', 'trade_id', 'ticker', 'price', 'volume', 'trade_timestamp']);
-      expect(b).toMatchObject({ kind: 'large_trade', price: '187.2300', volume: 2_500_000, threshold: 1_000_000 });
+      expect(Object.keys(b).slice(0, 9)).toEqual(['alert_id', 'kind', 'rule', 'severity', 'trade_id', 'ticker', 'price', 'volume', 'trade_timestamp']);
+      expect(b).toMatchObject({ kind: 'large_trade', rule: 'large', severity: 'warning', price: '187.2300', volume: 2_500_000, threshold: 1_000_000 });
     }
     const lines = slack.delivered().flatMap((b) => String(b.text).split('\n'));
     expect(lines).toHaveLength(15);
     for (const line of lines)
-      expect(line).toMatch(/^LARGE (AAPL|MSFT|NVDA) 2,500,000 @ 187\.2300 \(> 1,000,000\) at 2026-11-25T14:\S+: Large trade detected for \w+ \[\S+\]$/);
+      expect(line).toMatch(
+        /^\[warning\] LARGE (AAPL|MSFT|NVDA) 2,500,000 @ 187\.2300 \(> 1,000,000\) at 2026-11-25T14:\S+: Large trade detected for \w+ \[\S+\]$/,
+      );
     expect(sorted(lines.map((l) => /\[(\S+)\]$/.exec(l)![1]!))).toEqual(stored);
     expect(JSON.parse(s.stdout).forward).toMatchObject({ delivered: 15, undelivered: 0 });
 
