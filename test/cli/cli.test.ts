@@ -69,7 +69,8 @@ describe('tickflow CLI', () => {
       ['stack', 'up'],
     ].map((cmd) => [cmd.join(' '), cmd] as const),
   )('%s: an unknown flag is one line naming it, exit 2, nothing started', async (_, cmd) => {
-    const r = await tickflow([...cmd, '--bogus-flag'], { timeoutMs: 30_000 });
+    // Seventeen CLIs start at once: on a busy 2-core machine each start can take tens of seconds.
+    const r = await tickflow([...cmd, '--bogus-flag'], { timeoutMs: 110_000 });
     expectUsageError(r, "unknown option '--bogus-flag'");
     // The line, and at most commander's pointer to --help.
     const lines = r.stderr.trim().split('\n');
