@@ -81,9 +81,12 @@ const ALERT_TYPES = [
   'text',
 ];
 
+const ALERT_COLUMN_LIST = ALERT_COLUMNS.join(', ');
+const ALERT_ARRAYS = ALERT_TYPES.map((t, i) => `$${i + 1}::${t}[]`).join(', ');
+
 export const INSERT_ALERTS_SQL = `
-INSERT INTO trade_alerts (${ALERT_COLUMNS.join(', ')})
-SELECT * FROM unnest(${ALERT_TYPES.map((t, i) => `$${i + 1}::${t}[]`).join(', ')})
+INSERT INTO trade_alerts (${ALERT_COLUMN_LIST})
+SELECT * FROM unnest(${ALERT_ARRAYS})
 ON CONFLICT (alert_id) DO NOTHING`;
 
 /** One array per column; the kind's own fields flattened, absent ones null. */
