@@ -84,13 +84,13 @@ export const SETTINGS = {
     flag: '--threshold <n>',
     env: ['TICKFLOW_THRESHOLD'],
     spec: ['rules', 'large', 'threshold'],
-    help: 'threshold of the rule named "large" (the default large-trade rule): alert when volume > n',
+    help: 'threshold of the rule named "large" (a large_trade rule, one of the two built in): alert when volume > n',
     parse: p.integer(0, 2_147_483_647),
   }),
   spikeFactor: setting({
     flag: '--spike-factor <k>',
     spec: ['rules', 'spike', 'factor'],
-    help: 'factor of the rule named "spike" (the default volume-spike rule): alert when volume > k × the recent mean',
+    help: 'factor of the rule named "spike" (a volume_spike rule, one of the two built in): alert when volume > k × the recent mean',
     parse: p.decimal(1, 1000),
   }),
   spikeLookback: setting({
