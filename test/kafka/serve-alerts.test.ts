@@ -53,7 +53,19 @@ describe('tickflow serve --brokers', () => {
       const alert = alertOf('serve-test-1');
       await produceLines(topic, [JSON.stringify(alert), JSON.stringify(alert), JSON.stringify(alertOf('serve-after'))]);
       await waitFor(() => streamed('serve-after').length > 0, { what: 'the alert after the replayed one', timeoutMs: 60_000 });
-      expect(streamed('serve-test-1')).toEqual([{ ...alert, baseline_mean: null }]);
+      // An older producer's alert (no rule or severity): the rule from its alert_id, the default
+      // severity, and every kind's detail field spelled out (null where it has none).
+      const details = {
+        amount: null,
+        notional: null,
+        baseline_mean: null,
+        factor: null,
+        lookback: null,
+        reference_price: null,
+        change_percent: null,
+        window_seconds: null,
+      };
+      expect(streamed('serve-test-1')).toEqual([{ ...alert, ...details, rule: 'large', severity: 'warning' }]);
     } finally {
       await stream.stop();
     }
