@@ -95,15 +95,18 @@ describe('PostgreSQL stalled by a 30 s table lock while the producer pushes at f
     expect(await metric(base, 'tickflow_events_stored_total')).toBeLessThan(storedAtLock! + COUNT / 2);
 
     const after = watchRss(consumer.child.pid!);
+    const released = Date.now();
     const r = await drainAndStop(consumer, group, topics.input, 300_000);
+    const catchUpSeconds = (Date.now() - released) / 1000;
     const peakCatchingUp = after.stop();
     expect(r.code, r.stderr).toBe(0);
 
+    const compared = Date.now();
     const actual = await readTables(pg.url);
     expect(actual.trades).toEqual(expected.trades);
     expect(actual.rejected).toEqual(expected.rejected);
     console.log(
-      `slow sink: burst of ${COUNT - WARMUP} produced in ${burstSeconds.toFixed(1)} s during a ${LOCK_MS / 1000} s lock; ${lagDuringLock} records waiting at its end; consumer peak RSS ${peakDuringLock} MB locked, ${peakCatchingUp} MB catching up`,
+      `slow sink: burst of ${COUNT - WARMUP} produced in ${burstSeconds.toFixed(1)} s during a ${LOCK_MS / 1000} s lock; ${lagDuringLock} records waiting at its end; consumer peak RSS ${peakDuringLock} MB locked, ${peakCatchingUp} MB catching up; caught up and stopped in ${catchUpSeconds.toFixed(1)} s, tables compared in ${((Date.now() - compared) / 1000).toFixed(1)} s`,
     );
   });
 });

@@ -86,7 +86,11 @@ export function oracle(lines: Uint8Array[], source: string, spec: PipelineSpec):
     const mine = (ordered ? onTime : stored).filter(({ t }) => rule.tickers === undefined || rule.tickers.includes(t.ticker));
     // Per ticker: in event-time order (arrival order among equal times), or as read.
     const byTicker = new Map<string, { t: Trade; seq: number }[]>();
-    for (const x of mine) byTicker.set(x.t.ticker, [...(byTicker.get(x.t.ticker) ?? []), x]);
+    for (const x of mine) {
+      const list = byTicker.get(x.t.ticker);
+      if (list === undefined) byTicker.set(x.t.ticker, [x]);
+      else list.push(x);
+    }
     for (const list of byTicker.values()) {
       if (ordered) list.sort((a, b) => a.t.tsMs - b.t.tsMs || a.seq - b.seq);
       const slices = new Set<number>();
@@ -142,7 +146,9 @@ export function oracle(lines: Uint8Array[], source: string, spec: PipelineSpec):
   for (const { t } of onTime) {
     const start = Math.floor(t.tsMs / interval) * interval;
     const key = `${t.ticker}|${start}`;
-    windows.set(key, [...(windows.get(key) ?? []), t]);
+    const trades = windows.get(key);
+    if (trades === undefined) windows.set(key, [t]);
+    else trades.push(t);
   }
   const candles = [...windows.entries()].map(([key, ts]) => {
     const [ticker, start] = key.split('|') as [string, string];
