@@ -174,6 +174,23 @@ export class FlinkRestClient {
     );
   }
 
+  /**
+   * Each vertex's input watermark now: the lowest over its subtasks (ms since the epoch; null
+   * while a subtask has none yet). Where event time stops moving shows which operator holds it.
+   */
+  async vertexWatermarks(id: string): Promise<Array<{ name: string; watermarkMs: number | null }>> {
+    const job = await this.job(id);
+    return Promise.all(
+      job.vertices.map(async (v) => {
+        const marks = await this.#request<Array<{ id: string; value: string }>>('GET', `/jobs/${id}/vertices/${v.id}/watermarks`).catch(() => []);
+        const values = marks.filter((m) => m.id.endsWith('.currentInputWatermark')).map((m) => Number(m.value));
+        const lowest = values.length === 0 ? Number.NaN : Math.min(...values);
+        // Flink reports Long.MIN_VALUE (as a double) until a watermark arrives.
+        return { name: v.name, watermarkMs: Number.isFinite(lowest) && lowest > -8e18 ? lowest : null };
+      }),
+    );
+  }
+
   /** The root cause of the job's latest failure, one line; null if it never failed. */
   async lastException(id: string): Promise<string | null> {
     const ex = await this.#request<{

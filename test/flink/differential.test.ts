@@ -228,8 +228,21 @@ describe.each(variants)('differential: embedded engine vs Flink, %s', (_, overri
 
     const closedCandles = a.candles.filter((c) => !sentinelTickers.has(c.split('|')[0]!));
     let progress = '';
+    // Every 15 s, where event time stands in each operator, the job's checkpoints and its last
+    // failure: what a timeout needs to tell a stalled watermark from a slow or restarting job.
+    let diagnosis = '';
+    let diagnosedAt = 0;
     await waitFor(
       async () => {
+        if (Date.now() - diagnosedAt > 15_000) {
+          diagnosedAt = Date.now();
+          const [marks, status] = await Promise.all([rest.vertexWatermarks(jobId!), rest.status(jobId!)]);
+          const at = (ms: number | null): string => (ms === null ? 'none' : new Date(ms).toISOString());
+          diagnosis = [
+            `checkpoints ${status.checkpoints.completed} completed, ${status.checkpoints.failed} failed; last failure: ${status.lastException ?? 'none'}`,
+            ...marks.map((m) => `  watermark ${at(m.watermarkMs)} at ${m.name.slice(0, 120)}`),
+          ].join('\n');
+        }
         const have = {
           trades: await countRows(dbB.url, 'stock_trades'),
           alerts: await countRows(dbB.url, 'trade_alerts'),
@@ -237,7 +250,7 @@ describe.each(variants)('differential: embedded engine vs Flink, %s', (_, overri
           deadLetters: await countRows(dbB.url, 'dead_letters'),
         };
         const want = { trades: a.trades.length, alerts: a.alerts.length, candles: closedCandles.length, deadLetters: a.deadLetters.length };
-        progress = `have ${JSON.stringify(have)}, want ${JSON.stringify(want)}, job ${await rest.jobState(jobId!)}`;
+        progress = `have ${JSON.stringify(have)}, want ${JSON.stringify(want)}, job ${await rest.jobState(jobId!)}\n${diagnosis}`;
         return JSON.stringify(have) === JSON.stringify(want);
       },
       { what: 'Flink to write every expected row', timeoutMs: 180_000, everyMs: 1_000, context: () => progress },
