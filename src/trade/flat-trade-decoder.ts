@@ -316,6 +316,48 @@ function digitsAt(b: Uint8Array, at: number, count: number): number {
 const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 /**
+ * Trades arrive in time order, hundreds per minute: the last valid `YYYY-MM-DDTHH:MM` read and
+ * its epoch milliseconds are kept, so most timestamps compare 16 bytes and read only their
+ * seconds and fraction. (The cached bytes passed every check below, so a match is exact.)
+ */
+const PREFIX = 16;
+const minutePrefix = new Uint8Array(PREFIX);
+let minutePrefixMs = -1;
+
+function samePrefix(b: Uint8Array, s: number): boolean {
+  for (let k = 0; k < PREFIX; k++) if (b[s + k] !== minutePrefix[k]) return false;
+  return true;
+}
+
+/** `YYYY-MM-DD[T| |t]HH:MM` at `s` as epoch milliseconds (UTC), or -1. */
+function readMinutePrefix(b: Uint8Array, s: number): number {
+  const year = digitsAt(b, s, 4);
+  const month = digitsAt(b, s + 5, 2);
+  const day = digitsAt(b, s + 8, 2);
+  const hour = digitsAt(b, s + 11, 2);
+  const minute = digitsAt(b, s + 14, 2);
+  const sep = b[s + 10];
+  if (
+    year < 1970 ||
+    month < 1 ||
+    month > 12 ||
+    day < 1 ||
+    hour < 0 ||
+    hour > 23 ||
+    minute < 0 ||
+    minute > 59 ||
+    b[s + 4] !== 0x2d ||
+    b[s + 7] !== 0x2d ||
+    b[s + 13] !== COLON ||
+    (sep !== 0x54 && sep !== 0x20 && sep !== 0x74)
+  ) {
+    return -1;
+  }
+  if (day > (month === 2 && isLeap(year) ? 29 : MONTH_DAYS[month - 1]!)) return -1;
+  return daysFromCivil(year, month, day) * 86_400_000 + hour * 3_600_000 + minute * 60_000;
+}
+
+/**
  * The string after an opening quote as the reference's ISO-8601 reader accepts it
  * (parseIsoTimestamp): YYYY-MM-DD[T| |t]HH:MM:SS[.,fraction][Z|z|±HH:MM|±HHMM|±HH]. Sets
  * `tsMs`, and `pos` past the closing quote; false for anything it does not accept.
@@ -330,33 +372,16 @@ function readIsoTimestamp(b: Uint8Array, s: number, n: number): boolean {
   if (end >= n) return false;
   const len = end - s;
   if (len < 20 || len > 40) return false;
-  const year = digitsAt(b, s, 4);
-  const month = digitsAt(b, s + 5, 2);
-  const day = digitsAt(b, s + 8, 2);
-  const hour = digitsAt(b, s + 11, 2);
-  const minute = digitsAt(b, s + 14, 2);
-  const second = digitsAt(b, s + 17, 2);
-  const sep = b[s + 10];
-  if (
-    year < 1970 ||
-    month < 1 ||
-    month > 12 ||
-    day < 1 ||
-    hour < 0 ||
-    hour > 23 ||
-    minute < 0 ||
-    minute > 59 ||
-    second < 0 ||
-    second > 59 ||
-    b[s + 4] !== 0x2d ||
-    b[s + 7] !== 0x2d ||
-    b[s + 13] !== COLON ||
-    b[s + 16] !== COLON ||
-    (sep !== 0x54 && sep !== 0x20 && sep !== 0x74)
-  ) {
-    return false;
+  let minuteMs: number;
+  if (minutePrefixMs >= 0 && samePrefix(b, s)) minuteMs = minutePrefixMs;
+  else {
+    minuteMs = readMinutePrefix(b, s);
+    if (minuteMs < 0) return false;
+    for (let k = 0; k < PREFIX; k++) minutePrefix[k] = b[s + k]!;
+    minutePrefixMs = minuteMs;
   }
-  if (day > (month === 2 && isLeap(year) ? 29 : MONTH_DAYS[month - 1]!)) return false;
+  const second = digitsAt(b, s + 17, 2);
+  if (second < 0 || second > 59 || b[s + 16] !== COLON) return false;
   let i = s + 19;
   let millis = 0;
   if (b[i] === 0x2e || b[i] === 0x2c) {
@@ -398,7 +423,7 @@ function readIsoTimestamp(b: Uint8Array, s: number, n: number): boolean {
   } else {
     return false;
   }
-  const ms = daysFromCivil(year, month, day) * 86_400_000 + hour * 3_600_000 + minute * 60_000 + second * 1000 + millis - offsetMin * 60_000;
+  const ms = minuteMs + second * 1000 + millis - offsetMin * 60_000;
   if (ms < 0 || ms > MAX_EVENT_TIME_MS) return false;
   tsMs = ms;
   pos = end + 1;

@@ -255,6 +255,25 @@ describe('fast path ≡ reference path', () => {
     );
   });
 
+  it('on timestamps sharing the minute of the one before (the decoder keeps the last minute it read)', () => {
+    const minute = '2026-11-25T06:01';
+    const rest = fc.oneof(
+      fc.constantFrom(':02.123Z', ':59.999Z', ':60.000Z', ':00Z', ':7.1Z', '02.123Z', ':02.123+01:00', ':02,5-0530', ':02.1234567891Z', ':0a.000Z', ':02.123'),
+      fc.string({ unit: fc.constantFrom(...':0123456789.,+-Zz'.split('')), maxLength: 14 }),
+    );
+    let fast = 0;
+    fc.assert(
+      fc.property(rest, fc.constantFrom(minute, '2026-11-25T06:02', '2026-02-29T06:01', '2026-11-25 06:01'), (tail, first) => {
+        // The minute is read from a valid record first, then a record with the same first
+        // 16 characters and any ending: both must still be exactly what the reference says.
+        bothSameAsReference(Buffer.from(JSON.stringify({ ...valid, trade_timestamp: `${first}:00.000Z` })));
+        if (bothSameAsReference(Buffer.from(JSON.stringify({ ...valid, trade_timestamp: `${first}${tail}` })))) fast++;
+      }),
+      { numRuns: 5_000 },
+    );
+    expect(fast).toBeGreaterThan(100);
+  });
+
   it('at and around the size cap, in bytes and in characters', () => {
     const line = JSON.stringify(valid);
     for (let cap = line.length - 3; cap <= line.length + 3; cap++) bothSameAsReference(Buffer.from(line), cap);
