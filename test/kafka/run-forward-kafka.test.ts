@@ -7,10 +7,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openStore } from '../../src/store/open-store.ts';
 import { Endpoint } from '../support/alert-endpoint.ts';
 import { tickflow } from '../support/cli.ts';
-import { freshDatabase } from '../support/postgres.ts';
+import { freshDatabase, readTables } from '../support/postgres.ts';
 import { uniqueName } from '../support/stack.ts';
 import { dirtyLines, expectedFor, pipelineTopics, writeLines } from './kafka-support.ts';
 
@@ -41,13 +40,7 @@ describe('tickflow run --source kafka --forward', () => {
     const r = await tickflow([...args, ...forward], { timeoutMs: 300_000 });
     expect(r.code, r.stderr).toBe(0);
 
-    const store = await openStore(pg.url, { migrate: false });
-    let stored: string[];
-    try {
-      stored = (await store.query<{ alert_id: string }>('SELECT alert_id FROM trade_alerts ORDER BY alert_id')).map((q) => q.alert_id);
-    } finally {
-      await store.close();
-    }
+    const { alerts: stored } = await readTables(pg.url, { alerts: 'SELECT alert_id AS row FROM trade_alerts' });
     expect(stored).toHaveLength(expected.alerts.length);
     const ids = hook.requests.map((q) => String((JSON.parse(q.body) as { alert_id: string }).alert_id));
     expect([...ids].sort()).toEqual(stored);

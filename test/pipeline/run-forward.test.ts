@@ -15,7 +15,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/open-store.ts';
 import { Endpoint } from '../support/alert-endpoint.ts';
 import { tickflow, TickflowProcess } from '../support/cli.ts';
-import { freshDatabase } from '../support/postgres.ts';
+import { freshDatabase, readTables } from '../support/postgres.ts';
 import { waitFor } from '../support/wait.ts';
 import { metric } from '../faults/fault-support.ts';
 
@@ -53,13 +53,9 @@ function trades(prefix: string, n: number, largeEvery: number): string[] {
   });
 }
 
+/** The stored alert ids, sorted as sorted() sorts. */
 async function storedAlertIds(db: string): Promise<string[]> {
-  const store = await openStore(db, { migrate: false });
-  try {
-    return (await store.query<{ alert_id: string }>('SELECT alert_id FROM trade_alerts ORDER BY alert_id')).map((r) => r.alert_id);
-  } finally {
-    await store.close();
-  }
+  return (await readTables(db, { ids: 'SELECT alert_id AS row FROM trade_alerts' })).ids;
 }
 
 const sorted = (xs: string[]): string[] => [...xs].sort();
