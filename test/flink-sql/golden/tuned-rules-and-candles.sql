@@ -104,22 +104,31 @@ FROM tf_rule1_hits;
 
 CREATE TEMPORARY VIEW tf_candles AS
 SELECT ticker, window_start, window_end,
-  CAST(CAST(MOD(open_key, 10000000000) AS DECIMAL(38, 0)) / 10000 AS DECIMAL(10, 4)) AS open_price,
+  CAST(CAST(COALESCE(MOD(open_small, 10000000000), CAST(MOD(open_large, 10000000000) AS BIGINT)) AS DECIMAL(38, 0)) / 10000 AS DECIMAL(10, 4)) AS open_price,
   high_price, low_price,
-  CAST(CAST(MOD(close_key, 10000000000) AS DECIMAL(38, 0)) / 10000 AS DECIMAL(10, 4)) AS close_price,
+  CAST(CAST(COALESCE(MOD(close_small, 10000000000), CAST(MOD(close_large, 10000000000) AS BIGINT)) AS DECIMAL(38, 0)) / 10000 AS DECIMAL(10, 4)) AS close_price,
   total_volume,
   CAST(CAST((notional_e4 - MOD(notional_e4, total_volume)) / total_volume
     + CASE WHEN 2 * MOD(notional_e4, total_volume) >= total_volume THEN 1 ELSE 0 END AS DECIMAL(38, 0)) / 10000 AS DECIMAL(10, 4)) AS vwap,
   trade_count
 FROM (
-  SELECT ticker, window_start, window_end,
-    MIN(CAST(source_offset AS DECIMAL(38, 0)) * 10000000000 + CAST(price * 10000 AS DECIMAL(38, 0))) AS open_key, MAX(CAST(source_offset AS DECIMAL(38, 0)) * 10000000000 + CAST(price * 10000 AS DECIMAL(38, 0))) AS close_key,
-    MAX(price) AS high_price, MIN(price) AS low_price,
-    SUM(CAST(volume AS BIGINT)) AS total_volume,
-    SUM(CAST(price * 10000 AS DECIMAL(38, 0)) * volume) AS notional_e4,
-    CAST(COUNT(*) AS INT) AS trade_count
-  FROM TABLE(TUMBLE(TABLE tf_on_time, DESCRIPTOR(event_time), INTERVAL '300' SECOND(3)))
-  GROUP BY ticker, window_start, window_end
+  SELECT ticker, window_start, window_end, open_small, open_large,
+    CASE WHEN close_large IS NULL THEN close_small END AS close_small, close_large,
+    high_price, low_price, total_volume,
+    CAST(notional_hi AS DECIMAL(38, 0)) * 100000 + notional_lo AS notional_e4,
+    trade_count
+  FROM (
+    SELECT ticker, window_start, window_end,
+      MIN(CASE WHEN source_offset < 900000000 THEN source_offset * 10000000000 + CAST(price * 10000 AS BIGINT) END) AS open_small, MIN(CASE WHEN NOT (source_offset < 900000000) THEN CAST(source_offset AS DECIMAL(38, 0)) * 10000000000 + CAST(price * 10000 AS BIGINT) END) AS open_large,
+      MAX(CASE WHEN source_offset < 900000000 THEN source_offset * 10000000000 + CAST(price * 10000 AS BIGINT) END) AS close_small, MAX(CASE WHEN NOT (source_offset < 900000000) THEN CAST(source_offset AS DECIMAL(38, 0)) * 10000000000 + CAST(price * 10000 AS BIGINT) END) AS close_large,
+      MAX(price) AS high_price, MIN(price) AS low_price,
+      SUM(CAST(volume AS BIGINT)) AS total_volume,
+      SUM(CAST(price * 10000 AS BIGINT) / 100000 * volume) AS notional_hi,
+      SUM(MOD(CAST(price * 10000 AS BIGINT), 100000) * volume) AS notional_lo,
+      CAST(COUNT(*) AS INT) AS trade_count
+    FROM TABLE(TUMBLE(TABLE tf_on_time, DESCRIPTOR(event_time), INTERVAL '300' SECOND(3)))
+    GROUP BY ticker, window_start, window_end
+  )
 );
 
 CREATE TEMPORARY TABLE tf_stock_trades (
