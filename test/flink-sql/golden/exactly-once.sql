@@ -79,8 +79,8 @@ FROM tf_on_time;
 CREATE TEMPORARY VIEW tf_rule1_spikes AS
 SELECT trade_id, ticker, price, volume, event_time, prev_sum FROM (
   SELECT trade_id, ticker, price, volume, event_time, prev_count,
-    SUM(CAST(volume AS BIGINT)) OVER (PARTITION BY ticker ORDER BY event_time ROWS BETWEEN 50 PRECEDING AND CURRENT ROW) - volume AS prev_sum
-  FROM tf_rule1_in_order
+    SUM(CAST(volume AS BIGINT)) OVER (PARTITION BY ticker ORDER BY arrival ROWS BETWEEN 50 PRECEDING AND CURRENT ROW) - volume AS prev_sum
+  FROM (SELECT *, PROCTIME() AS arrival FROM tf_rule1_in_order)
 ) WHERE prev_count >= 50 AND CAST(volume AS BIGINT) * 5000 > CAST(1000 AS BIGINT) * prev_sum;
 
 CREATE TEMPORARY VIEW tf_rule1_hits AS
@@ -104,9 +104,9 @@ FROM tf_rule1_hits;
 
 CREATE TEMPORARY VIEW tf_candles AS
 SELECT ticker, window_start, window_end,
-  CAST(CAST(COALESCE(MOD(open_small, 10000000000), CAST(MOD(open_large, 10000000000) AS BIGINT)) AS DECIMAL(38, 0)) / 10000 AS DECIMAL(10, 4)) AS open_price,
+  CAST(CAST(COALESCE(MOD(open_small, 10000000000), CAST(MOD(open_large, CAST(10000000000 AS DECIMAL(38, 0))) AS BIGINT)) AS DECIMAL(38, 0)) / 10000 AS DECIMAL(10, 4)) AS open_price,
   high_price, low_price,
-  CAST(CAST(COALESCE(MOD(close_small, 10000000000), CAST(MOD(close_large, 10000000000) AS BIGINT)) AS DECIMAL(38, 0)) / 10000 AS DECIMAL(10, 4)) AS close_price,
+  CAST(CAST(COALESCE(MOD(close_small, 10000000000), CAST(MOD(close_large, CAST(10000000000 AS DECIMAL(38, 0))) AS BIGINT)) AS DECIMAL(38, 0)) / 10000 AS DECIMAL(10, 4)) AS close_price,
   total_volume,
   CAST(CAST((notional_e4 - MOD(notional_e4, total_volume)) / total_volume
     + CASE WHEN 2 * MOD(notional_e4, total_volume) >= total_volume THEN 1 ELSE 0 END AS DECIMAL(38, 0)) / 10000 AS DECIMAL(10, 4)) AS vwap,
@@ -119,12 +119,12 @@ FROM (
     trade_count
   FROM (
     SELECT ticker, window_start, window_end,
-      MIN(CASE WHEN source_offset < 900000000 THEN source_offset * 10000000000 + CAST(price * 10000 AS BIGINT) END) AS open_small, MIN(CASE WHEN NOT (source_offset < 900000000) THEN CAST(source_offset AS DECIMAL(38, 0)) * 10000000000 + CAST(price * 10000 AS BIGINT) END) AS open_large,
-      MAX(CASE WHEN source_offset < 900000000 THEN source_offset * 10000000000 + CAST(price * 10000 AS BIGINT) END) AS close_small, MAX(CASE WHEN NOT (source_offset < 900000000) THEN CAST(source_offset AS DECIMAL(38, 0)) * 10000000000 + CAST(price * 10000 AS BIGINT) END) AS close_large,
+      MIN(CASE WHEN source_offset < 900000000 THEN source_offset * 10000000000 + CAST(price * 10000 AS BIGINT) END) AS open_small, MIN(CASE WHEN NOT (source_offset < 900000000) THEN CAST(source_offset AS DECIMAL(38, 0)) * CAST(10000000000 AS DECIMAL(38, 0)) + CAST(CAST(price * 10000 AS BIGINT) AS DECIMAL(38, 0)) END) AS open_large,
+      MAX(CASE WHEN source_offset < 900000000 THEN source_offset * 10000000000 + CAST(price * 10000 AS BIGINT) END) AS close_small, MAX(CASE WHEN NOT (source_offset < 900000000) THEN CAST(source_offset AS DECIMAL(38, 0)) * CAST(10000000000 AS DECIMAL(38, 0)) + CAST(CAST(price * 10000 AS BIGINT) AS DECIMAL(38, 0)) END) AS close_large,
       MAX(price) AS high_price, MIN(price) AS low_price,
       SUM(CAST(volume AS BIGINT)) AS total_volume,
-      SUM(CAST(price * 10000 AS BIGINT) / 100000 * volume) AS notional_hi,
-      SUM(MOD(CAST(price * 10000 AS BIGINT), 100000) * volume) AS notional_lo,
+      SUM(CAST(price * 10000 AS BIGINT) / 100000 * CAST(volume AS BIGINT)) AS notional_hi,
+      SUM(CAST(MOD(CAST(price * 10000 AS BIGINT), 100000) AS BIGINT) * CAST(volume AS BIGINT)) AS notional_lo,
       CAST(COUNT(*) AS INT) AS trade_count
     FROM TABLE(TUMBLE(TABLE tf_on_time, DESCRIPTOR(event_time), INTERVAL '60' SECOND(2)))
     GROUP BY ticker, window_start, window_end
