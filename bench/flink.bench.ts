@@ -23,7 +23,8 @@ import type { Bench, BenchRow } from './bench.ts';
  *  2. alert latency (record produced → alert readable on the alerts topic) at a steady
  *     5,000 trades/s, at-least-once and exactly-once alerts (the cost of Kafka transactions);
  *  3. a scaling table: parallelism 1, 2, 3 on topics of 3 and 6 partitions
- *     (TICKFLOW_BENCH_FLINK_SCALING=0 skips it).
+ *     (TICKFLOW_BENCH_FLINK_SCALING=1x6,2x6 runs only those cells).
+ * TICKFLOW_BENCH_FLINK_PARTS=throughput,latency,scaling picks the parts (all by default).
  * Both figures are taken again, in the same run and on the same input, for the TypeScript engine
  * as a Kafka consumer (`tickflow run --source kafka`), so the table shows the engines side by side.
  */
@@ -58,6 +59,22 @@ const SCALING_TRADES = Number(process.env.TICKFLOW_BENCH_FLINK_SCALING_TRADES ??
 const LATENCY_RATE = 5_000;
 const LATENCY_SECONDS = Number(process.env.TICKFLOW_BENCH_FLINK_SECONDS ?? 30);
 const TARGET_TRADES_PER_S = 50_000;
+
+/**
+ * The scaling table's cells: parallelism 1-3 on 3 and 6 partitions, or the ones
+ * TICKFLOW_BENCH_FLINK_SCALING names as parallelism x partitions ("1x6,2x6").
+ */
+function scalingCells(): Array<{ parallelism: number; partitions: number }> {
+  const named = process.env.TICKFLOW_BENCH_FLINK_SCALING;
+  if (named !== undefined && named !== '') {
+    return named.split(',').map((cell) => {
+      const m = /^(\d+)x(\d+)$/.exec(cell.trim());
+      if (m === null) throw new Error(`TICKFLOW_BENCH_FLINK_SCALING: "${cell}" is not parallelism x partitions (e.g. 2x6)`);
+      return { parallelism: Number(m[1]), partitions: Number(m[2]) };
+    });
+  }
+  return [3, 6].flatMap((partitions) => [1, 2, 3].map((parallelism) => ({ parallelism, partitions })));
+}
 
 /** Vertex names are whole plans; the operator chain in a few words is what a reader needs. */
 function shortVertexName(name: string): string {
@@ -245,11 +262,9 @@ export const bench: Bench = {
       rows.push(...(await alertLatency('flink', 'exactly-once')));
     }
     if (parts.has('scaling')) {
-      for (const partitions of [3, 6]) {
-        for (const parallelism of [1, 2, 3]) {
-          const r = await throughput('flink', { trades: SCALING_TRADES, partitions, parallelism });
-          rows.push({ ...r.row, name: `flink scaling: parallelism ${parallelism}, ${partitions} partitions` });
-        }
+      for (const { parallelism, partitions } of scalingCells()) {
+        const r = await throughput('flink', { trades: SCALING_TRADES, partitions, parallelism });
+        rows.push({ ...r.row, name: `flink scaling: parallelism ${parallelism}, ${partitions} partitions` });
       }
     }
     return rows;
