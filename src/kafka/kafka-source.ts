@@ -65,6 +65,8 @@ export class KafkaSource implements Source, GroupMember {
   #endsTimer: NodeJS.Timeout | null = null;
   readonly #merge: PartitionMerge<RawRecord>;
   #wake: (() => void) | null = null;
+  /** At the hard cap: dry partitions stop holding the merge until a batch's worth has gone. */
+  #draining = false;
   #failure: unknown = null;
   #paused = false;
   #read = 0;
@@ -386,8 +388,12 @@ export class KafkaSource implements Source, GroupMember {
     // The buffer is full (fetching paused) yet this partition is dry: its next records cannot
     // arrive before the others drain, so waiting would stall everything. Skewed partitions
     // (one far behind in event time) end up here; alignment yields to progress, and the
-    // engine's per-partition watermark keeps the dry partition's trades on time.
-    if (this.#merge.size >= this.#hardCap) return true;
+    // engine's per-partition watermark keeps the dry partition's trades on time. It yields a
+    // batch's worth at a time: one record per arrival at the cap would hand the pipeline batches
+    // of one record, each paying a batch's fixed cost.
+    if (this.#merge.size >= this.#hardCap) this.#draining = true;
+    else if (this.#merge.size <= this.#hardCap - this.#o.maxBatchRecords) this.#draining = false;
+    if (this.#draining) return true;
     const end = this.#latestEnds[partition] ?? 0n;
     const next = this.#deliveredUpTo(partition);
     return next >= end && emptyForMs >= (this.#o.exitAtEnd ? 0 : this.#o.alignIdleMs);
