@@ -2,7 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { RawRecord } from '../engine/records.ts';
 import { DEFAULT_TICKERS, Market, type MarketOptions } from '../simulate/market.ts';
 import { MEAN_INTENSITY, SessionClock, tradesDue } from '../simulate/session.ts';
-import { formatPriceE4, formatTimestamp, TICKER_PATTERN, type Trade, tradeToJson } from '../trade/trade.ts';
+import { IsoTimestampText } from '../trade/iso-timestamp-text.ts';
+import { formatPriceE4, TICKER_PATTERN, type Trade, tradeToJson } from '../trade/trade.ts';
 import type { Source } from './source.ts';
 
 export interface SimulatorOptions extends MarketOptions {
@@ -70,17 +71,18 @@ export class SimulatorSource implements Source {
 /**
  * The trade's contract JSON, byte for byte what JSON.stringify(tradeToJson(t)) gives, built as
  * a template (ids are base 36 and tickers match the contract's pattern, so nothing needs
- * escaping) with the timestamp text reused while the millisecond repeats: the generic path was
- * most of the simulator's cost in `run --rate max`.
+ * escaping) with the timestamp text reused while the millisecond repeats and built from its
+ * minute's text otherwise: the generic path was most of the simulator's cost in `run --rate max`.
  */
 function lineWriter(tickers: readonly string[]): (t: Trade) => string {
   if (!tickers.every((t) => TICKER_PATTERN.test(t))) return (t) => JSON.stringify(tradeToJson(t));
+  const timestamps = new IsoTimestampText();
   let lastMs = Number.NaN;
   let lastIso = '';
   return (t) => {
     if (t.tsMs !== lastMs) {
       lastMs = t.tsMs;
-      lastIso = formatTimestamp(t.tsMs);
+      lastIso = timestamps.format(t.tsMs);
     }
     return `{"trade_id":"${t.tradeId}","ticker":"${t.ticker}","price":"${formatPriceE4(t.priceE4)}","volume":${t.volume},"trade_timestamp":"${lastIso}"}`;
   };

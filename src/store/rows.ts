@@ -1,6 +1,7 @@
 import type { Alert, Candle, DeadLetter } from '../engine/records.ts';
 import { ALERT_DETAIL_COLUMNS, DETAIL_COLUMN_NAMES } from '../rules/alert-columns.ts';
 import { alertDetailValues } from '../rules/alert.ts';
+import { IsoTimestampText } from '../trade/iso-timestamp-text.ts';
 import { formatPriceE4, formatTimestamp, type Trade } from '../trade/trade.ts';
 
 /**
@@ -14,30 +15,6 @@ function copyEscape(s: string): string {
 }
 
 const NEEDS_ESCAPE = /[\\\t\n\r]/;
-
-/**
- * `formatTimestamp` (Date#toISOString) for a stream of nearby times: consecutive trades mostly
- * share their minute, whose text is kept, so a row costs two small numbers instead of a Date.
- * toISOString per row was the largest item of the end-to-end PostgreSQL run's profile.
- */
-export class IsoTimestampText {
-  #minuteMs = Number.NaN;
-  #prefix = '';
-
-  format(ms: number): string {
-    const minuteMs = Math.floor(ms / 60_000) * 60_000;
-    if (minuteMs !== this.#minuteMs) {
-      if (!Number.isInteger(ms)) return formatTimestamp(ms);
-      this.#minuteMs = minuteMs;
-      // "…T14:07:00.000Z" without "00.000Z"
-      this.#prefix = formatTimestamp(minuteMs).slice(0, -7);
-    }
-    const rest = ms - minuteMs;
-    const sec = Math.floor(rest / 1000);
-    const milli = rest - sec * 1000;
-    return `${this.#prefix}${sec < 10 ? '0' : ''}${sec}.${milli < 10 ? '00' : milli < 100 ? '0' : ''}${milli}Z`;
-  }
-}
 
 const copyTimestamps = new IsoTimestampText();
 

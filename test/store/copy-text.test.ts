@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { IsoTimestampText, tradesToCopyText } from '../../src/store/rows.ts';
+import { tradesToCopyText } from '../../src/store/rows.ts';
+import { IsoTimestampText } from '../../src/trade/iso-timestamp-text.ts';
 import { MAX_EVENT_TIME_MS, formatTimestamp } from '../../src/trade/trade.ts';
 
 describe('COPY text timestamps', () => {
