@@ -90,7 +90,7 @@ export class PipelineRun implements RunContext {
   #started = 0;
 
   constructor(o: RunOptions) {
-    this.#o = { maxBatchTrades: 10_000, maxBatchDelayMs: 200, maxOutageMs: 300_000, maxInflight: 2, ...o };
+    this.#o = { maxBatchTrades: 20_000, maxBatchDelayMs: 200, maxOutageMs: 300_000, maxInflight: 2, ...o };
     this.#parts = o.participants ?? [];
     this.#ordered = this.#parts.some((p) => p.afterDrain !== undefined);
   }
