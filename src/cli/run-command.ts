@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { RunForwarder, type RunForwardSummary } from '../alerts/forward/run-forwarder.ts';
 import { Engine } from '../engine/engine.ts';
-import { PipelineRun, type RunSummary } from '../pipeline/run-pipeline.ts';
+import { DEFAULT_BATCH_TRADES, PipelineRun, type RunSummary } from '../pipeline/run-pipeline.ts';
 import { openKafkaPipeline, type KafkaPipeline } from '../kafka/kafka-pipeline.ts';
 import type { RunParticipant } from '../pipeline/participant.ts';
 import { FileSource, unreadableInput } from '../source/file-source.ts';
@@ -35,7 +35,7 @@ export function runCommand(): Command {
     .addOption(new Option('--count <n>', 'stop the simulator after n trades').argParser(intFlag('--count', 1)))
     .addOption(new Option('--duration <seconds>', 'stop the simulator after this long').argParser(secondsFlag('--duration')))
     .addOption(new Option('--start-time <iso>', 'event time of the first simulated trade at --rate max (default now)').argParser(timeFlag('--start-time')))
-    .addOption(new Option('--batch-size <n>', 'trades per database transaction').argParser(intFlag('--batch-size', 1, 1_000_000)).default(20_000))
+    .addOption(new Option('--batch-size <n>', 'trades per database transaction').argParser(intFlag('--batch-size', 1, 1_000_000)).default(DEFAULT_BATCH_TRADES))
     .option('--no-dashboard', 'do not serve the web dashboard')
     .option('--json', 'print the final summary as one JSON object')
     .option(

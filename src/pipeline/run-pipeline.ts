@@ -14,6 +14,9 @@ import { withRetry } from './retry.ts';
  */
 const YIELD_EVERY_MS = 50;
 
+/** Trades per database transaction unless told otherwise (`run --batch-size`). */
+export const DEFAULT_BATCH_TRADES = 20_000;
+
 export interface RunOptions {
   source: Source;
   engine: Engine;
@@ -90,7 +93,7 @@ export class PipelineRun implements RunContext {
   #started = 0;
 
   constructor(o: RunOptions) {
-    this.#o = { maxBatchTrades: 20_000, maxBatchDelayMs: 200, maxOutageMs: 300_000, maxInflight: 2, ...o };
+    this.#o = { maxBatchTrades: DEFAULT_BATCH_TRADES, maxBatchDelayMs: 200, maxOutageMs: 300_000, maxInflight: 2, ...o };
     this.#parts = o.participants ?? [];
     this.#ordered = this.#parts.some((p) => p.afterDrain !== undefined);
   }

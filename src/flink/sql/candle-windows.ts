@@ -26,8 +26,8 @@ export function candleWindows(candles: PipelineSpec['candles']): SqlFragment {
   const smallKey = `CASE WHEN ${small} THEN source_offset * ${E10} + ${priceE4} END`;
   // Every operand a DECIMAL(38, 0): with a BIGINT among them the planner multiplies in BIGINT.
   const largeKey = `CASE WHEN NOT (${small}) THEN CAST(source_offset AS DECIMAL(38, 0)) * CAST(${E10} AS DECIMAL(38, 0)) + CAST(${priceE4} AS DECIMAL(38, 0)) END`;
-  const priceOf = (small: string, large: string): string =>
-    `CAST(CAST(COALESCE(MOD(${small}, ${E10}), CAST(MOD(${large}, CAST(${E10} AS DECIMAL(38, 0))) AS BIGINT)) AS DECIMAL(38, 0)) / 10000 AS DECIMAL(10, 4))`;
+  const priceOf = (smallKeyColumn: string, largeKeyColumn: string): string =>
+    `CAST(CAST(COALESCE(MOD(${smallKeyColumn}, ${E10}), CAST(MOD(${largeKeyColumn}, CAST(${E10} AS DECIMAL(38, 0))) AS BIGINT)) AS DECIMAL(38, 0)) / 10000 AS DECIMAL(10, 4))`;
   return {
     ddl: [
       `CREATE TEMPORARY VIEW ${VIEW.candles} AS
