@@ -1,18 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { resolveSetting } from '../config/resolve.ts';
 import { type ErrorCode, isTickflowError } from '../tickflow-error.ts';
-import { alertsCommand } from './alerts-command.ts';
-import { flinkCommand } from './flink-command.ts';
-import { heartbeatCommand } from './heartbeat-command.ts';
-import { produceCommand } from './produce-command.ts';
-import { queryCommand } from './query-command.ts';
-import { rulesCommand } from './rules-command.ts';
-import { runCommand } from './run-command.ts';
-import { serveCommand } from './serve-command.ts';
-import { simulateCommand } from './simulate-command.ts';
-import { specCommand } from './spec-command.ts';
-import { stackCommand } from './stack.ts';
-import { topicsCommand } from './topics-command.ts';
 
 /**
  * The exit status of every outcome, in one place (README "Exit codes" lists the same):
@@ -52,22 +40,29 @@ const program = new Command('tickflow')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
-for (const cmd of [
-  runCommand(),
-  queryCommand(),
-  simulateCommand(),
-  specCommand(),
-  rulesCommand(),
-  stackCommand(),
-  serveCommand(),
-  topicsCommand(),
-  produceCommand(),
-  alertsCommand(),
-  flinkCommand(),
-  heartbeatCommand(),
-]) {
-  program.addCommand(cmd);
-}
+/**
+ * Each command's module, in the order `--help` lists them. Only the command being run is
+ * loaded: the Kafka client and the PostgreSQL driver are a quarter of an embedded run's
+ * memory, and `tickflow run` on the simulator needs neither. Help, version and anything
+ * that is not a command name load them all, so commander can list and suggest.
+ */
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  run: async () => (await import('./run-command.ts')).runCommand(),
+  query: async () => (await import('./query-command.ts')).queryCommand(),
+  simulate: async () => (await import('./simulate-command.ts')).simulateCommand(),
+  spec: async () => (await import('./spec-command.ts')).specCommand(),
+  rules: async () => (await import('./rules-command.ts')).rulesCommand(),
+  stack: async () => (await import('./stack.ts')).stackCommand(),
+  serve: async () => (await import('./serve-command.ts')).serveCommand(),
+  topics: async () => (await import('./topics-command.ts')).topicsCommand(),
+  produce: async () => (await import('./produce-command.ts')).produceCommand(),
+  alerts: async () => (await import('./alerts-command.ts')).alertsCommand(),
+  flink: async () => (await import('./flink-command.ts')).flinkCommand(),
+  heartbeat: async () => (await import('./heartbeat-command.ts')).heartbeatCommand(),
+};
+const named = process.argv[2];
+const load = named !== undefined && Object.hasOwn(COMMANDS, named) ? [COMMANDS[named]!] : Object.values(COMMANDS);
+for (const cmd of await Promise.all(load.map((f) => f()))) program.addCommand(cmd);
 // Parse errors anywhere end here (exit 2), not in commander's own process.exit.
 const overrideAll = (c: Command): void => {
   c.exitOverride().showHelpAfterError('(run with --help for usage)');

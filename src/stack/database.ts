@@ -1,12 +1,8 @@
 import postgres from 'postgres';
+import { redactUrl } from '../store/db-url.ts';
 import { stackError } from './stack-error.ts';
 
 export const tickflowDatabase = 'tickflow';
-
-/** postgres://user:secret@host/db → postgres://user:***@host/db, for messages. */
-export function redactUrl(url: string): string {
-  return url.replace(/(\/\/[^:/@]+:)[^@]*@/, '$1***@');
-}
 
 function withDatabase(url: string, database: string): string {
   const parsed = new URL(url);

@@ -1,7 +1,6 @@
 import { resolve } from 'node:path';
-import postgres from 'postgres';
+import { redactUrl } from './db-url.ts';
 import { PGliteStore } from './pglite-store.ts';
-import { PostgresStore, redactUrl } from './postgres-store.ts';
 import type { Store } from './store.ts';
 import { isTickflowError, TickflowError } from '../tickflow-error.ts';
 
@@ -41,6 +40,9 @@ export async function openStore(db: string, options: { migrate?: boolean } = {})
     }
   } else {
     await ensurePostgresDatabase(target.url);
+    // The PostgreSQL driver is loaded only when a run writes to a server: an embedded run
+    // (npm start) does not carry it.
+    const { PostgresStore } = await import('./postgres-store.ts');
     store = new PostgresStore(target.url);
     try {
       await store.query('SELECT 1');
@@ -55,6 +57,7 @@ export async function openStore(db: string, options: { migrate?: boolean } = {})
 
 /** Create the named database if the server answers but it does not exist yet. */
 async function ensurePostgresDatabase(url: string): Promise<void> {
+  const { default: postgres } = await import('postgres');
   const probe = postgres(url, { max: 1, connect_timeout: 10, onnotice: () => {} });
   try {
     await probe`SELECT 1`;

@@ -1,3 +1,4 @@
+import { redactUrl } from './db-url.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import postgres from 'postgres';
 import type { EngineOutput } from '../engine/records.ts';
@@ -196,14 +197,4 @@ function txOps(tx: TxSql): WriteTx {
       }
     },
   };
-}
-
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '(unparseable database URL)';
-  }
 }
