@@ -98,7 +98,7 @@ async function runPipeline(flags: RunFlags, cmd: Command): Promise<RunResult> {
   await using scope = new AsyncDisposableStack();
   const kafka = s.source === 'kafka' ? scope.use(await openKafka(cmd, flags, spec, s.group)) : null;
   const source = kafka?.source ?? buildSource(flags, s);
-  if (kafka === null) restartWithWasmFlags(s.db);
+  if (kafka === null) restartWithEmbeddedFlags(s.db);
   const store = await openStore(s.db);
   scope.defer(() => store.close());
   const engine = kafka?.engine ?? new Engine(spec);
@@ -179,16 +179,23 @@ async function runPipeline(flags: RunFlags, cmd: Command): Promise<RunResult> {
 }
 
 /**
- * V8 compiles PGlite's 9 MB WASM module with Liftoff and then, in the background, re-compiles
- * its hot functions with TurboFan: that tier-up held ≈ 300 MB at its height and set the peak RSS
- * of every embedded run, for no measurable gain in throughput (PGlite's COPY is not CPU-bound on
- * its compiled code). V8 reads its flags once, at start, so the process replaces itself (execve:
- * same pid, same stdio, signals and exit codes, a kill -9 still kills the engine) with the same
- * command plus `--liftoff-only`, before it has opened anything. A `--liftoff-only` or
- * `--no-liftoff-only` given to Node by the user is left alone (NODE_OPTIONS refuses both), and
- * where execve does not exist (Windows) the run goes on as it is.
+ * V8 flags for an embedded (PGlite) run, which V8 reads once, at start: the process replaces
+ * itself (execve: same pid, same stdio, signals and exit codes, a kill -9 still kills the
+ * engine) with the same command plus these flags, before it has opened anything.
+ * - `--liftoff-only`: V8 compiles PGlite's 9 MB WASM module with Liftoff and then re-compiles
+ *   its hot functions with TurboFan in the background. One of them alone takes ≈ 600 MB of
+ *   compiler memory, which set the peak RSS of every embedded run (≈ 770 MB for 500k trades
+ *   against ≈ 460 MB without it). The price: PGlite's COPY is ≈ 20 % slower (500k trades:
+ *   123–133k trades/s with TurboFan, 100–103k without).
+ * - `--max-semi-space-size=8` (MB): the young generation V8 sizes for a 24 GB machine grew to
+ *   ≈ 100 MB under `--rate max`; at 8 MB a 500k run peaked at 325–335 MB instead of 443–497,
+ *   at the same rate within the noise.
+ * A flag the user gave Node (either form, `--no-` included) is left alone; where execve does
+ * not exist (Windows) the run goes on as it is.
  */
-function restartWithWasmFlags(db: string): void {
+const EMBEDDED_V8_FLAGS = ['--liftoff-only', '--max-semi-space-size=8'];
+
+function restartWithEmbeddedFlags(db: string): void {
   let pglite: boolean;
   try {
     pglite = parseDbTarget(db).kind === 'pglite';
@@ -196,14 +203,23 @@ function restartWithWasmFlags(db: string): void {
     return; // openStore reports the bad --db.
   }
   if (!pglite || typeof process.execve !== 'function') return;
-  if (process.execArgv.some((f) => f === '--liftoff-only' || f === '--no-liftoff-only' || f === '--liftoff_only' || f === '--no-liftoff_only')) return;
+  const given = new Set(process.execArgv.map(v8FlagName));
+  const missing = EMBEDDED_V8_FLAGS.filter((f) => !given.has(v8FlagName(f)));
   const script = process.argv[1];
-  if (script === undefined) return;
+  if (missing.length === 0 || script === undefined) return;
   try {
-    process.execve(process.execPath, [process.execPath, '--liftoff-only', ...process.execArgv, script, ...process.argv.slice(2)], process.env);
+    process.execve(process.execPath, [process.execPath, ...missing, ...process.execArgv, script, ...process.argv.slice(2)], process.env);
   } catch {
     // Not worth failing the run for: it only costs memory.
   }
+}
+
+/** `--no-max_semi_space_size=4` → `max-semi-space-size`: V8 accepts both spellings and a negation. */
+function v8FlagName(flag: string): string {
+  return flag
+    .replace(/=.*$/s, '')
+    .replace(/^--(no-)?/, '')
+    .replaceAll('_', '-');
 }
 
 function buildSource(flags: RunFlags, s: { source: string; rate: number | 'max'; seed: number | undefined; tickers: string[] | undefined }): Source {

@@ -1,0 +1,43 @@
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { cliEntry, repoRoot } from '../support/cli.ts';
+import { waitFor } from '../support/wait.ts';
+
+/** Node's own arguments of a running `tickflow run` (after its restart), from /proc. */
+async function nodeArgsOfRun(nodeArgs: string[], db: string): Promise<string[]> {
+  const child = spawn(process.execPath, [...nodeArgs, cliEntry, 'run', '--db', db, '--rate', '100', '--port', '0'], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  try {
+    await waitFor(() => (stderr.includes('dashboard on http') ? true : null), { what: 'the dashboard line', timeoutMs: 90_000, context: () => stderr });
+    const argv = readFileSync(`/proc/${child.pid}/cmdline`, 'utf8')
+      .split('\0')
+      .filter((a) => a !== '');
+    return argv.slice(1, argv.indexOf(cliEntry));
+  } finally {
+    child.kill('SIGKILL');
+  }
+}
+
+// docs/benchmarks.md: without these flags a 500k-trade embedded run peaked at ≈ 770 MB.
+describe('the V8 flags of an embedded run', () => {
+  it('an embedded run restarts itself with --liftoff-only and an 8 MB semi-space', async () => {
+    const args = await nodeArgsOfRun([], 'memory');
+    expect(args).toContain('--liftoff-only');
+    expect(args).toContain('--max-semi-space-size=8');
+  });
+
+  it('keeps the flags a user gave Node, in either spelling, and adds only what is missing', async () => {
+    const args = await nodeArgsOfRun(['--max_semi_space_size=16'], 'memory');
+    expect(args).toEqual(['--liftoff-only', '--max_semi_space_size=16']);
+  });
+
+  it('leaves a run on PostgreSQL as it is', async () => {
+    const args = await nodeArgsOfRun([], 'postgres://postgres@127.0.0.1:5432/tickflow_v8_flags');
+    expect(args).toEqual([]);
+  });
+});
