@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Market } from '../src/simulate/market.ts';
 import { PostgresStore } from '../src/store/postgres-store.ts';
 import { openStore } from '../src/store/open-store.ts';
-import { tradesToCopyText } from '../src/store/rows.ts';
+import { tradesToCopyBinary } from '../src/store/trade-copy-binary.ts';
 import { emptyOutput } from '../src/engine/records.ts';
 import type { Trade } from '../src/trade/trade.ts';
 import { freshDatabase } from '../test/support/postgres.ts';
@@ -54,9 +54,13 @@ async function ourWriterReplaying(url: string, all: Trade[]): Promise<number> {
 
 function psqlCopy(url: string, file: string): number {
   const start = performance.now();
-  const r = spawnSync('psql', [url, '-v', 'ON_ERROR_STOP=1', '-qc', `\\copy stock_trades (trade_id, ticker, price, volume, trade_timestamp) from '${file}'`], {
-    encoding: 'utf8',
-  });
+  const r = spawnSync(
+    'psql',
+    [url, '-v', 'ON_ERROR_STOP=1', '-qc', `\\copy stock_trades (trade_id, ticker, price, volume, trade_timestamp) from '${file}' with (format binary)`],
+    {
+      encoding: 'utf8',
+    },
+  );
   if (r.status !== 0) throw new Error(`psql failed: ${r.stderr}`);
   return (N / (performance.now() - start)) * 1000;
 }
@@ -66,8 +70,8 @@ export const bench: Bench = {
   name: 'sink',
   async run(): Promise<BenchRow[]> {
     const all = trades();
-    const file = join(mkdtempSync(join(tmpdir(), 'tickflow-bench-')), 'trades.tsv');
-    writeFileSync(file, tradesToCopyText(all));
+    const file = join(mkdtempSync(join(tmpdir(), 'tickflow-bench-')), 'trades.copy');
+    writeFileSync(file, tradesToCopyBinary(all));
     const ours: number[] = [];
     const copy: number[] = [];
     let replay = 0;

@@ -101,8 +101,8 @@ function txOps(tx: Transaction): WriteTx {
       const r = params.length === 0 ? (await tx.exec(q)).at(-1) : await tx.query(q, params);
       return r?.affectedRows ?? 0;
     },
-    async copyIn(target, text) {
-      await tx.query(`COPY ${target} FROM '/dev/blob'`, [], { blob: new Blob([text]) });
+    async copyIn(target, rows) {
+      await tx.query(`COPY ${target} FROM '/dev/blob' WITH (FORMAT binary)`, [], { blob: new Blob([rows]) });
     },
     async tryUnique(fn) {
       await tx.exec('SAVEPOINT tickflow_copy');

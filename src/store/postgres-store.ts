@@ -161,9 +161,10 @@ function txOps(tx: TxSql): WriteTx {
       const r = await tx.unsafe(q, params as never[]);
       return r.count;
     },
-    async copyIn(target, text) {
-      const stream = await tx.unsafe(`COPY ${target} FROM STDIN`).writable();
-      await new Promise<void>((resolve, reject) => stream.write(text, (e) => (e ? reject(e) : resolve())));
+    async copyIn(target, rows) {
+      const stream = await tx.unsafe(`COPY ${target} FROM STDIN WITH (FORMAT binary)`).writable();
+      const chunk = Buffer.from(rows.buffer, rows.byteOffset, rows.byteLength);
+      await new Promise<void>((resolve, reject) => stream.write(chunk, (e) => (e ? reject(e) : resolve())));
       stream.end();
       for (let attempt = 0; ; attempt++) {
         // end() hands over to the driver's final step on a later tick; until then the

@@ -1,31 +1,12 @@
 import type { Alert, Candle, DeadLetter } from '../engine/records.ts';
 import { ALERT_DETAIL_COLUMNS, DETAIL_COLUMN_NAMES } from '../rules/alert-columns.ts';
 import { alertDetailValues } from '../rules/alert.ts';
-import { IsoTimestampText } from '../trade/iso-timestamp-text.ts';
-import { formatPriceE4, formatTimestamp, type Trade } from '../trade/trade.ts';
+import { formatPriceE4, formatTimestamp } from '../trade/trade.ts';
 
 /**
- * Encodings shared by both backends: COPY text for the hot table, column arrays for `unnest`
- * inserts of the small ones.
+ * Encodings shared by both backends: column arrays for `unnest` inserts of the small tables
+ * (the hot one, stock_trades, goes by binary COPY: trade-copy-binary.ts).
  */
-
-/** COPY text format escapes; only trade_id can carry such characters (tickers are validated). */
-function copyEscape(s: string): string {
-  return s.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'));
-}
-
-const NEEDS_ESCAPE = /[\\\t\n\r]/;
-
-const copyTimestamps = new IsoTimestampText();
-
-export function tradesToCopyText(trades: readonly Trade[]): string {
-  let s = '';
-  for (const t of trades) {
-    const id = NEEDS_ESCAPE.test(t.tradeId) ? copyEscape(t.tradeId) : t.tradeId;
-    s += `${id}\t${t.ticker}\t${formatPriceE4(t.priceE4)}\t${t.volume}\t${copyTimestamps.format(t.tsMs)}\n`;
-  }
-  return s;
-}
 
 export const TRADE_COLUMNS = 'trade_id, ticker, price, volume, trade_timestamp';
 

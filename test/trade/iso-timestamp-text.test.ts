@@ -1,10 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { tradesToCopyText } from '../../src/store/rows.ts';
 import { IsoTimestampText } from '../../src/trade/iso-timestamp-text.ts';
 import { MAX_EVENT_TIME_MS, formatTimestamp } from '../../src/trade/trade.ts';
 
-describe('COPY text timestamps', () => {
+describe('ISO timestamp text from a cached minute', () => {
   it('equal toISOString for any time in range, in any order', () => {
     const text = new IsoTimestampText();
     const near = fc.tuple(
@@ -28,10 +27,5 @@ describe('COPY text timestamps', () => {
     for (const ms of [0, -1, 59_999, 60_000, -60_000, -60_001, 999, 1_000, Date.UTC(2026, 0, 1) - 1, Date.UTC(2026, 0, 1), MAX_EVENT_TIME_MS, 0]) {
       expect(text.format(ms)).toBe(formatTimestamp(ms));
     }
-  });
-
-  it('a batch of rows carries the same timestamp text as before', () => {
-    const trades = [0, 1, 61_001, 60_000, 1_764_500_000_123].map((tsMs, i) => ({ tradeId: `t${i}`, ticker: 'AAPL', priceE4: 1_234_500, volume: 10, tsMs }));
-    expect(tradesToCopyText(trades)).toBe(trades.map((t) => `${t.tradeId}\tAAPL\t123.4500\t10\t${formatTimestamp(t.tsMs)}\n`).join(''));
   });
 });
