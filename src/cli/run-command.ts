@@ -99,7 +99,11 @@ async function runPipeline(flags: RunFlags, cmd: Command): Promise<RunResult> {
   const kafka = s.source === 'kafka' ? scope.use(await openKafka(cmd, flags, spec, s.group)) : null;
   const source = kafka?.source ?? buildSource(flags, s);
   if (kafka === null) restartWithEmbeddedFlags(s.db);
-  const store = await openStore(s.db);
+  // An embedded database gets a thread of its own unless the run is paced (the simulator at a
+  // set rate, as npm start runs it): there the engine is idle most of the time, and the thread's
+  // isolate would only add to the footprint (src/store/pglite-store.ts).
+  const paced = s.source === 'sim' && s.rate !== 'max';
+  const store = await openStore(s.db, { pgliteThread: !paced });
   scope.defer(() => store.close());
   const engine = kafka?.engine ?? new Engine(spec);
   // The dashboard's live feed: the engine's forming candles, and what each commit stored.

@@ -27,13 +27,16 @@ export function parseDbTarget(db: string): DbTarget {
   throw new TickflowError('bad_config', `--db: "${db.slice(0, 60)}" is not a database; use postgres://user@host:5432/db, pglite:DIR or memory`);
 }
 
-/** Open, check it answers, and migrate. Failures a user can fix are TickflowErrors (db_unavailable, db_in_use). */
-export async function openStore(db: string, options: { migrate?: boolean } = {}): Promise<Store> {
+/**
+ * Open, check it answers, and migrate. Failures a user can fix are TickflowErrors (db_unavailable,
+ * db_in_use). `pgliteThread`: an embedded database runs on a thread of its own (a run at full speed).
+ */
+export async function openStore(db: string, options: { migrate?: boolean; pgliteThread?: boolean } = {}): Promise<Store> {
   const target = parseDbTarget(db);
   let store: Store;
   if (target.kind === 'pglite') {
     try {
-      store = await PGliteStore.open(target.dir);
+      store = await PGliteStore.open(target.dir, { thread: options.pgliteThread === true });
     } catch (e) {
       if (isTickflowError(e, 'db_in_use')) throw e;
       throw new TickflowError('db_unavailable', `cannot open embedded database at ${target.dir ?? '(memory)'}: ${(e as Error).message}`);

@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import postgres from 'postgres';
 import type { EngineOutput } from '../engine/records.ts';
 import { noDelaySocket } from './no-delay-socket.ts';
+import { encodeOutput } from './rows.ts';
 import { applyMigrations } from './migrate.ts';
 import { predecessorCommitted, type Claims, type CommitStep, type Store, type WriteResult } from './store.ts';
 import { OutputWriter, isUniqueViolation, type WriteTx } from './write-output.ts';
@@ -51,8 +52,9 @@ export class PostgresStore implements Store {
   }
 
   async write(out: EngineOutput, step?: CommitStep): Promise<WriteResult> {
+    const encoded = encodeOutput(out);
     return (await this.#sql.begin(async (tx) => {
-      const result = await this.#writer.write(txOps(tx), out);
+      const result = await this.#writer.write(txOps(tx), encoded);
       if (step !== undefined) {
         // Data first, then wait: the previous transaction and this one touch different rows
         // until the checkpoint, so neither can wait on the other's locks.

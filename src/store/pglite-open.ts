@@ -1,0 +1,114 @@
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join, normalize, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
+import { PGlite } from '@electric-sql/pglite';
+
+/** Opens (creating it from the cached template when new) the PGlite database in `dir`; null = in memory. */
+export async function openPGlite(dir: string | null): Promise<PGlite> {
+  const fresh = dir === null || !existsSync(join(dir, 'PG_VERSION'));
+  return fresh ? createFromTemplate(dir) : PGlite.create({ dataDir: dir, startParams: START_PARAMS });
+}
+
+/**
+ * PostgreSQL's memory settings inside the WASM heap, which only ever grows. One session and
+ * batches of COPY need far less than a server's defaults (shared_buffers 128MB): the heap stays
+ * at its initial 128 MB instead of growing to ≈ 190 MB over a 500k-row ingest, and COPY was no
+ * slower in the same measurement.
+ */
+const START_PARAMS = [
+  ...((PGlite as unknown as { defaultStartParams?: string[] }).defaultStartParams ?? []),
+  ...['shared_buffers=16MB', 'wal_buffers=1MB', 'work_mem=2MB', 'maintenance_work_mem=16MB', 'temp_buffers=2MB'].flatMap((c) => ['-c', c]),
+];
+
+/**
+ * A new PGlite database runs initdb inside WASM, which takes 5–15 s on our machines. The
+ * first one is saved as a template (an initdb'd, empty cluster) in the user's cache, and every
+ * later new database starts from a copy of it in 1–3 s.
+ */
+async function createFromTemplate(dir: string | null): Promise<PGlite> {
+  const template = templatePath();
+  if (existsSync(template)) {
+    if (dir !== null) {
+      // PGlite's own loader gunzips through a stream, joins the chunks, untars into copies and
+      // writes them through its WASM file system: ≈ 120 MB above a plain open at its height, the
+      // highest point of a short run. Written straight to the folder, it is the 38 MB tarball.
+      const written: string[] = [];
+      try {
+        unpackTar(gunzipSync(readFileSync(template)), dir, written);
+        return await PGlite.create({ dataDir: dir, startParams: START_PARAMS });
+      } catch {
+        for (const name of written) rmSync(join(dir, name), { recursive: true, force: true });
+      }
+    }
+    try {
+      const loadDataDir = new Blob([readFileSync(template)]);
+      return dir === null
+        ? await PGlite.create({ loadDataDir, startParams: START_PARAMS })
+        : await PGlite.create({ dataDir: dir, loadDataDir, startParams: START_PARAMS });
+    } catch {
+      // A damaged template is not worth failing for: fall through to a plain initdb.
+    }
+  }
+  const db = dir === null ? await PGlite.create({ startParams: START_PARAMS }) : await PGlite.create({ dataDir: dir, startParams: START_PARAMS });
+  try {
+    const dump = await db.dumpDataDir('gzip');
+    mkdirSync(dirname(template), { recursive: true });
+    const tmp = `${template}.${process.pid}.tmp`;
+    writeFileSync(tmp, Buffer.from(await dump.arrayBuffer()));
+    renameSync(tmp, template);
+  } catch {
+    // The cache is an optimisation only.
+  }
+  return db;
+}
+
+/**
+ * Writes the files and folders of a (ustar) tarball made by PGlite's dumpDataDir under `dir`,
+ * with their modification times, as PGlite's loader does; `written` collects the top-level
+ * names, so that a failure can be undone. Anything else in it (links, long names) is an error:
+ * the caller then lets PGlite load it.
+ */
+function unpackTar(tar: Buffer, dir: string, written: string[]): void {
+  const top = new Set<string>();
+  for (let at = 0; at + 512 <= tar.length; ) {
+    const header = tar.subarray(at, at + 512);
+    if (header.every((b) => b === 0)) break;
+    const field = (from: number, len: number): string => header.toString('latin1', from, from + len).replace(/\0.*$/s, '');
+    const prefix = field(345, 155);
+    const name = normalize((prefix ? `${prefix}/` : '') + field(0, 100)).replace(/^[/\\]+/, '');
+    const size = parseInt(field(124, 12).trim() || '0', 8);
+    const mtime = parseInt(field(136, 12).trim() || '0', 8);
+    const type = field(156, 1) || '0';
+    if (!Number.isFinite(size) || name === '' || name === '.' || name.split(/[/\\]/).includes('..')) throw new Error(`bad tar entry "${name}"`);
+    const path = join(dir, name);
+    const first = name.split(sep)[0]!;
+    if (!top.has(first) && first !== 'tickflow.lock') {
+      top.add(first);
+      written.push(first);
+    }
+    if (type === '5') {
+      mkdirSync(path, { recursive: true });
+    } else if (type === '0') {
+      // Our lock is already in place; the template's carries its creator's pid.
+      if (name !== 'tickflow.lock') {
+        mkdirSync(dirname(path), { recursive: true });
+        writeFileSync(path, tar.subarray(at + 512, at + 512 + size));
+        if (mtime > 0) utimesSync(path, mtime, mtime);
+      }
+    } else {
+      throw new Error(`tar entry type ${type} not supported`);
+    }
+    at += 512 + Math.ceil(size / 512) * 512;
+  }
+}
+
+function templatePath(): string {
+  // The template must come from the same PGlite build that reads it.
+  let dir = dirname(fileURLToPath(import.meta.resolve('@electric-sql/pglite')));
+  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
+  const version = (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string }).version;
+  const cache = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
+  return join(cache, 'tickflow', `pglite-${version}-template.tar.gz`);
+}

@@ -1,0 +1,16 @@
+/**
+ * PGlite's own thread. PGlite (PostgreSQL compiled to WASM) runs synchronously on the thread
+ * that calls it; here it stores one batch while the engine's thread works on the next.
+ */
+import { parentPort } from 'node:worker_threads';
+import { PGliteHandler, type PGliteRequest, type PGliteResponse, toWorkerError } from './pglite-requests.ts';
+
+const port = parentPort;
+if (port === null) throw new Error('pglite-worker.ts runs as a worker thread');
+const handler = new PGliteHandler();
+port.on('message', (r: PGliteRequest) => {
+  handler.handle(r).then(
+    (value) => port.postMessage({ id: r.id, ok: true, value } satisfies PGliteResponse),
+    (e: unknown) => port.postMessage({ id: r.id, ok: false, error: toWorkerError(e) } satisfies PGliteResponse),
+  );
+});

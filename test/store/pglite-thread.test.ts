@@ -1,0 +1,38 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openStore } from '../../src/store/open-store.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'tickflow-pglite-thread-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+// PGlite on a thread of its own (run at full speed) must behave as on the caller's thread:
+// errors keep their SQLSTATE, which the writer's replay path tests, and the data stays.
+describe('PGlite on its own thread', () => {
+  it('passes errors back with their SQLSTATE, and scripts and parameters as on the caller thread', async () => {
+    const store = await openStore('memory', { pgliteThread: true });
+    try {
+      await expect(store.query('SELEC 1')).rejects.toMatchObject({ code: '42601' });
+      await expect(store.query('SELECT 1/0')).rejects.toMatchObject({ code: '22012' });
+      expect(await store.query('SELECT 1 AS a; SELECT 2 AS b')).toEqual([{ b: 2 }]);
+      expect(await store.query('SELECT $1::int + 1 AS n', [41])).toEqual([{ n: 42 }]);
+    } finally {
+      await store.close();
+    }
+    await expect(store.query('SELECT 1')).rejects.toThrow();
+  });
+
+  it('keeps what it stored in a directory, for the next open on either thread', async () => {
+    const db = `pglite:${join(dir, 'data')}`;
+    const a = await openStore(db, { pgliteThread: true });
+    await a.query(`INSERT INTO stock_trades VALUES ('x1', 'AAPL', 1.5, 10, '2026-01-01T00:00:00Z')`);
+    await a.close();
+    const b = await openStore(db);
+    try {
+      expect(await b.query('SELECT trade_id, price::text AS price FROM stock_trades')).toEqual([{ trade_id: 'x1', price: '1.5000' }]);
+    } finally {
+      await b.close();
+    }
+  });
+});
