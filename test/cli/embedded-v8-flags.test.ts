@@ -5,8 +5,8 @@ import { cliEntry, repoRoot } from '../support/cli.ts';
 import { waitFor } from '../support/wait.ts';
 
 /** Node's own arguments of a running `tickflow run` (after its restart), from /proc. */
-async function nodeArgsOfRun(nodeArgs: string[], db: string): Promise<string[]> {
-  const child = spawn(process.execPath, [...nodeArgs, cliEntry, 'run', '--db', db, '--rate', '100', '--port', '0'], {
+async function nodeArgsOfRun(nodeArgs: string[], db: string, rate = '100'): Promise<string[]> {
+  const child = spawn(process.execPath, [...nodeArgs, cliEntry, 'run', '--db', db, '--rate', rate, '--port', '0'], {
     cwd: repoRoot,
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -25,15 +25,19 @@ async function nodeArgsOfRun(nodeArgs: string[], db: string): Promise<string[]> 
 
 // docs/benchmarks.md: without these flags a 500k-trade embedded run peaked at ≈ 770 MB.
 describe('the V8 flags of an embedded run', () => {
-  it('an embedded run restarts itself with --liftoff-only and an 8 MB semi-space', async () => {
+  it('a paced embedded run restarts itself with --liftoff-only, an 8 MB semi-space and --optimize-for-size', async () => {
     const args = await nodeArgsOfRun([], 'memory');
-    expect(args).toContain('--liftoff-only');
-    expect(args).toContain('--max-semi-space-size=8');
+    expect(args).toEqual(['--liftoff-only', '--max-semi-space-size=8', '--optimize-for-size']);
+  });
+
+  it('a run at full speed is not optimised for size (it cost a quarter of the rate)', async () => {
+    const args = await nodeArgsOfRun([], 'memory', 'max');
+    expect(args).toEqual(['--liftoff-only', '--max-semi-space-size=8']);
   });
 
   it('keeps the flags a user gave Node, in either spelling, and adds only what is missing', async () => {
-    const args = await nodeArgsOfRun(['--max_semi_space_size=16'], 'memory');
-    expect(args).toEqual(['--liftoff-only', '--max_semi_space_size=16']);
+    const args = await nodeArgsOfRun(['--max_semi_space_size=16', '--no-optimize-for-size'], 'memory');
+    expect(args).toEqual(['--liftoff-only', '--max_semi_space_size=16', '--no-optimize-for-size']);
   });
 
   it('leaves a run on PostgreSQL as it is', async () => {
