@@ -34,6 +34,13 @@ const EXIT_STATUS: Record<ErrorCode, 1 | 2 | 3> = {
   internal: 1,
 };
 
+// `tickflow simulate | head` closes our stdout early: the reader has what it wanted, so the
+// command ends there, quietly and with status 0, instead of failing on a write to the closed pipe.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
+
 const program = new Command('tickflow')
   .description('Real-time stock trade analytics: large-trade and volume-spike alerts, candles and VWAP, every trade stored.')
   .version('0.1.0')
