@@ -11,15 +11,19 @@ import type { SqlStatement } from './store.ts';
 import { type EncodedOutput, OutputWriter, type WriteTx, isUniqueViolation } from './write-output.ts';
 
 export type PGliteRequest =
-  | { id: number; op: 'open'; dir: string | null }
-  | { id: number; op: 'query'; sql: string; params: unknown[] }
-  | { id: number; op: 'migrate' }
-  | { id: number; op: 'write'; out: EncodedOutput; last: readonly SqlStatement[] }
-  | { id: number; op: 'close' };
+  | { op: 'open'; dir: string | null }
+  | { op: 'query'; sql: string; params: unknown[] }
+  | { op: 'migrate' }
+  | { op: 'write'; out: EncodedOutput; last: readonly SqlStatement[] }
+  | { op: 'close' };
 
+/** A request to PGlite's thread, and its answer, matched by `id`. */
+export interface PGliteMessage {
+  id: number;
+  request: PGliteRequest;
+}
 export type PGliteResponse = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: WorkerError };
 
-/** What crosses back of an error: PostgreSQL's SQLSTATE (`code`) is what callers test. */
 export interface WorkerError {
   message: string;
   code?: string;

@@ -2,12 +2,10 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { EngineOutput } from '../engine/records.ts';
-import { PGliteHandler, type PGliteRequest, type PGliteResponse } from './pglite-requests.ts';
+import { PGliteHandler, type PGliteMessage, type PGliteRequest, type PGliteResponse } from './pglite-requests.ts';
 import { encodeOutput } from './rows.ts';
 import { predecessorCommitted, type CommitStep, type Store, type WriteResult } from './store.ts';
 import { TickflowError } from '../tickflow-error.ts';
-
-type Request = PGliteRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
 
 /**
  * Embedded PostgreSQL (PGlite, WASM) in a local directory, or in memory. PGlite runs
@@ -22,7 +20,7 @@ export class PGliteStore implements Store {
   readonly kind = 'pglite' as const;
   readonly location: string;
   readonly claims = null;
-  readonly #send: (r: Request) => Promise<unknown>;
+  readonly #send: (r: PGliteRequest) => Promise<unknown>;
   readonly #worker: Worker | null;
   readonly #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   #nextId = 0;
@@ -36,8 +34,7 @@ export class PGliteStore implements Store {
     if (!thread) {
       const handler = new PGliteHandler();
       this.#worker = null;
-      let id = 0;
-      this.#send = (r) => handler.handle({ ...r, id: ++id } as PGliteRequest);
+      this.#send = (r) => handler.handle(r);
       return;
     }
     const worker = new Worker(new URL('./pglite-worker.ts', import.meta.url));
@@ -108,13 +105,13 @@ export class PGliteStore implements Store {
     if (this.#lock !== null) rmSync(this.#lock, { force: true });
   }
 
-  #post(worker: Worker, r: Request): Promise<unknown> {
+  #post(worker: Worker, request: PGliteRequest): Promise<unknown> {
     if (this.#failure !== null) return Promise.reject(this.#failure);
     const id = ++this.#nextId;
     if (this.#pending.size === 0) worker.ref();
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
-      worker.postMessage({ ...r, id });
+      worker.postMessage({ id, request } satisfies PGliteMessage);
     });
   }
 

@@ -1,7 +1,7 @@
-import { redactUrl } from './db-url.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import postgres from 'postgres';
 import type { EngineOutput } from '../engine/records.ts';
+import { redactUrl } from './db-url.ts';
 import { noDelaySocket } from './no-delay-socket.ts';
 import { encodeOutput } from './rows.ts';
 import { applyMigrations } from './migrate.ts';

@@ -2,9 +2,9 @@ import { formatTimestamp } from './trade.ts';
 
 /**
  * `formatTimestamp` (Date#toISOString) for a stream of nearby times: consecutive trades mostly
- * share their minute, whose text is kept, so a row costs two small numbers instead of a Date.
- * toISOString per trade was the largest item of the end-to-end PostgreSQL run's profile, first in
- * the COPY rows and then in the simulator's lines.
+ * share their minute, whose text is kept, so a line costs two small numbers instead of a Date.
+ * The simulator's lines use it: toISOString per trade was the largest item of the end-to-end
+ * PostgreSQL run's profile.
  */
 export class IsoTimestampText {
   #minuteMs = Number.NaN;
