@@ -1,47 +1,46 @@
 import { hashTradeId, TradeIdSet } from './trade-id-set.ts';
 
+/** Generations per horizon: an id is held for at most 1 + 1/GENERATIONS horizons. */
+export const DEDUPE_GENERATIONS = 8;
+
 /**
  * First trade_id wins. Ids are remembered for at least `horizonMs` of event time (watermark
  * progress) after they were seen: an older replay is late anyway (excluded from candles and
  * baselines) and its row and alert are absorbed by the database's keys, so memory stays bounded
  * on endless streams.
  *
- * Two generations instead of per-id expiry: each generation spans `horizonMs` of watermark; when
- * it is full the older one is dropped whole. Deleting ids one by one from a large Set cost as
- * much as parsing the JSON; this keeps only adds and lookups, and holds at most 2 × horizon of ids.
- * The dropped generation's buffers are emptied and reused, so a steady stream allocates nothing.
+ * Generations instead of per-id expiry: each spans an eighth of the horizon of watermark; when
+ * a new one starts, the oldest is dropped if the eight before the new one are complete. So an
+ * id is held for at least one horizon and at most 9/8 of one, and expiry needs no timestamp per
+ * id (trade-id-set.ts drops a generation as one run of its ring).
  */
 export class TradeIdDeduper {
-  #current = new TradeIdSet();
-  #previous = new TradeIdSet();
+  readonly #ids = new TradeIdSet();
   #generationStart = Number.NEGATIVE_INFINITY;
-  readonly #horizonMs: number;
+  readonly #stepMs: number;
 
   constructor(horizonMs: number) {
-    this.#horizonMs = horizonMs;
+    this.#stepMs = horizonMs / DEDUPE_GENERATIONS;
   }
 
   /** true if the id is new (and now remembered). */
   admit(tradeId: string): boolean {
-    const h = hashTradeId(tradeId);
-    return !this.#previous.has(tradeId, h) && this.#current.add(tradeId, h);
+    return this.#ids.add(tradeId, hashTradeId(tradeId));
   }
 
-  /** The watermark moved: start a new generation once the current one spans the horizon. */
+  /** The watermark moved: start a new generation once the current one spans a step. */
   advance(watermarkMs: number): void {
     if (this.#generationStart === Number.NEGATIVE_INFINITY) {
       if (Number.isFinite(watermarkMs)) this.#generationStart = watermarkMs;
       return;
     }
-    if (watermarkMs - this.#generationStart < this.#horizonMs) return;
-    const dropped = this.#previous;
-    dropped.clear();
-    this.#previous = this.#current;
-    this.#current = dropped;
+    if (watermarkMs - this.#generationStart < this.#stepMs) return;
+    this.#ids.startGeneration();
+    if (this.#ids.generations > DEDUPE_GENERATIONS + 1) this.#ids.dropOldest();
     this.#generationStart = watermarkMs;
   }
 
   get size(): number {
-    return this.#current.size + this.#previous.size;
+    return this.#ids.size;
   }
 }

@@ -250,45 +250,37 @@ describe('boundaries, computed by hand', () => {
     expect(o.trades).toHaveLength(8);
   });
 
-  it('remembers a trade_id for at least dedupe.horizonMs of watermark progress and forgets it after two', () => {
-    // Out-of-orderness 1 s, horizon 10 s: ids are kept in generations of 10 s of watermark.
+  it('remembers a trade_id for at least dedupe.horizonMs of watermark progress and forgets it by 9/8 of it', () => {
+    // Out-of-orderness 1 s, horizon 8 s: ids are kept in generations of 1 s of watermark, and
+    // the oldest is dropped when a tenth starts.
     const spec = specWith({
       input: { outOfOrdernessMs: 1_000 },
-      dedupe: { horizonMs: 10_000 },
+      dedupe: { horizonMs: 8_000 },
       rules: { largeTrade: { enabled: false }, volumeSpike: { enabled: false } },
     });
+    // A trade joins the generation before its own event time moves the watermark: f1 joins
+    // generation 0 with x, and f_i generation i − 1.
+    const fillers = [1, 2, 3, 4, 5, 6, 7, 8].map((i) => rec(`f${i}`, 'A', '1', 1, i * 1_000)); // watermark 0 … 7 s: generations 1 … 8 start
     const records = [
-      rec('x', 'A', '10', 1, 0), // watermark −1 s: the first generation starts there
-      rec('x', 'A', '99', 9, 5_000), // a replay within the horizon: duplicate
-      rec('y', 'A', '20', 2, 9_000),
-      rec('z', 'A', '1', 3, 9_500),
-      rec('a', 'A', '1', 4, 10_000), // watermark 9 s = −1 s + 10 s: a new generation; x, y, z, a are the previous one
-      rec('x', 'A', '99', 9, 12_000), // still remembered: duplicate
-      rec('b', 'A', '1', 5, 19_500),
-      rec('c', 'A', '1', 6, 20_000), // watermark 19 s: another generation; x, y, z, a are forgotten
-      rec('x', 'A', '10', 1, 0), // the first record again: new to the engine, and late (0 < 19 s)
-      rec('y', 'A', '21', 2, 19_500), // y again, on time (19.5 s ≥ 19 s): it counts in the candle a second time
-      rec('b', 'A', '99', 9, 19_600), // b's generation is the previous one: duplicate
+      rec('x', 'A', '10', 1, 0), // watermark −1 s: generation 0 starts there
+      ...fillers,
+      rec('x', 'A', '99', 9, 8_500), // watermark 7.5 s, 8.5 s after x: still remembered, a duplicate
+      rec('f9', 'A', '1', 1, 9_000), // watermark 8 s: generation 9 starts, generation 0 (x, f1) is dropped
+      rec('x', 'A', '10', 1, 0), // the first record again: new to the engine, and late (0 < 8 s)
+      rec('f2', 'A', '99', 9, 9_000), // f2's generation is still held: a duplicate
     ];
     const e = new Engine(spec);
     const out = run(e, records);
-    expect(e.counters).toMatchObject({ read: 11, duplicates: 3, late: 1 });
-    expect(out.trades.map((t) => t.tradeId)).toEqual(['x', 'y', 'z', 'a', 'b', 'c', 'x', 'y']);
-    // x, y, z, a, b, c and y again, in arrival order; VWAP (10·1 + 20·2 + 3 + 4 + 5 + 6 + 21·2) / 23 = 110/23 = 4.78260… → 4.7826.
-    const candle = { ticker: 'A', start: 0, o: '10.0000', h: '21.0000', l: '1.0000', c: '21.0000', v: 23, vwap: '4.7826', n: 7 };
+    expect(e.counters).toMatchObject({ read: 13, duplicates: 2, late: 1 });
+    expect(out.trades.map((t) => t.tradeId)).toEqual(['x', 'f1', 'f2', 'f3', 'f4', 'f5', 'f6', 'f7', 'f8', 'f9', 'x']);
+    // x and f1 … f9, the late x left out; VWAP (10 + 9) / 10 = 1.9.
+    const candle = { ticker: 'A', start: 0, o: '10.0000', h: '10.0000', l: '1.0000', c: '1.0000', v: 10, vwap: '1.9000', n: 10 };
     expect(out.candles.map(candleView)).toEqual([candle]);
 
     const o = oracle(lines(records), 'test', spec);
-    expect(o).toMatchObject({ read: 11, duplicates: 3, late: 1 });
+    expect(o).toMatchObject({ read: 13, duplicates: 2, late: 1 });
     // The database keeps the first row of each trade_id.
-    expect(o.trades).toEqual([
-      `a|A|1.0000|4|${iso(10_000)}`,
-      `b|A|1.0000|5|${iso(19_500)}`,
-      `c|A|1.0000|6|${iso(20_000)}`,
-      `x|A|10.0000|1|${iso(0)}`,
-      `y|A|20.0000|2|${iso(9_000)}`,
-      `z|A|1.0000|3|${iso(9_500)}`,
-    ]);
-    expect(o.candles).toEqual([`A|${iso(0)}|10.0000|21.0000|1.0000|21.0000|23|4.7826|7`]);
+    expect(o.trades).toEqual([...[1, 2, 3, 4, 5, 6, 7, 8, 9].map((i) => `f${i}|A|1.0000|1|${iso(i * 1_000)}`), `x|A|10.0000|1|${iso(0)}`]);
+    expect(o.candles).toEqual([`A|${iso(0)}|10.0000|10.0000|1.0000|1.0000|10|1.9000|10`]);
   });
 });

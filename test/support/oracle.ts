@@ -1,3 +1,4 @@
+import { DEDUPE_GENERATIONS } from '../../src/engine/trade-id-deduper.ts';
 import { parseTradeBytes } from '../../src/trade/parse.ts';
 import { formatPriceE4, formatTimestamp, type Trade } from '../../src/trade/trade.ts';
 import type { PipelineSpec } from '../../src/spec/spec.ts';
@@ -21,11 +22,11 @@ export function oracle(lines: Uint8Array[], source: string, spec: PipelineSpec):
   const ooo = spec.input.outOfOrdernessMs;
   const interval = spec.candles.intervalMs;
   let maxTs = Number.NEGATIVE_INFINITY;
-  // The dedupe horizon as docs/architecture.md#duplicates states it: ids are kept in two
-  // generations, each spanning horizonMs of watermark progress; when a new one starts the
-  // oldest is dropped whole. An id is remembered while its generation is the current or the
-  // previous one, so at least one horizon and at most two after it was first seen.
-  const horizon = spec.dedupe.horizonMs;
+  // The dedupe horizon as docs/architecture.md#duplicates states it: ids are kept in
+  // generations, each spanning horizonMs / DEDUPE_GENERATIONS of watermark progress; when a new
+  // one starts the oldest is dropped whole if DEDUPE_GENERATIONS complete ones would remain.
+  // So an id is remembered for at least one horizon and at most 1 + 1/DEDUPE_GENERATIONS of one.
+  const step = spec.dedupe.horizonMs / DEDUPE_GENERATIONS;
   const generationOf = new Map<string, number>();
   let generation = 0;
   let generationStart = Number.NEGATIVE_INFINITY;
@@ -34,12 +35,12 @@ export function oracle(lines: Uint8Array[], source: string, spec: PipelineSpec):
     maxTs = tsMs;
     const watermark = maxTs - ooo;
     if (generationStart === Number.NEGATIVE_INFINITY) generationStart = watermark;
-    else if (watermark - generationStart >= horizon) {
+    else if (watermark - generationStart >= step) {
       generation++;
       generationStart = watermark;
     }
   };
-  const remembered = (id: string): boolean => (generationOf.get(id) ?? Number.NEGATIVE_INFINITY) >= generation - 1;
+  const remembered = (id: string): boolean => (generationOf.get(id) ?? Number.NEGATIVE_INFINITY) >= generation - DEDUPE_GENERATIONS;
   const stored: { t: Trade; seq: number }[] = [];
   const onTime: { t: Trade; seq: number }[] = [];
   const deadLetters: string[] = [];
