@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Bench, BenchRow } from './bench.ts';
 
-const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
+const MAIN = fileURLToPath(new URL('../bin/tickflow.js', import.meta.url));
 
 /** Trades of the `--rate max` rows. */
 const COUNT = Number(process.env.TICKFLOW_BENCH_EMBEDDED_TRADES ?? 500_000);

@@ -30,7 +30,7 @@ import type { Bench, BenchRow } from './bench.ts';
  */
 type EngineName = 'flink' | 'ts consumer';
 
-const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
+const MAIN = fileURLToPath(new URL('../bin/tickflow.js', import.meta.url));
 
 type Started = { stop: () => Promise<void>; jobId?: string };
 

@@ -17,7 +17,7 @@ import { runKafkaTool } from '../src/stack/kafka-tools.ts';
 import { stackSettings } from '../src/stack/settings.ts';
 import type { Bench, BenchRow } from './bench.ts';
 
-const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
+const MAIN = fileURLToPath(new URL('../bin/tickflow.js', import.meta.url));
 const N = Number(process.env.TICKFLOW_BENCH_KAFKA_N ?? 1_000_000);
 const BATCH_BYTES = 900_000;
 

@@ -9,7 +9,7 @@ import { waitFor } from './wait.ts';
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
 /** Entry point of the CLI; TICKFLOW_TEST_CLI_ENTRY overrides it (e.g. a dev harness). */
-export const cliEntry = process.env.TICKFLOW_TEST_CLI_ENTRY || `${repoRoot}src/cli/main.ts`;
+export const cliEntry = process.env.TICKFLOW_TEST_CLI_ENTRY || `${repoRoot}bin/tickflow.js`;
 
 export interface CliResult {
   code: number | null;
