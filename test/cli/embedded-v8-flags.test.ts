@@ -25,8 +25,14 @@ async function nodeArgsOfRun(nodeArgs: string[], db: string, rate = '100'): Prom
 
 // docs/benchmarks.md: without these flags a 500k-trade embedded run peaked at ≈ 770 MB.
 describe('the V8 flags of an embedded run', () => {
-  it('a paced embedded run restarts itself with --liftoff-only, an 8 MB semi-space and --optimize-for-size', async () => {
+  it('a slow paced embedded run (npm start) restarts itself with --liftoff-only, an 8 MB semi-space, --optimize-for-size and no optimising JIT', async () => {
     const args = await nodeArgsOfRun([], 'memory');
+    expect(args).toEqual(['--liftoff-only', '--max-semi-space-size=8', '--optimize-for-size', '--no-opt', '--no-maglev']);
+    expect(await nodeArgsOfRun([], 'memory', '2000')).toEqual(args);
+  });
+
+  it('a paced run above 2,000 trades/s keeps the optimising JIT (interpreted, it took twice the CPU)', async () => {
+    const args = await nodeArgsOfRun([], 'memory', '2001');
     expect(args).toEqual(['--liftoff-only', '--max-semi-space-size=8', '--optimize-for-size']);
   });
 
@@ -36,8 +42,8 @@ describe('the V8 flags of an embedded run', () => {
   });
 
   it('keeps the flags a user gave Node, in either spelling, and adds only what is missing', async () => {
-    const args = await nodeArgsOfRun(['--max_semi_space_size=16', '--no-optimize-for-size'], 'memory');
-    expect(args).toEqual(['--liftoff-only', '--max_semi_space_size=16', '--no-optimize-for-size']);
+    const args = await nodeArgsOfRun(['--max_semi_space_size=16', '--no-optimize-for-size', '--maglev'], 'memory');
+    expect(args).toEqual(['--liftoff-only', '--no-opt', '--max_semi_space_size=16', '--no-optimize-for-size', '--maglev']);
   });
 
   it('leaves a run on PostgreSQL as it is', async () => {
