@@ -99,13 +99,13 @@ async function runPipeline(flags: RunFlags, cmd: Command): Promise<RunResult> {
   const kafka = s.source === 'kafka' ? scope.use(await openKafka(cmd, flags, spec, s.group)) : null;
   const source = kafka?.source ?? buildSource(flags, s);
   // A paced run (the simulator at a set rate, as npm start runs it) is idle most of the time:
-  // it is tuned for footprint, a run at full speed for speed. An embedded database gets a thread
-  // of its own unless the run is paced; there the thread's isolate would only add to the
-  // footprint (src/store/pglite-store.ts).
+  // it is tuned for footprint, a run at full speed for speed: an embedded database on a thread
+  // of its own and with larger buffers, which would only add to a paced run's footprint
+  // (src/store/pglite-open.ts), and V8 flags (restartWithEmbeddedFlags).
   const pacedRate = s.source === 'sim' && s.rate !== 'max' ? s.rate : null;
   const paced = pacedRate !== null;
   if (kafka === null) restartWithEmbeddedFlags(s.db, pacedRate);
-  const store = await openStore(s.db, { pgliteThread: !paced });
+  const store = await openStore(s.db, { pglite: paced ? 'footprint' : 'speed' });
   scope.defer(() => store.close());
   const engine = kafka?.engine ?? new Engine(spec);
   // The dashboard's live feed: the engine's forming candles, and what each commit stored.

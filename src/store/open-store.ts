@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { redactUrl } from './db-url.ts';
+import type { PGliteTuning } from './pglite-open.ts';
 import { PGliteStore } from './pglite-store.ts';
 import type { Store } from './store.ts';
 import { isTickflowError, TickflowError } from '../tickflow-error.ts';
@@ -29,14 +30,14 @@ export function parseDbTarget(db: string): DbTarget {
 
 /**
  * Open, check it answers, and migrate. Failures a user can fix are TickflowErrors (db_unavailable,
- * db_in_use). `pgliteThread`: an embedded database runs on a thread of its own (a run at full speed).
+ * db_in_use). `pglite`: how an embedded database is run (pglite-open.ts; `footprint` unless said).
  */
-export async function openStore(db: string, options: { migrate?: boolean; pgliteThread?: boolean } = {}): Promise<Store> {
+export async function openStore(db: string, options: { migrate?: boolean; pglite?: PGliteTuning } = {}): Promise<Store> {
   const target = parseDbTarget(db);
   let store: Store;
   if (target.kind === 'pglite') {
     try {
-      store = await PGliteStore.open(target.dir, { thread: options.pgliteThread === true });
+      store = await PGliteStore.open(target.dir, options.pglite);
     } catch (e) {
       if (isTickflowError(e, 'db_in_use')) throw e;
       throw new TickflowError('db_unavailable', `cannot open embedded database at ${target.dir ?? '(memory)'}: ${(e as Error).message}`);

@@ -6,12 +6,12 @@
  */
 import type { PGlite, Transaction } from '@electric-sql/pglite';
 import { applyMigrations } from './migrate.ts';
-import { openPGlite } from './pglite-open.ts';
+import { openPGlite, type PGliteTuning } from './pglite-open.ts';
 import type { SqlStatement } from './store.ts';
 import { type EncodedOutput, OutputWriter, type WriteTx, isUniqueViolation } from './write-output.ts';
 
 export type PGliteRequest =
-  | { op: 'open'; dir: string | null }
+  | { op: 'open'; dir: string | null; tuning: PGliteTuning }
   | { op: 'query'; sql: string; params: unknown[] }
   | { op: 'migrate' }
   | { op: 'write'; out: EncodedOutput; last: readonly SqlStatement[] }
@@ -36,7 +36,7 @@ export class PGliteHandler {
 
   async handle(r: PGliteRequest): Promise<unknown> {
     if (r.op === 'open') {
-      this.#db = await openPGlite(r.dir);
+      this.#db = await openPGlite(r.dir, r.tuning);
       return null;
     }
     const pg = this.#db;

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { EngineOutput } from '../engine/records.ts';
 import { PGliteHandler, type PGliteMessage, type PGliteRequest, type PGliteResponse } from './pglite-requests.ts';
+import type { PGliteTuning } from './pglite-open.ts';
 import { encodeOutput } from './rows.ts';
 import { predecessorCommitted, type CommitStep, type Store, type WriteResult } from './store.ts';
 import { TickflowError } from '../tickflow-error.ts';
@@ -60,13 +61,13 @@ export class PGliteStore implements Store {
     worker.on('exit', (code) => stop(new Error(`the embedded database stopped (its thread exited with ${code})`)));
   }
 
-  /** `dir` null = in memory; `thread`: run PGlite on a thread of its own. */
-  static async open(dir: string | null, o: { thread?: boolean } = {}): Promise<PGliteStore> {
+  /** `dir` null = in memory; `tuning` (pglite-open.ts) `speed` runs PGlite on a thread of its own. */
+  static async open(dir: string | null, tuning: PGliteTuning = 'footprint'): Promise<PGliteStore> {
     if (dir !== null) mkdirSync(dir, { recursive: true });
     const lock = dir === null ? null : takeLock(dir);
-    const store = new PGliteStore(dir === null ? 'pglite (in memory)' : `pglite:${dir}`, lock, o.thread === true);
+    const store = new PGliteStore(dir === null ? 'pglite (in memory)' : `pglite:${dir}`, lock, tuning === 'speed');
     try {
-      await store.#send({ op: 'open', dir });
+      await store.#send({ op: 'open', dir, tuning });
       // A template is a dump of a locked data folder: unpacking it wrote its creator's pid
       // over ours, which let the next process take the database while we held it.
       if (lock !== null) writeFileSync(lock, String(process.pid));

@@ -11,7 +11,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 // errors keep their SQLSTATE, which the writer's replay path tests, and the data stays.
 describe('PGlite on its own thread', () => {
   it('passes errors back with their SQLSTATE, and scripts and parameters as on the caller thread', async () => {
-    const store = await openStore('memory', { pgliteThread: true });
+    const store = await openStore('memory', { pglite: 'speed' });
     try {
       await expect(store.query('SELEC 1')).rejects.toMatchObject({ code: '42601' });
       await expect(store.query('SELECT 1/0')).rejects.toMatchObject({ code: '22012' });
@@ -25,7 +25,7 @@ describe('PGlite on its own thread', () => {
 
   it('keeps what it stored in a directory, for the next open on either thread', async () => {
     const db = `pglite:${join(dir, 'data')}`;
-    const a = await openStore(db, { pgliteThread: true });
+    const a = await openStore(db, { pglite: 'speed' });
     await a.query(`INSERT INTO stock_trades VALUES ('x1', 'AAPL', 1.5, 10, '2026-01-01T00:00:00Z')`);
     await a.close();
     const b = await openStore(db);
@@ -33,6 +33,21 @@ describe('PGlite on its own thread', () => {
       expect(await b.query('SELECT trade_id, price::text AS price FROM stock_trades')).toEqual([{ trade_id: 'x1', price: '1.5000' }]);
     } finally {
       await b.close();
+    }
+  });
+
+  it('is tuned for speed with 16 MB of shared buffers, and for footprint (the default) with 4 MB', async () => {
+    for (const [pglite, expected] of [
+      ['speed', '16MB'],
+      ['footprint', '4MB'],
+      [undefined, '4MB'],
+    ] as const) {
+      const store = await openStore('memory', { pglite });
+      try {
+        expect(await store.query('SHOW shared_buffers')).toEqual([{ shared_buffers: expected }]);
+      } finally {
+        await store.close();
+      }
     }
   });
 });

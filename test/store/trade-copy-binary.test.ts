@@ -37,17 +37,17 @@ const batch = fc.uniqueArray(trade, { minLength: 1, maxLength: 60, selector: (t)
 // Both backends read the rows tickflow sends as binary COPY; every column must come back as the
 // value the engine held, for any trade the parser accepts.
 describe.each([
-  ['PostgreSQL', async () => freshDatabase('tickflow_copy_binary'), false],
-  ['PGlite', async () => ({ url: 'memory', drop: async () => {} }), false],
-  ['PGlite on its own thread', async () => ({ url: 'memory', drop: async () => {} }), true],
-])('binary COPY of stock_trades into %s', (_name, makeDb, pgliteThread) => {
+  ['PostgreSQL', async () => freshDatabase('tickflow_copy_binary'), undefined],
+  ['PGlite', async () => ({ url: 'memory', drop: async () => {} }), 'footprint' as const],
+  ['PGlite on its own thread', async () => ({ url: 'memory', drop: async () => {} }), 'speed' as const],
+])('binary COPY of stock_trades into %s', (_name, makeDb, pglite) => {
   let store: Store;
   let drop: () => Promise<void>;
 
   beforeAll(async () => {
     const db = await makeDb();
     drop = db.drop;
-    store = await openStore(db.url, { pgliteThread });
+    store = await openStore(db.url, { pglite });
   });
   afterAll(async () => {
     await store?.close();
