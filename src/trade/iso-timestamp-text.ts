@@ -11,9 +11,10 @@ export class IsoTimestampText {
   #prefix = '';
 
   format(ms: number): string {
+    // Date truncates a fraction of a millisecond; the arithmetic below would print it.
+    if (!Number.isInteger(ms)) return formatTimestamp(ms);
     const minuteMs = Math.floor(ms / 60_000) * 60_000;
     if (minuteMs !== this.#minuteMs) {
-      if (!Number.isInteger(ms)) return formatTimestamp(ms);
       this.#minuteMs = minuteMs;
       // "…T14:07:00.000Z" without "00.000Z"
       this.#prefix = formatTimestamp(minuteMs).slice(0, -7);

@@ -28,4 +28,12 @@ describe('ISO timestamp text from a cached minute', () => {
       expect(text.format(ms)).toBe(formatTimestamp(ms));
     }
   });
+
+  it('a fraction of a millisecond, inside the minute it has cached, is truncated as Date does', () => {
+    const text = new IsoTimestampText();
+    const minute = Date.UTC(2026, 0, 1, 14, 7);
+    expect(text.format(minute + 1_000)).toBe('2026-01-01T14:07:01.000Z');
+    expect(text.format(minute + 12_345.5)).toBe('2026-01-01T14:07:12.345Z');
+    expect(text.format(minute + 12_345.5)).toBe(formatTimestamp(minute + 12_345.5));
+  });
 });
