@@ -15,7 +15,8 @@ if (major < 24) {
 // content, so an edit is picked up at once. When every module is found there, Node never loads
 // its TypeScript stripper, whose WASM stays in memory (≈ 6 MB of npm start's RSS). Node keeps a
 // folder per set of V8 flags, so the embedded run (restarted with its own, run-command.ts) finds
-// its modules from its second run on. NODE_COMPILE_CACHE chooses another folder, NODE_DISABLE_COMPILE_CACHE=1 turns it off.
+// its modules from its second run on. NODE_COMPILE_CACHE chooses another folder,
+// NODE_DISABLE_COMPILE_CACHE=1 turns it off.
 if (!process.env.NODE_COMPILE_CACHE) {
   const cache = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
   enableCompileCache(join(cache, 'tickflow', 'compile'));
