@@ -46,8 +46,10 @@ describe('the V8 flags of an embedded run', () => {
     expect(args).toEqual(['--liftoff-only', '--no-opt', '--max_semi_space_size=16', '--no-optimize-for-size', '--maglev']);
   });
 
-  it('leaves a run on PostgreSQL as it is', async () => {
-    const args = await nodeArgsOfRun([], 'postgres://postgres@127.0.0.1:5432/tickflow_v8_flags');
-    expect(args).toEqual([]);
+  it('a run into PostgreSQL at full speed gets only the 8 MB semi-space; a paced one is left as it is', async () => {
+    const db = 'postgres://postgres@127.0.0.1:5432/tickflow_v8_flags';
+    expect(await nodeArgsOfRun([], db, 'max')).toEqual(['--max-semi-space-size=8']);
+    expect(await nodeArgsOfRun(['--max-semi-space-size=32'], db, 'max')).toEqual(['--max-semi-space-size=32']);
+    expect(await nodeArgsOfRun([], db)).toEqual([]);
   });
 });
