@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Node 24 runs our TypeScript sources directly (type stripping), so there is no build step.
-import { enableCompileCache } from 'node:module';
+// The default import: a named one that an old Node lacks fails before the version check below.
+import module from 'node:module';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
@@ -19,6 +20,6 @@ if (major < 24) {
 // NODE_DISABLE_COMPILE_CACHE=1 turns it off.
 if (!process.env.NODE_COMPILE_CACHE) {
   const cache = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
-  enableCompileCache(join(cache, 'tickflow', 'compile'));
-} else enableCompileCache();
+  module.enableCompileCache(join(cache, 'tickflow', 'compile'));
+} else module.enableCompileCache();
 await import('../src/cli/main.ts');
