@@ -78,10 +78,12 @@ export function flinkCommand(): Command {
             : /^[a-z][a-z0-9+.-]*:\//i.test(f.fromLatestCheckpoint) || isAbsolute(f.fromLatestCheckpoint)
               ? f.fromLatestCheckpoint
               : resolve(f.fromLatestCheckpoint);
-        // Tables come from tickflow's migrations, never from Flink.
-        const store = await openStore(settingsOf(c, ['jobDb']).jobDb);
-        await store.close();
         const r = await deployPipeline({
+          // Tables come from tickflow's migrations, never from Flink.
+          prepare: async () => {
+            const store = await openStore(settingsOf(c, ['jobDb']).jobDb);
+            await store.close();
+          },
           gatewayUrl: e.gateway,
           flinkUrl: e.flinkUrl,
           spec,

@@ -27,6 +27,8 @@ export interface DeployOptions extends FlinkEndpoints {
    * folder instead. Fails when there is none. Excludes `target.fromSavepoint`.
    */
   fromLatestCheckpoint?: true | string | undefined;
+  /** Readies the job's database (tickflow's migrations), once the gateway has answered. */
+  prepare?: () => Promise<void>;
 }
 
 export interface DeployResult {
@@ -45,6 +47,7 @@ export async function deployPipeline(o: DeployOptions): Promise<DeployResult> {
   const gateway = new GatewayClient(o.gatewayUrl);
   const timeoutMs = o.timeoutMs ?? 90_000;
   await gateway.info(); // fail fast, with the gateway's address, before anything else
+  await o.prepare?.();
 
   const running = await rest.activeJobs(o.target.jobName);
   if (running.length > 0 && o.replace !== true) {

@@ -2,7 +2,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import postgres from 'postgres';
 import { tickflow } from '../support/cli.ts';
+import { serverUrl } from '../support/postgres.ts';
 import { freePort } from '../support/ports.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tickflow-cli-'));
@@ -125,6 +127,12 @@ describe('tickflow CLI', () => {
     [['flink', 'cancel'], '--flink-url', 'the Flink REST API'],
   ])('%j: a malformed or unreachable %s is one line, exit 2', async (args, flag, what) => {
     const port = await freePort();
+    // deploy migrates the job's database (creating it if need be) only once the gateway has
+    // answered: an unreachable gateway leaves it alone, and the error stays the only line.
+    const jobDb = `tickflow_untouched_${port}_${Date.now().toString(36)}`;
+    const jobDbUrl = new URL(serverUrl());
+    jobDbUrl.pathname = `/${jobDb}`;
+    const command = args[1] === 'deploy' ? [...args, '--db', jobDbUrl.toString()] : args;
     for (const [url, mentions] of [
       ['not a url', `${flag}: "not a url" is not an http:// URL [bad_flag]`],
       ['ftp://flink.example', `${flag}: "ftp://flink.example" is not an http:// URL [bad_flag]`],
@@ -132,9 +140,15 @@ describe('tickflow CLI', () => {
       [`http://127.0.0.1:${port}`, `cannot reach ${what} at http://127.0.0.1:${port}`],
       [`http://127.0.0.1:${port}`, '[flink_unreachable]'],
     ] as const) {
-      const r = await tickflow([...args, flag, url, '--timeout', '5'], { timeoutMs: 60_000 });
+      const r = await tickflow([...command, flag, url, '--timeout', '5'], { timeoutMs: 60_000 });
       expectUsageError(r, mentions);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    }
+    const admin = postgres(serverUrl(), { max: 1, onnotice: () => {} });
+    try {
+      expect(await admin`SELECT datname FROM pg_database WHERE datname = ${jobDb}`).toHaveLength(0);
+    } finally {
+      await admin.end();
     }
   });
 
