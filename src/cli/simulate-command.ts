@@ -4,6 +4,8 @@ import { dirtyFeed } from '../simulate/dirty-feed.ts';
 import { SimulatorSource } from '../source/simulator-source.ts';
 import { intFlag, numberFlag, rateFlag, tickersFlag, timeFlag } from './parse-flags.ts';
 
+const NEWLINE = new Uint8Array([0x0a]);
+
 interface SimulateFlags {
   count?: number;
   rate?: number | 'max';
@@ -29,17 +31,17 @@ export function simulateCommand(): Command {
     .action(async (f: SimulateFlags) => {
       const startMs = f.startTime ?? Date.now();
       const out = process.stdout;
-      const write = async (line: string): Promise<void> => {
-        if (!out.write(`${line}\n`)) await once(out, 'drain');
+      const write = async (text: string | Uint8Array): Promise<void> => {
+        if (!out.write(text)) await once(out, 'drain');
       };
       const market = { seed: f.seed ?? 1, tickers: f.tickers, largeFraction: f.largeFraction };
       if (f.dirty) {
-        for (const line of dirtyFeed({ ...market, count: f.count ?? 1000, startMs, late: f.late })) await write(line);
+        for (const line of dirtyFeed({ ...market, count: f.count ?? 1000, startMs, late: f.late })) await write(`${line}\n`);
         return;
       }
       const source = new SimulatorSource({ ...market, rate: f.rate === undefined || f.rate === 'max' ? null : f.rate, count: f.count, startMs });
       for await (const batch of source.batches(new AbortController().signal)) {
-        await write(batch.map((r) => r.value as string).join('\n'));
+        await write(Buffer.concat(batch.flatMap((r) => [r.value as Uint8Array, NEWLINE])));
       }
     });
 }

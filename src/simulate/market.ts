@@ -19,6 +19,17 @@ export interface MarketOptions extends TradeSizeOptions, NewsOptions {
   sessionMs?: number;
 }
 
+/** A trade's parts as Market#draw gives them; `serial` numbers the market's trades from 0. */
+export interface TradeDraw {
+  serial: number;
+  /** Index into Market#tickers. */
+  tickerIndex: number;
+  ticker: string;
+  priceE4: number;
+  volume: number;
+  tsMs: number;
+}
+
 /** A diffusion that drifts this far from its anchor is pulled back with this half-life, in days. */
 const ANCHOR_HALF_LIFE_SESSIONS = 100;
 /** News moves fade: half of a jump is gone after this many seconds. */
@@ -49,7 +60,9 @@ export class Market {
   readonly #impactDecay: Float64Array;
   readonly #logPrice: Float64Array;
   readonly #impact: Float64Array;
-  readonly #idPrefix: string;
+  /** Every trade id starts with this. */
+  readonly idPrefix: string;
+  readonly #draw: TradeDraw = { serial: 0, tickerIndex: 0, ticker: '', priceE4: 0, volume: 0, tsMs: 0 };
   #n = 0;
 
   constructor(o: MarketOptions) {
@@ -83,10 +96,25 @@ export class Market {
     }
     this.#sizes = new TradeSizes(o);
     this.#news = new NewsBursts(perSecond, o, rng);
-    this.#idPrefix = `${(o.seed >>> 0).toString(36)}-`;
+    this.idPrefix = `${(o.seed >>> 0).toString(36)}-`;
   }
 
+  /** The next trade. */
   next(tsMs: number): Trade {
+    const d = this.draw(tsMs);
+    return { tradeId: this.tradeId(d.serial), ticker: d.ticker, priceE4: d.priceE4, volume: d.volume, tsMs };
+  }
+
+  /** The id of the trade with this serial: the seed in base 36, then the serial, at least 7 digits. */
+  tradeId(serial: number): string {
+    return `${this.idPrefix}${serial.toString(36).padStart(7, '0')}`;
+  }
+
+  /**
+   * The next trade as its parts, in one object that every call overwrites: for a writer that
+   * copies them out at once (the simulator's lines), so a trade costs no object and no id string.
+   */
+  draw(tsMs: number): TradeDraw {
     const rng = this.#rng;
     const news = this.#news;
     const jump = news.step(rng, this.tickers.length);
@@ -115,14 +143,13 @@ export class Market {
     this.#impact[i] = impact;
     const priceE4 = Math.min(MAX_PRICE_E4, Math.max(MIN_PRICE_E4, Math.round(Math.exp(x + impact) * PRICE_SCALE)));
 
-    const volume = this.#sizes.draw(rng, zSize, 1 + (NEWS_SURGE - 1) * hot);
-    const id = this.#n++;
-    return {
-      tradeId: `${this.#idPrefix}${id.toString(36).padStart(7, '0')}`,
-      ticker: this.tickers[i]!,
-      priceE4,
-      volume,
-      tsMs,
-    };
+    const d = this.#draw;
+    d.volume = this.#sizes.draw(rng, zSize, 1 + (NEWS_SURGE - 1) * hot);
+    d.serial = this.#n++;
+    d.tickerIndex = i;
+    d.ticker = this.tickers[i]!;
+    d.priceE4 = priceE4;
+    d.tsMs = tsMs;
+    return d;
   }
 }

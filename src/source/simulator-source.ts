@@ -1,9 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RawRecord } from '../engine/records.ts';
-import { DEFAULT_TICKERS, Market, type MarketOptions } from '../simulate/market.ts';
+import { Market, type MarketOptions } from '../simulate/market.ts';
 import { MEAN_INTENSITY, SessionClock, tradesDue } from '../simulate/session.ts';
-import { IsoTimestampText } from '../trade/iso-timestamp-text.ts';
-import { formatPriceE4, TICKER_PATTERN, type Trade, tradeToJson } from '../trade/trade.ts';
+import { TradeLineBytes } from '../simulate/trade-line-bytes.ts';
 import type { Source } from './source.ts';
 
 export interface SimulatorOptions extends MarketOptions {
@@ -37,7 +36,7 @@ export class SimulatorSource implements Source {
     const step = o.stepMs ?? 1;
     // The market scales volatility and news by the day's average rate.
     const market = new Market({ ...o, tradesPerSecond: (o.rate ?? 1000 / step) * MEAN_INTENSITY });
-    const line = lineWriter(o.tickers ?? DEFAULT_TICKERS);
+    const lines = new TradeLineBytes(market.idPrefix, market.tickers);
     const limit = o.count ?? Number.POSITIVE_INFINITY;
     const started = Date.now();
     const deadline = o.durationMs === undefined ? Number.POSITIVE_INFINITY : started + o.durationMs;
@@ -57,33 +56,17 @@ export class SimulatorSource implements Source {
           continue;
         }
       }
+      // One buffer per batch, every line a view of it: the engine reads bytes, as from Kafka.
+      const buf = new Uint8Array(size * lines.maxLineBytes);
       const batch: RawRecord[] = new Array(size);
+      let pos = 0;
       for (let i = 0; i < size; i++) {
-        const t = market.next(clock === null ? now : clock.next());
-        batch[i] = { value: line(t), source: 'simulator', partition: 0, offset: n + i };
+        const end = lines.write(buf, pos, market.draw(clock === null ? now : clock.next()));
+        batch[i] = { value: new Uint8Array(buf.buffer, pos, end - pos), source: 'simulator', partition: 0, offset: n + i };
+        pos = end;
       }
       n += size;
       yield batch;
     }
   }
-}
-
-/**
- * The trade's contract JSON, byte for byte what JSON.stringify(tradeToJson(t)) gives, built as
- * a template (ids are base 36 and tickers match the contract's pattern, so nothing needs
- * escaping) with the timestamp text reused while the millisecond repeats and built from its
- * minute's text otherwise: the generic path was most of the simulator's cost in `run --rate max`.
- */
-function lineWriter(tickers: readonly string[]): (t: Trade) => string {
-  if (!tickers.every((t) => TICKER_PATTERN.test(t))) return (t) => JSON.stringify(tradeToJson(t));
-  const timestamps = new IsoTimestampText();
-  let lastMs = Number.NaN;
-  let lastIso = '';
-  return (t) => {
-    if (t.tsMs !== lastMs) {
-      lastMs = t.tsMs;
-      lastIso = timestamps.format(t.tsMs);
-    }
-    return `{"trade_id":"${t.tradeId}","ticker":"${t.ticker}","price":"${formatPriceE4(t.priceE4)}","volume":${t.volume},"trade_timestamp":"${lastIso}"}`;
-  };
 }

@@ -16,7 +16,7 @@ const OPEN = Date.UTC(2026, 10, 30, 14, 30, 0);
 async function sourceLines(o: ConstructorParameters<typeof SimulatorSource>[0]): Promise<string[]> {
   const lines: string[] = [];
   for await (const batch of new SimulatorSource(o).batches(new AbortController().signal)) {
-    for (const r of batch) lines.push(r.value as string);
+    for (const r of batch) lines.push(new TextDecoder('utf-8', { fatal: true }).decode(r.value as Uint8Array));
   }
   return lines;
 }
