@@ -19,6 +19,7 @@ if (major < 24) {
 // its modules from its second run on. NODE_COMPILE_CACHE chooses another folder,
 // NODE_DISABLE_COMPILE_CACHE=1 turns it off.
 if (!process.env.NODE_COMPILE_CACHE) {
+  // src/config/user-cache.ts's folder, computed here without loading TypeScript.
   const cache = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
   module.enableCompileCache(join(cache, 'tickflow', 'compile'));
 } else module.enableCompileCache();

@@ -1,7 +1,7 @@
-import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { ConfigFile } from '../config/config-file.ts';
 import { defaultPorts } from '../config/ports.ts';
+import { userCacheDir } from '../config/user-cache.ts';
 import { type Layers, resolveSettings } from '../config/resolve.ts';
 import { stackError } from './stack-error.ts';
 import { stackId } from './versions.ts';
@@ -50,8 +50,7 @@ export type StackFlags = {
 };
 
 export function defaultStackDir(env: NodeJS.ProcessEnv = process.env): string {
-  const cacheHome = env.XDG_CACHE_HOME !== undefined && env.XDG_CACHE_HOME !== '' ? env.XDG_CACHE_HOME : join(homedir(), '.cache');
-  return join(cacheHome, 'tickflow', 'stack', stackId());
+  return join(userCacheDir(env), 'stack', stackId());
 }
 
 /** The stack's settings of src/config/settings.ts: flags > env > config file > defaults. */

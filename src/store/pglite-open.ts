@@ -1,9 +1,9 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { dirname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { PGlite } from '@electric-sql/pglite';
+import { userCacheDir } from '../config/user-cache.ts';
 
 /**
  * How an embedded database is run: for `speed` (a run at full speed: PGlite on a thread of its
@@ -121,6 +121,5 @@ function templatePath(): string {
   let dir = dirname(fileURLToPath(import.meta.resolve('@electric-sql/pglite')));
   while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
   const version = (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string }).version;
-  const cache = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
-  return join(cache, 'tickflow', `pglite-${version}-template.tar.gz`);
+  return join(userCacheDir(), `pglite-${version}-template.tar.gz`);
 }

@@ -3,8 +3,10 @@
  * Docker files mirror it; settings resolve flags > env > defaults; templates render fully.
  */
 import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { userCacheDir } from '../../src/config/user-cache.ts';
 import { renderTemplate, templateValues } from '../../src/stack/config.ts';
 import { stackLayout } from '../../src/stack/layout.ts';
 import { defaultPorts, stackSettings } from '../../src/stack/settings.ts';
@@ -65,6 +67,14 @@ describe('stack settings', () => {
     expect(s.slots).toBe(4);
     expect(s.dir).toMatch(new RegExp(`/\\.cache/tickflow/stack/${stackId().replace(/\./g, '\\.')}$`));
     expect(s.databaseUrl).toBe('postgres://postgres@127.0.0.1:5432/postgres');
+  });
+
+  it('puts the stack in XDG_CACHE_HOME when set (and not empty), as the PGlite template and the compile cache', () => {
+    const id = stackId();
+    expect(stackSettings({}, { XDG_CACHE_HOME: '/var/cache/u' }).dir).toBe(`/var/cache/u/tickflow/stack/${id}`);
+    expect(stackSettings({}, { XDG_CACHE_HOME: '' }).dir).toBe(join(homedir(), '.cache', 'tickflow', 'stack', id));
+    expect(userCacheDir({ XDG_CACHE_HOME: '/var/cache/u' })).toBe('/var/cache/u/tickflow');
+    expect(userCacheDir({})).toBe(join(homedir(), '.cache', 'tickflow'));
   });
 
   it('takes flags over env over defaults', () => {
