@@ -32,7 +32,8 @@ export class TradeIdSet {
   #wrapAt = -1;
   /** Ring entries per generation, oldest first; the last is the one being added to. */
   readonly #generations: number[] = [0];
-  readonly #wide: Set<string>[] = [new Set()];
+  /** Per generation, its wide ids (rare: created on first use). */
+  readonly #wide: (Set<string> | null)[] = [null];
   readonly #minSlots: number;
 
   constructor(initialSlots = 1 << 12) {
@@ -44,7 +45,7 @@ export class TradeIdSet {
 
   get size(): number {
     let wide = 0;
-    for (const s of this.#wide) wide += s.size;
+    for (const s of this.#wide) wide += s?.size ?? 0;
     return this.#count + wide;
   }
 
@@ -60,7 +61,7 @@ export class TradeIdSet {
 
   /** `h` is hashTradeId(id). */
   has(id: string, h = hashTradeId(id)): boolean {
-    if (h === WIDE) return this.#wide.some((s) => s.has(id));
+    if (h === WIDE) return this.#wide.some((s) => s?.has(id) === true);
     return this.#find(id, h) < 0;
   }
 
@@ -68,7 +69,9 @@ export class TradeIdSet {
   add(id: string, h = hashTradeId(id)): boolean {
     if (h === WIDE) {
       if (this.has(id, h)) return false;
-      this.#wide[this.#wide.length - 1]!.add(id);
+      const last = this.#wide.length - 1;
+      this.#wide[last] ??= new Set();
+      this.#wide[last].add(id);
       return true;
     }
     let slot = this.#find(id, h);
@@ -88,14 +91,14 @@ export class TradeIdSet {
   /** Ids added from now on belong to a new generation. */
   startGeneration(): void {
     this.#generations.push(0);
-    this.#wide.push(new Set());
+    this.#wide.push(null);
   }
 
   /** Forgets the ids of the oldest generation (the current one stays, emptied, if it is the only one). */
   dropOldest(): void {
     const n = this.#generations.length > 1 ? this.#generations.shift()! : this.#generations.splice(0, 1, 0)[0]!;
     if (this.#wide.length > 1) this.#wide.shift();
-    else this.#wide[0]!.clear();
+    else this.#wide[0] = null;
     for (let i = 0; i < n; i++) this.#removeTail();
     if (this.#count === 0) {
       this.#head = 0;
@@ -163,8 +166,9 @@ export class TradeIdSet {
     const r = this.#ring;
     const at = this.#tail;
     const n = r[at]!;
-    let h = SEED ^ 0x811c9dc5;
-    for (let k = 0; k < n; k++) h = Math.imul(h ^ r[at + 1 + k]!, 0x01000193);
+    // hashTradeId of the id, from its bytes.
+    let h = FNV_BASIS;
+    for (let k = 0; k < n; k++) h = Math.imul(h ^ r[at + 1 + k]!, FNV_PRIME);
     h = finish(h);
     const slots = this.#slots;
     const mask = this.#mask;
@@ -236,7 +240,9 @@ export class TradeIdSet {
   }
 }
 
-const SEED = randomBytes(4).readInt32LE(0);
+/** FNV-1a from a random basis, so ids crafted to collide cannot be chosen in advance. */
+const FNV_BASIS = randomBytes(4).readInt32LE(0) ^ 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
 /** Not a hash: the id has a character beyond one byte, or is too long for a length byte. */
 const WIDE = 0x7fffffff;
 
@@ -244,11 +250,11 @@ const WIDE = 0x7fffffff;
 export function hashTradeId(id: string): number {
   const n = id.length;
   if (n > 255) return WIDE;
-  let h = SEED ^ 0x811c9dc5;
+  let h = FNV_BASIS;
   for (let k = 0; k < n; k++) {
     const c = id.charCodeAt(k);
     if (c > 0xff) return WIDE;
-    h = Math.imul(h ^ c, 0x01000193);
+    h = Math.imul(h ^ c, FNV_PRIME);
   }
   return finish(h);
 }
