@@ -24,6 +24,11 @@ export interface PGliteMessage {
 }
 export type PGliteResponse = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: WorkerError };
 
+/**
+ * An error as it crosses back from PGlite's thread: a thrown Error loses its fields in
+ * postMessage, and PostgreSQL's SQLSTATE (`code`) is what callers test (a unique violation, a
+ * transient failure).
+ */
 export interface WorkerError {
   message: string;
   code?: string;
