@@ -73,8 +73,9 @@ export const bench: Bench = {
         ['PGlite', `pglite:${join(tmp, 'pgdata')}`, 200_000],
         ["PGlite without the CLI's --liftoff-only", `pglite:${join(tmp, 'pgdata-tiered')}`, 200_000, ['--no-liftoff-only']],
       ];
-      // An empty database of its own unless DATABASE_URL names one: into a table that earlier
-      // runs had filled with millions of rows, the same run was up to a third slower.
+      // An empty database of its own unless DATABASE_URL names one, so that runs compare: a
+      // shared one keeps every earlier run's rows (26.5M after an afternoon of runs), and a
+      // larger primary-key index makes every COPY slower.
       const server = process.env.DATABASE_URL === undefined ? await freshDatabase('tickflow_bench_e2e') : null;
       scratch = server;
       if (process.env.DATABASE_URL !== '') targets.push(['PostgreSQL', server?.url ?? (process.env.DATABASE_URL as string), 300_000]);
