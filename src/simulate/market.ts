@@ -44,8 +44,8 @@ const MAX_PRICE_E4 = 999_999_9999; // the contract: price < 10^6 at 4 decimals
  * Brownian motion in trade time — per-trade volatility = daily volatility / √(its trades per
  * day) — plus the fading impact of news jumps. Trades pick a ticker by its activity (crowded
  * toward news), a size from TradeSizes (surging with news), and are stamped with the time the
- * caller gives (the session clock, in SimulatorSource). Nothing is allocated per trade but
- * the trade itself.
+ * caller gives (the session clock, in SimulatorSource). `next` allocates the trade and its id;
+ * `draw` nothing.
  */
 export class Market {
   readonly tickers: string[];
