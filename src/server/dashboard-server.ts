@@ -67,6 +67,9 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     url,
     port,
     close: async () => {
+      // The watchlist's first read may still be running (a short run ends before it): the
+      // database closes after the dashboard, so let it finish rather than fail against a closed one.
+      await o.feed.hub.watchlist.idle();
       await o.feed.close(); // ends the live streams, so the server can close
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

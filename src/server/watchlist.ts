@@ -98,6 +98,12 @@ export class Watchlist {
     return this.#loading;
   }
 
+  /** Settles once no load is reading the database (whatever its outcome): before the database closes. */
+  async idle(): Promise<void> {
+    if (this.loaded) return;
+    await this.#loading?.catch(() => {});
+  }
+
   candle(c: CandleJson, o: { keepExisting?: boolean } = {}): void {
     const startMs = Date.parse(c.window_start);
     const [openE4, closeE4, vwapE4] = [e4(c.open), e4(c.close), e4(c.vwap)];

@@ -81,11 +81,11 @@ export class PGliteStore implements Store {
   }
 
   async query<T extends Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
-    return (await this.#send({ op: 'query', sql, params })) as T[];
+    return (await this.#request({ op: 'query', sql, params })) as T[];
   }
 
   async migrate(): Promise<void> {
-    await this.#send({ op: 'migrate' });
+    await this.#request({ op: 'migrate' });
   }
 
   async write(out: EngineOutput, step?: CommitStep): Promise<WriteResult> {
@@ -94,16 +94,25 @@ export class PGliteStore implements Store {
     // once it has committed; they run last in this batch's transaction.
     if (step !== undefined) await predecessorCommitted(step.after);
     const last = step === undefined ? [] : await step.epilogue();
-    return (await this.#send({ op: 'write', out: encodeOutput(out), last })) as WriteResult;
+    return (await this.#request({ op: 'write', out: encodeOutput(out), last })) as WriteResult;
   }
 
   async close(): Promise<void> {
     if (!this.#closed) {
       this.#closed = true;
+      // terminate() settles when the thread has exited: until then the thread must keep the
+      // process alive, or a run ends with its last await unsettled (exit 13).
+      this.#worker?.ref();
       if (this.#failure === null) await this.#send({ op: 'close' }).catch(() => {});
       await this.#worker?.terminate();
     }
     if (this.#lock !== null) rmSync(this.#lock, { force: true });
+  }
+
+  /** A request of a caller: refused once the store is closing (the dashboard may still ask). */
+  #request(r: PGliteRequest): Promise<unknown> {
+    if (this.#closed) return Promise.reject(new Error('the embedded database is closed'));
+    return this.#send(r);
   }
 
   #post(worker: Worker, request: PGliteRequest): Promise<unknown> {
@@ -118,7 +127,7 @@ export class PGliteStore implements Store {
 
   #settled(id: number): void {
     this.#pending.delete(id);
-    if (this.#pending.size === 0) this.#worker?.unref();
+    if (this.#pending.size === 0 && !this.#closed) this.#worker?.unref();
   }
 }
 

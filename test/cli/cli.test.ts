@@ -235,6 +235,17 @@ describe('tickflow CLI', () => {
     expect(table.stdout).toMatch(/ticker\s+window_start\s+open/);
   });
 
+  it('ends a short full-speed run with its dashboard cleanly: exit 0, its summary, nothing about the watchlist', async () => {
+    // The run ends before the dashboard's first watchlist read: closing waits for it, and the
+    // embedded database's thread keeps the process alive until it has exited.
+    for (let round = 0; round < 2; round++) {
+      const r = await tickflow(['run', '--db', 'memory', '--rate', 'max', '--count', '200', '--port', '0']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/^read\s+200$/m);
+      expect(r.stderr).not.toContain('watchlist');
+    }
+  });
+
   it('summarises a paced run stopped by --duration, never reading faster than --rate', async () => {
     const r = await tickflow(['run', '--db', 'memory', '--rate', '500', '--duration', '2', '--json', '--no-dashboard']);
     expect(r.code).toBe(0);

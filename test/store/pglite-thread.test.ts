@@ -1,8 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/open-store.ts';
+import { repoRoot } from '../support/cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tickflow-pglite-thread-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -21,6 +24,29 @@ describe('PGlite on its own thread', () => {
       await store.close();
     }
     await expect(store.query('SELECT 1')).rejects.toThrow();
+  });
+
+  it('refuses a request made while it closes, and keeps the process alive until its thread has exited', () => {
+    // In a process of its own: only there does an empty event loop end the process (exit 13,
+    // "unsettled top-level await") while close() waits for the thread. Six rounds, since the
+    // late answer and the thread's exit race.
+    const storeUrl = pathToFileURL(join(repoRoot, 'src/store/pglite-store.ts')).href;
+    const script = `
+      import { PGliteStore } from ${JSON.stringify(storeUrl)};
+      for (let round = 0; round < 6; round++) {
+        const store = await PGliteStore.open(null, 'speed');
+        const before = store.query('SELECT 1 AS one');
+        const closing = store.close();
+        const late = store.query('SELECT 2 AS two').then(() => 'answered', (e) => e.message);
+        console.log(JSON.stringify([await before, await closing, await late]));
+      }`;
+    const file = join(dir, 'close-race.mjs');
+    writeFileSync(file, script);
+    const r = spawnSync(process.execPath, [file], { cwd: repoRoot, encoding: 'utf8', timeout: 120_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const rounds = r.stdout.trim().split('\n');
+    expect(rounds).toHaveLength(6);
+    for (const line of rounds) expect(JSON.parse(line)).toEqual([[{ one: 1 }], null, 'the embedded database is closed']);
   });
 
   it('keeps what it stored in a directory, for the next open on either thread', async () => {
