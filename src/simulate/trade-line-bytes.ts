@@ -1,12 +1,9 @@
-import { copy, IsoTimestampBytes } from '../trade/iso-timestamp-bytes.ts';
+import { copyBytes, writeDigits } from '../trade/ascii-bytes.ts';
+import { IsoTimestampBytes } from '../trade/iso-timestamp-bytes.ts';
 import type { TradeDraw } from './market.ts';
 
 const encoder = new TextEncoder();
-const DIGITS36 = encoder.encode('0123456789abcdefghijklmnopqrstuvwxyz');
 const MIN_ID_DIGITS = 7;
-const ZERO = 0x30;
-const MINUS = 0x2d;
-const DOT = 0x2e;
 
 /**
  * A simulated trade's contract JSON written as UTF-8 bytes straight into a caller's buffer:
@@ -37,53 +34,18 @@ export class TradeLineBytes {
 
   /** Writes the line of `d` at `pos` and returns where it ends. */
   write(buf: Uint8Array, pos: number, d: TradeDraw): number {
-    let p = copy(buf, pos, this.#head);
-    p = writeBase36(buf, p, d.serial);
-    p = copy(buf, p, this.#tickers[d.tickerIndex]!);
+    let p = writeDigits(buf, copyBytes(buf, pos, this.#head), d.serial, MIN_ID_DIGITS, 36);
+    p = copyBytes(buf, p, this.#tickers[d.tickerIndex]!);
     const whole = Math.trunc(d.priceE4 / 10_000);
-    p = writeDecimal(buf, p, whole);
-    buf[p++] = DOT;
-    let frac = d.priceE4 - whole * 10_000;
-    for (let k = p + 3; k >= p; k--) {
-      const q = Math.floor(frac / 10);
-      buf[k] = ZERO + frac - q * 10;
-      frac = q;
-    }
-    p = copy(buf, p + 4, this.#volumeKey);
-    p = writeDecimal(buf, p, d.volume);
-    p = copy(buf, p, this.#timeKey);
-    p = this.#time.write(buf, p, d.tsMs);
-    buf[p++] = 0x22;
-    buf[p++] = 0x7d;
-    return p;
+    p = writeDigits(buf, p, whole);
+    buf[p++] = 0x2e; // .
+    p = writeDigits(buf, p, d.priceE4 - whole * 10_000, 4);
+    p = copyBytes(buf, p, this.#volumeKey);
+    if (d.volume < 0) buf[p++] = 0x2d; // -
+    p = writeDigits(buf, p, Math.abs(d.volume));
+    p = this.#time.write(buf, copyBytes(buf, p, this.#timeKey), d.tsMs);
+    buf[p] = 0x22; // "
+    buf[p + 1] = 0x7d; // }
+    return p + 2;
   }
-}
-
-/** An integer (a safe one, as JSON.stringify prints it). */
-function writeDecimal(buf: Uint8Array, pos: number, n: number): number {
-  if (n < 0) {
-    buf[pos++] = MINUS;
-    n = -n;
-  }
-  let len = 1;
-  for (let m = n; m >= 10; m = Math.floor(m / 10)) len++;
-  for (let k = pos + len - 1; k >= pos; k--) {
-    const q = Math.floor(n / 10);
-    buf[k] = ZERO + n - q * 10;
-    n = q;
-  }
-  return pos + len;
-}
-
-/** A serial in base 36, zero-padded to at least 7 digits. */
-function writeBase36(buf: Uint8Array, pos: number, n: number): number {
-  let len = 1;
-  for (let m = n; m >= 36; m = Math.floor(m / 36)) len++;
-  if (len < MIN_ID_DIGITS) len = MIN_ID_DIGITS;
-  for (let k = pos + len - 1; k >= pos; k--) {
-    const q = Math.floor(n / 36);
-    buf[k] = DIGITS36[n - q * 36]!;
-    n = q;
-  }
-  return pos + len;
 }
