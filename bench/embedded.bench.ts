@@ -64,7 +64,7 @@ export const bench: Bench = {
   async run(): Promise<BenchRow[]> {
     const rows: BenchRow[] = [];
     const tmp = mkdtempSync(join(tmpdir(), 'tickflow-bench-'));
-    let scratch: { drop: () => Promise<void> } | null = null;
+    let scratch: { url: string; drop: () => Promise<void> } | null = null;
     try {
       // The PGlite run twice: as the CLI runs it (it restarts itself with --liftoff-only), and
       // with that flag refused on Node's command line (which the CLI respects), to show what it is
@@ -76,9 +76,8 @@ export const bench: Bench = {
       // An empty database of its own unless DATABASE_URL names one, so that runs compare: a
       // shared one keeps every earlier run's rows (26.5M after an afternoon of runs), and a
       // larger primary-key index makes every COPY slower.
-      const server = process.env.DATABASE_URL === undefined ? await freshDatabase('tickflow_bench_e2e') : null;
-      scratch = server;
-      if (process.env.DATABASE_URL !== '') targets.push(['PostgreSQL', server?.url ?? (process.env.DATABASE_URL as string), 300_000]);
+      scratch = process.env.DATABASE_URL === undefined ? await freshDatabase('tickflow_bench_e2e') : null;
+      if (process.env.DATABASE_URL !== '') targets.push(['PostgreSQL', scratch?.url ?? (process.env.DATABASE_URL as string), 300_000]);
       for (const [label, db, target, nodeFlags] of targets) {
         const { out } = await runCli(
           ['run', '--rate', 'max', '--count', String(COUNT), '--seed', String(Date.now() % 1e9), '--db', db, '--json', '--no-dashboard'],
