@@ -159,7 +159,8 @@ async function produce(f: ProduceFlags, settings: KafkaSettings, topic: string):
       for (const r of batch as RawRecord[]) {
         if (sent >= limit || abort.signal.aborted || (deadline !== Number.POSITIVE_INFINITY && performance.now() >= deadline)) break outer;
         if (rate !== null) await pace(sent, rate, started, abort.signal);
-        const value = typeof r.value === 'string' ? Buffer.from(r.value) : Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength);
+        const v = r.value;
+        const value = typeof v === 'string' ? Buffer.from(v) : Buffer.from(v.buffer, v.byteOffset, v.byteLength);
         if (value.length > f.maxRecordBytes) {
           // Sent, it would fail its whole batch; skipped, it costs only itself.
           tooLarge++;

@@ -1,11 +1,11 @@
 import type { PipelineSpec } from '../spec/spec.ts';
-import { decodeFlatTradeBytes, decodeFlatTradeText } from '../trade/flat-trade-decoder.ts';
+import { decodeFlatTradeBytes, decodeFlatTradeRange, decodeFlatTradeText } from '../trade/flat-trade-decoder.ts';
 import { parseTradeBytesReference, parseTradeTextReference, type RejectCode } from '../trade/parse.ts';
 import type { Trade } from '../trade/trade.ts';
 import { CandleWindows } from './candle-windows.ts';
 import { checkpointWatermark, emptyTickerState, type EngineState, type TickerState } from './engine-state.ts';
 import { EventTimeQueue } from './event-time-queue.ts';
-import { emptyOutput, type Alert, type AlertKind, type Candle, type EngineOutput, type RawRecord } from './records.ts';
+import { BufferRangeRecord, emptyOutput, type Alert, type AlertKind, type Candle, type EngineOutput, type RawRecord } from './records.ts';
 import { TradeIdDeduper } from './trade-id-deduper.ts';
 import { KIND_NAMES } from '../rules/registry.ts';
 import { type RuleCounts, RuleSet } from '../rules/rule-set.ts';
@@ -92,17 +92,23 @@ export class Engine {
 
   process(record: RawRecord): void {
     this.counters.read++;
-    const v = record.value;
     const max = this.#maxRecordBytes;
     const partition = record.partition;
     this.#watermark.arrive(partition, this.#now);
     // parseTradeBytes/parseTradeText, unrolled: the common record skips the result wrapper.
-    const fast = record.decoded !== undefined ? record.decoded : typeof v === 'string' ? decodeFlatTradeText(v, max) : decodeFlatTradeBytes(v, max);
+    let fast: Trade | null;
+    if (record.decoded !== undefined) fast = record.decoded;
+    else if (record instanceof BufferRangeRecord) fast = decodeFlatTradeRange(record.buffer, record.start, record.end, max);
+    else {
+      const v = record.value;
+      fast = typeof v === 'string' ? decodeFlatTradeText(v, max) : decodeFlatTradeBytes(v, max);
+    }
     if (fast !== null) {
       this.#onTicker?.(fast.ticker, partition);
       this.#processTrade(fast, partition);
       return;
     }
+    const v = record.value;
     const r = typeof v === 'string' ? parseTradeTextReference(v, max) : parseTradeBytesReference(v, max);
     if (r.ok === 'heartbeat') {
       this.counters.heartbeats++;
@@ -116,7 +122,7 @@ export class Engine {
         source: record.source,
         partition: record.partition,
         offset: record.offset,
-        raw: record.value,
+        raw: v,
         code: r.code,
         reason: r.reason,
         receivedAtMs: this.#now(),

@@ -31,7 +31,13 @@ const latin1Slice = (Buffer.prototype as unknown as { latin1Slice(this: Uint8Arr
 
 export function decodeFlatTradeBytes(bytes: Uint8Array, maxBytes: number): Trade | null {
   if (bytes.length > maxBytes) return null;
-  return decode(bytes, bytes.length, null);
+  return decode(bytes, 0, bytes.length, null);
+}
+
+/** The record that is bytes[start, end) of a larger buffer, read in place (no view per record). */
+export function decodeFlatTradeRange(bytes: Uint8Array, start: number, end: number, maxBytes: number): Trade | null {
+  if (end - start > maxBytes) return null;
+  return decode(bytes, start, end, null);
 }
 
 export function decodeFlatTradeText(text: string, maxBytes: number): Trade | null {
@@ -40,7 +46,7 @@ export function decodeFlatTradeText(text: string, maxBytes: number): Trade | nul
   // Any non-ASCII character (a lone surrogate included) shows up as a byte ≥ 0x80 and is
   // refused by the scan, so for what is accepted, byte offsets are character offsets.
   const n = scratch.write(text, 0, 'utf8');
-  return decode(scratch, n, text);
+  return decode(scratch, 0, n, text);
 }
 
 const QUOTE = 0x22;
@@ -94,10 +100,12 @@ function keyId(b: Uint8Array, from: number, to: number): number {
 
 // Scanner results that are not a single number are passed through these (no object per record).
 let pos = 0;
-let tsMs = 0;
+/** The timestamp just read: a typed array holds a double as is, a `let` boxed it on every store. */
+const tsMs = new Float64Array(1);
 
-function decode(b: Uint8Array, n: number, text: string | null): Trade | null {
-  let i = skipWs(b, 0, n);
+/** The record in b[from, n); `text`, when given, is the same record as a string starting at `from` = 0. */
+function decode(b: Uint8Array, from: number, n: number, text: string | null): Trade | null {
+  let i = skipWs(b, from, n);
   if (i >= n || b[i] !== OPEN) return null;
   i++;
   let seen = 0;
@@ -174,10 +182,10 @@ function decode(b: Uint8Array, n: number, text: string | null): Trade | null {
         } else {
           const ms = readInteger(b, i, n, 15);
           if (ms < 0 || ms > MAX_EVENT_TIME_MS) return null;
-          tsMs = ms;
+          tsMs[0] = ms;
         }
-        if (key === K_TRADE_TIMESTAMP) mainTs = tsMs;
-        else aliasTs = tsMs;
+        if (key === K_TRADE_TIMESTAMP) mainTs = tsMs[0]!;
+        else aliasTs = tsMs[0]!;
         i = pos;
       }
     }
@@ -425,7 +433,7 @@ function readIsoTimestamp(b: Uint8Array, s: number, n: number): boolean {
   }
   const ms = minuteMs + second * 1000 + millis - offsetMin * 60_000;
   if (ms < 0 || ms > MAX_EVENT_TIME_MS) return false;
-  tsMs = ms;
+  tsMs[0] = ms;
   pos = end + 1;
   return true;
 }

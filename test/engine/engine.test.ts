@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Engine } from '../../src/engine/engine.ts';
-import type { Alert, Candle } from '../../src/engine/records.ts';
+import { type Alert, BufferRangeRecord, type Candle, type RawRecord } from '../../src/engine/records.ts';
+import { dirtyFeed } from '../../src/simulate/dirty-feed.ts';
 import { specWith } from '../../src/spec/spec.ts';
 import { formatPriceE4 } from '../../src/trade/trade.ts';
 import { oracle } from '../support/oracle.ts';
@@ -16,7 +17,7 @@ function rec(trade_id: string, ticker: string, price: string, volume: number, at
   };
 }
 
-function run(engine: Engine, records: ReturnType<typeof rec>[], finish = true) {
+function run(engine: Engine, records: readonly RawRecord[], finish = true) {
   for (const r of records) engine.process(r);
   if (finish) engine.finish();
   return engine.drain();
@@ -282,5 +283,35 @@ describe('boundaries, computed by hand', () => {
     // The database keeps the first row of each trade_id.
     expect(o.trades).toEqual([...[1, 2, 3, 4, 5, 6, 7, 8, 9].map((i) => `f${i}|A|1.0000|1|${iso(i * 1_000)}`), `x|A|10.0000|1|${iso(0)}`]);
     expect(o.candles).toEqual([`A|${iso(0)}|10.0000|10.0000|1.0000|1.0000|10|1.9000|10`]);
+  });
+});
+
+describe('records that are ranges of one buffer (the simulator writes a batch so)', () => {
+  it('give what the same bytes as records of their own give, dead letters and their raw bytes included', () => {
+    // A feed with replays, malformed lines, disorder and the timestamp alias, in one buffer.
+    const lines = [...dirtyFeed({ seed: 17, count: 3_000, startMs: T0, malformed: 0.05, replays: 0.05, late: 0.02 })];
+    const bytes = lines.map((l) => Buffer.from(l));
+    const buffer = Buffer.concat(bytes.flatMap((b) => [b, Buffer.from('\n')]));
+    const ranged: BufferRangeRecord[] = [];
+    const own: RawRecord[] = [];
+    let at = 0;
+    bytes.forEach((b, i) => {
+      ranged.push(new BufferRangeRecord(buffer, at, at + b.length, 'feed', 0, i));
+      own.push({ value: Uint8Array.from(b), source: 'feed', partition: 0, offset: i });
+      at += b.length + 1;
+    });
+    const spec = specWith({});
+    const byRange = new Engine(spec, { now: () => T0 });
+    const byOwn = new Engine(spec, { now: () => T0 });
+    const a = run(byRange, ranged);
+    const b = run(byOwn, own);
+    expect(a.deadLetters.length).toBeGreaterThan(50);
+    expect(a.alerts.length).toBeGreaterThan(0);
+    expect(byRange.counters).toStrictEqual(byOwn.counters);
+    expect({ ...a, deadLetters: [] }).toStrictEqual({ ...b, deadLetters: [] });
+    // A dead letter keeps exactly its own record's bytes.
+    expect(a.deadLetters.map((d) => ({ ...d, raw: Buffer.from(d.raw).toString() }))).toStrictEqual(
+      b.deadLetters.map((d) => ({ ...d, raw: Buffer.from(d.raw).toString() })),
+    );
   });
 });

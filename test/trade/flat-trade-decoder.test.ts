@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Market } from '../../src/simulate/market.ts';
-import { decodeFlatTradeBytes, decodeFlatTradeText } from '../../src/trade/flat-trade-decoder.ts';
+import { decodeFlatTradeBytes, decodeFlatTradeRange, decodeFlatTradeText } from '../../src/trade/flat-trade-decoder.ts';
 import { DEFAULT_MAX_RECORD_BYTES, parseTradeBytes, parseTradeBytesReference, parseTradeText, parseTradeTextReference } from '../../src/trade/parse.ts';
 import { tradeToJson } from '../../src/trade/trade.ts';
 import { editedRecord } from '../support/trade-arbitraries.ts';
@@ -19,8 +19,16 @@ function sameAsReference(input: Uint8Array | string, maxBytes = DEFAULT_MAX_RECO
     return decodeFlatTradeText(input, maxBytes) !== null;
   }
   expect(parseTradeBytes(input, maxBytes)).toStrictEqual(parseTradeBytesReference(input, maxBytes));
-  return decodeFlatTradeBytes(input, maxBytes) !== null;
+  const fast = decodeFlatTradeBytes(input, maxBytes);
+  // The same bytes amid others in one buffer, read in place: bytes outside the range would make
+  // a record of their own invalid, or this one, if the decoder read past either end.
+  const framed = Buffer.concat([BEFORE, input, AFTER]);
+  expect(decodeFlatTradeRange(framed, BEFORE.length, BEFORE.length + input.length, maxBytes)).toStrictEqual(fast);
+  return fast !== null;
 }
+
+const BEFORE = Buffer.from('{"trade_id":"x","ticker":"A",');
+const AFTER = Buffer.from(',"price":"1"}\n');
 
 /** Both entry points: the bytes, and the text the bytes decode to. */
 function bothSameAsReference(bytes: Uint8Array, maxBytes = DEFAULT_MAX_RECORD_BYTES): boolean {
