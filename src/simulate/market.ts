@@ -63,6 +63,8 @@ export class Market {
   /** Every trade id starts with this. */
   readonly idPrefix: string;
   readonly #draw: TradeDraw = { serial: 0, tickerIndex: 0, ticker: '', priceE4: 0, volume: 0, tsMs: 0 };
+  /** The two normals of a trade (price move, size), reused. */
+  readonly #z = new Float64Array(2);
   #n = 0;
 
   constructor(o: MarketOptions) {
@@ -133,8 +135,10 @@ export class Market {
     }
     const hot = heat > 0 && i === news.ticker ? heat : 0;
 
-    const zPrice = rng.normal();
-    const zSize = rng.normal();
+    const z = this.#z;
+    rng.normals(z);
+    const zPrice = z[0]!;
+    const zSize = z[1]!;
     const anchor = this.#anchor[i]!;
     let x = this.#logPrice[i]!;
     x += this.#pull[i]! * (anchor - x) + this.#sigma[i]! * (1 + NEWS_VOL_BOOST * hot) * zPrice;

@@ -1,7 +1,6 @@
 /** A small seeded PRNG (mulberry32): the same seed gives the same market on every machine. */
 export class SeededRandom {
   #state: number;
-  #spare: number | null = null;
 
   constructor(seed: number) {
     this.#state = seed >>> 0;
@@ -19,18 +18,17 @@ export class SeededRandom {
     return Math.floor(this.next() * maxExclusive);
   }
 
-  /** Standard normal (Box–Muller). */
-  normal(): number {
-    if (this.#spare !== null) {
-      const s = this.#spare;
-      this.#spare = null;
-      return s;
-    }
+  /**
+   * Two independent standard normals (Box–Muller) into z[0] and z[1]. Written into an array
+   * rather than returned: a returned double is a new heap object whenever the call is not
+   * inlined, two per simulated trade.
+   */
+  normals(z: Float64Array): void {
     let u = 0;
     while (u === 0) u = this.next();
     const v = this.next();
     const r = Math.sqrt(-2 * Math.log(u));
-    this.#spare = r * Math.sin(2 * Math.PI * v);
-    return r * Math.cos(2 * Math.PI * v);
+    z[0] = r * Math.cos(2 * Math.PI * v);
+    z[1] = r * Math.sin(2 * Math.PI * v);
   }
 }
