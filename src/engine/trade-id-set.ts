@@ -223,6 +223,13 @@ export class TradeIdSet {
     const old = this.#ring;
     const ring = new Uint8Array(capacity);
     const tail = this.#tail;
+    if (tail === 0 && this.#wrapAt < 0) {
+      // Nothing dropped yet (the window is still filling): the entries keep their offsets, so the
+      // table needs no pass.
+      ring.set(old.subarray(0, this.#head));
+      this.#ring = ring;
+      return;
+    }
     const firstPart = this.#wrapAt >= 0 ? this.#wrapAt - tail : this.#head - tail;
     ring.set(old.subarray(tail, tail + firstPart));
     if (this.#wrapAt >= 0) ring.set(old.subarray(0, this.#head), firstPart);
