@@ -24,6 +24,12 @@ export class CandleWindows {
   readonly #open = new Map<number, Map<string, CandleAccumulator>>();
   /** Window starts currently open, ascending; few at a time (≈ out-of-orderness / interval + 1). */
   readonly #starts: number[] = [];
+  /**
+   * The window the last trade went to: most trades go to the same one, and a Map lookup by a
+   * time (a heap number key) cost a lookup and an allocation per trade.
+   */
+  #lastStart = Number.NaN;
+  #last: Map<string, CandleAccumulator> | undefined;
 
   constructor(intervalMs: number) {
     this.#intervalMs = intervalMs;
@@ -35,12 +41,14 @@ export class CandleWindows {
 
   add(t: Trade): void {
     const start = this.windowStart(t.tsMs);
-    let byTicker = this.#open.get(start);
+    let byTicker = start === this.#lastStart ? this.#last : this.#open.get(start);
     if (byTicker === undefined) {
       byTicker = new Map();
       this.#open.set(start, byTicker);
       this.#insertStart(start);
     }
+    this.#lastStart = start;
+    this.#last = byTicker;
     const acc = byTicker.get(t.ticker);
     if (acc === undefined) {
       const notionalE4 = new ExactSum();
@@ -70,7 +78,7 @@ export class CandleWindows {
     while (this.#starts.length > 0 && this.#starts[0]! + this.#intervalMs <= watermarkMs) {
       const start = this.#starts.shift()!;
       const byTicker = this.#open.get(start)!;
-      this.#open.delete(start);
+      this.#delete(start);
       const tickers = [...byTicker.keys()].sort();
       for (const ticker of tickers) {
         out.push(toCandle(ticker, start, start + this.#intervalMs, byTicker.get(ticker)!));
@@ -133,7 +141,7 @@ export class CandleWindows {
       const byTicker = this.#open.get(start)!;
       for (const t of tickers) byTicker.delete(t);
       if (byTicker.size === 0) {
-        this.#open.delete(start);
+        this.#delete(start);
         this.#starts.splice(i, 1);
       }
     }
@@ -141,6 +149,14 @@ export class CandleWindows {
 
   get openWindowCount(): number {
     return this.#starts.length;
+  }
+
+  #delete(start: number): void {
+    this.#open.delete(start);
+    if (start === this.#lastStart) {
+      this.#lastStart = Number.NaN;
+      this.#last = undefined;
+    }
   }
 
   #insertStart(start: number): void {
