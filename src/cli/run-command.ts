@@ -97,7 +97,7 @@ async function runPipeline(flags: RunFlags, cmd: Command): Promise<RunResult> {
   // Torn down in reverse order of what was opened: dashboard, feed, Kafka, then the database.
   await using scope = new AsyncDisposableStack();
   const kafka = s.source === 'kafka' ? scope.use(await openKafka(cmd, flags, spec, s.group)) : null;
-  const source = kafka?.source ?? buildSource(flags, s);
+  const source: Source = kafka?.source ?? buildSource(flags, s);
   // A paced run (the simulator at a set rate, as npm start runs it) is idle most of the time:
   // it is tuned for footprint, a run at full speed for speed: an embedded database on a thread
   // of its own and with larger buffers, which would only add to a paced run's footprint
@@ -107,7 +107,7 @@ async function runPipeline(flags: RunFlags, cmd: Command): Promise<RunResult> {
   if (kafka === null) restartWithEmbeddedFlags(s.db, pacedRate);
   const store = await openStore(s.db, { pglite: paced ? 'footprint' : 'speed' });
   scope.defer(() => store.close());
-  const engine = kafka?.engine ?? new Engine(spec);
+  const engine = kafka?.engine ?? new Engine(spec, { idsWithin: source.idsWithin?.bind(source) });
   // The dashboard's live feed: the engine's forming candles, and what each commit stored.
   const live = flags.dashboard ? scope.use(new PipelineFeed(engine)) : null;
   const dashboard = live && (await startCliDashboard(cmd, { db: store, feed: live, log }));

@@ -34,6 +34,8 @@ export interface EngineOptions {
    * the keyed state by input (src/kafka/checkpoints/).
    */
   checkpointable?: { onTicker?: (ticker: string, input: number) => void };
+  /** At most how many records `eventMs` of event time holds, when the source knows (Source#idsWithin). */
+  idsWithin?: ((eventMs: number) => number) | undefined;
 }
 
 /**
@@ -83,7 +85,7 @@ export class Engine {
     this.#queue = new EventTimeQueue({ trackArrival: options.checkpointable !== undefined });
     this.#onTicker = options.checkpointable?.onTicker;
     this.#watermark = new Watermark(spec.input.outOfOrdernessMs, spec.input.idleTimeoutMs);
-    this.#deduper = new TradeIdDeduper(spec.dedupe.horizonMs);
+    this.#deduper = new TradeIdDeduper(spec.dedupe.horizonMs, options.idsWithin);
     this.#candles = new CandleWindows(spec.candles.intervalMs);
     this.#rules = new RuleSet(spec.rules, this.#now);
     this.#ordered = this.#rules.ordered;

@@ -2,6 +2,11 @@ import { hashTradeId, TradeIdSet } from './trade-id-set.ts';
 
 /** Generations per horizon: an id is held for at most 1 + 1/GENERATIONS horizons. */
 export const DEDUPE_GENERATIONS = 8;
+/**
+ * Ring bytes reserved per expected id: a length byte and 15 characters, the simulator's longest.
+ * Only what ids reach becomes resident, so reserving more than is used costs address space only.
+ */
+const RESERVED_BYTES_PER_ID = 16;
 
 /**
  * First trade_id wins. Ids are remembered for at least `horizonMs` of event time (watermark
@@ -15,12 +20,18 @@ export const DEDUPE_GENERATIONS = 8;
  * id (trade-id-set.ts drops a generation as one run of its ring).
  */
 export class TradeIdDeduper {
-  readonly #ids = new TradeIdSet();
+  readonly #ids: TradeIdSet;
   #generationStart = Number.NEGATIVE_INFINITY;
   readonly #stepMs: number;
 
-  constructor(horizonMs: number) {
+  /**
+   * `idsWithin(ms)`, when the source can tell (the simulator), bounds the records in `ms` of
+   * event time: the window is sized for the most it can hold, once, at the start.
+   */
+  constructor(horizonMs: number, idsWithin?: (eventMs: number) => number) {
     this.#stepMs = horizonMs / DEDUPE_GENERATIONS;
+    const held = idsWithin?.(horizonMs + this.#stepMs);
+    this.#ids = held === undefined ? new TradeIdSet() : TradeIdSet.sizedFor(held, RESERVED_BYTES_PER_ID);
   }
 
   /** true if the id is new (and now remembered). */
@@ -42,5 +53,10 @@ export class TradeIdDeduper {
 
   get size(): number {
     return this.#ids.size;
+  }
+
+  /** Bytes held by the window's table and ring. */
+  get bytes(): number {
+    return this.#ids.bytes;
   }
 }

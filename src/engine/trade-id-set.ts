@@ -35,12 +35,29 @@ export class TradeIdSet {
   /** Per generation, its wide ids (rare: created on first use). */
   readonly #wide: (Set<string> | null)[] = [null];
   readonly #minSlots: number;
+  readonly #minRing: number;
 
-  constructor(initialSlots = 1 << 12) {
+  /**
+   * `initialSlots` (a power of two) and `ringBytes` are also the floors the table and the ring
+   * never shrink below. Pages of the ring that no id has reached yet are not resident.
+   */
+  constructor(initialSlots = 1 << 12, ringBytes = initialSlots * 8) {
     this.#minSlots = initialSlots;
     this.#slots = new Int32Array(initialSlots * 2);
     this.#mask = initialSlots - 1;
-    this.#ring = new Uint8Array(initialSlots * 8);
+    this.#ring = new Uint8Array(ringBytes);
+    this.#minRing = ringBytes;
+  }
+
+  /**
+   * A set sized for about `ids` ids: a table that holds them without growing (so the run needs
+   * no rehash and its footprint is there from the start), a ring of `bytesPerId` each.
+   */
+  static sizedFor(ids: number, bytesPerId: number): TradeIdSet {
+    const n = Math.min(Math.max(0, Math.ceil(ids)), MAX_RESERVED_IDS);
+    let slots = 1 << 12;
+    while (slots * 3 < n * 4) slots *= 2;
+    return new TradeIdSet(slots, Math.max(slots * 8, n * bytesPerId));
   }
 
   get size(): number {
@@ -108,7 +125,7 @@ export class TradeIdSet {
     // Give memory back after a burst; an eighth full leaves room to grow again before the next halving.
     const size = this.#mask + 1;
     if (size > this.#minSlots && this.#count * 8 < size) this.#resizeTable(Math.max(this.#minSlots, size / 2));
-    const minRing = this.#minSlots * 8;
+    const minRing = this.#minRing;
     if (this.#ring.length > minRing && this.#used() * 4 < this.#ring.length) this.#resizeRing(Math.max(minRing, Math.ceil((this.#used() * 3) / 2)));
   }
 
@@ -246,6 +263,9 @@ export class TradeIdSet {
     this.#ring = ring;
   }
 }
+
+/** A larger estimate is not reserved (the set still grows to what arrives): 32 MB of table and 48 of ring at most. */
+const MAX_RESERVED_IDS = 3 << 20;
 
 /** FNV-1a from a random basis, so ids crafted to collide cannot be chosen in advance. */
 const FNV_BASIS = randomBytes(4).readInt32LE(0) ^ 0x811c9dc5;

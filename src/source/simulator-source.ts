@@ -31,6 +31,12 @@ export class SimulatorSource implements Source {
     this.description = `simulator (seed ${o.seed}, ${o.rate === null ? 'max rate' : `${o.rate}/s`})`;
   }
 
+  /** Trades come at most at the requested rate (the open and close), or one per step of the synthetic clock. */
+  idsWithin(eventMs: number): number {
+    const perSecond = this.#o.rate ?? 1000 / (this.#o.stepMs ?? 1);
+    return Math.min(this.#o.count ?? Number.POSITIVE_INFINITY, Math.ceil((eventMs / 1000) * perSecond));
+  }
+
   async *batches(signal: AbortSignal): AsyncIterable<RawRecord[]> {
     const o = this.#o;
     const step = o.stepMs ?? 1;

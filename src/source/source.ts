@@ -13,4 +13,9 @@ export interface Source {
    * source that hands over what it has.
    */
   busyPartitions?(): Iterable<number> | 'all';
+  /**
+   * At most how many records `eventMs` of event time can hold, for a source that sets its own
+   * pace (the simulator): the engine sizes its dedupe window for it up front. Absent: unknown.
+   */
+  idsWithin?(eventMs: number): number;
 }

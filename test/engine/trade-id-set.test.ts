@@ -115,9 +115,44 @@ describe('TradeIdSet behaves as a Set of strings in generations', () => {
     for (let g = 0; g < 20; g++) generation(1_000);
     expect(set.bytes).toBeLessThan(steady);
   });
+
+  it('sized for a window, holds it without growing, and keeps its table when the window empties', () => {
+    const set = TradeIdSet.sizedFor(300_000, 16);
+    const reserved = set.bytes;
+    // Three quarters full at most: 300,000 ids need 400,000 slots, so 2^19 of 8 bytes.
+    expect(reserved).toBe(2 ** 19 * 8 + 300_000 * 16);
+    for (let i = 0; i < 300_000; i++) set.add(`1z141z3-${i.toString(36).padStart(7, '0')}`);
+    expect(set.bytes).toBe(reserved);
+    expect(set.size).toBe(300_000);
+    set.startGeneration();
+    set.dropOldest();
+    expect(set.size).toBe(0);
+    expect(set.bytes).toBe(reserved);
+    // Beyond the estimate it grows as an unsized set does.
+    for (let i = 0; i < 400_000; i++) set.add(`x${i}`);
+    expect(set.bytes).toBeGreaterThan(reserved);
+    expect(set.size).toBe(400_000);
+  });
+
+  it('reserves no more than its cap for an absurd estimate, and the minimum for none', () => {
+    expect(TradeIdSet.sizedFor(1e12, 16).bytes).toBe(2 ** 22 * 8 + (3 << 20) * 16);
+    expect(TradeIdSet.sizedFor(0, 16).bytes).toBe(new TradeIdSet().bytes);
+  });
 });
 
 describe('TradeIdDeduper', () => {
+  it('sizes its window for what the source says the longest span it holds can bring', () => {
+    const asked: number[] = [];
+    const d = new TradeIdDeduper(80_000, (ms) => {
+      asked.push(ms);
+      return 200_000;
+    });
+    // An id is held for at most 9/8 of the horizon.
+    expect(asked).toEqual([90_000]);
+    expect(d.bytes).toBe(TradeIdSet.sizedFor(200_000, 16).bytes);
+    expect(new TradeIdDeduper(80_000).bytes).toBe(new TradeIdSet().bytes);
+  });
+
   it(`remembers an id for at least the horizon of watermark progress, and at most 1 + 1/${DEDUPE_GENERATIONS} of it`, () => {
     const d = new TradeIdDeduper(8_000); // generations of 1 s of watermark
     d.advance(0);
