@@ -1,4 +1,5 @@
 import postgres from 'postgres';
+import { createDatabase } from '../store/create-database.ts';
 import { redactUrl } from '../store/db-url.ts';
 import { stackError } from './stack-error.ts';
 
@@ -34,7 +35,7 @@ export async function ensureTickflowDatabase(url: string, timeoutMs = 10_000): P
     let created = false;
     if (exists.length === 0) {
       try {
-        await sql.unsafe(`create database ${tickflowDatabase}`);
+        await createDatabase(sql, tickflowDatabase);
         created = true;
       } catch (error) {
         // Two `up`s at once: the other one created it first.

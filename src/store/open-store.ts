@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { createDatabase } from './create-database.ts';
 import { redactUrl } from './db-url.ts';
 import type { PGliteTuning } from './pglite-open.ts';
 import { PGliteStore } from './pglite-store.ts';
@@ -72,7 +73,7 @@ async function ensurePostgresDatabase(url: string): Promise<void> {
     u.pathname = '/postgres';
     const admin = postgres(u.toString(), { max: 1, connect_timeout: 10, onnotice: () => {} });
     try {
-      await admin.unsafe(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
+      await createDatabase(admin, name);
       process.stderr.write(`tickflow: created database "${name}"\n`);
     } catch (e2) {
       if ((e2 as { code?: string }).code !== '42P04') throw new TickflowError('db_unavailable', describePgError(url, e2));
