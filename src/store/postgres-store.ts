@@ -165,8 +165,13 @@ function txOps(tx: TxSql): WriteTx {
     },
     async copyIn(target, rows) {
       const stream = await tx.unsafe(`COPY ${target} FROM STDIN WITH (FORMAT binary)`).writable();
+      // A connection lost mid-COPY destroys the stream with its error. Unheard, that error ended
+      // the process; heard, it fails this write like any lost connection, and the run waits it out.
+      let lost: unknown = null;
+      stream.on('error', (e) => (lost ??= e));
       const chunk = Buffer.from(rows.buffer, rows.byteOffset, rows.byteLength);
-      await new Promise<void>((resolve, reject) => stream.write(chunk, (e) => (e ? reject(e) : resolve())));
+      await new Promise<void>((resolve, reject) => stream.write(chunk, (e) => (e ? reject(lost ?? e) : resolve())));
+      if (lost !== null) throw lost;
       stream.end();
       for (let attempt = 0; ; attempt++) {
         // end() hands over to the driver's final step on a later tick; until then the

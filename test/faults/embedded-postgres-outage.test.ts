@@ -50,7 +50,13 @@ describe('PostgreSQL stopped mid-stream, then started again', () => {
     await pg.stopServer('fast');
     const stoppedAt = Date.now();
     // While the database is away the process keeps running and says so.
-    await waitFor(async () => ((await metric(base, 'tickflow_sink_unavailable_seconds')) ?? 0) > 0, { what: 'the outage on /metrics', timeoutMs: 30_000 });
+    const unavailableSeconds = () =>
+      metric(base, 'tickflow_sink_unavailable_seconds').catch((e: unknown) => {
+        // The dashboard gone means the process is: say why.
+        if (!run.running) throw new Error(`tickflow exited during the outage:\n${run.stderr}`);
+        throw e;
+      });
+    await waitFor(async () => ((await unavailableSeconds()) ?? 0) > 0, { what: 'the outage on /metrics', timeoutMs: 30_000, context: () => run.stderr });
     await sleep(Math.max(0, OUTAGE_MS - (Date.now() - stoppedAt)));
     // Backpressure, not buffering: while writes fail the reader stops, though the feeder offers
     // 2,000 lines a second. What waits is at most three batches (two in flight, one filling),
