@@ -12,12 +12,12 @@ import type postgres from 'postgres';
  * Throws the server's error; 42P04 when the database exists.
  */
 export async function createDatabase(admin: postgres.Sql, name: string): Promise<void> {
-  const quoted = `"${name.replace(/"/g, '""')}"`;
+  // CREATE DATABASE takes no parameters: the name is quoted as an identifier.
   try {
-    await admin.unsafe(`CREATE DATABASE ${quoted} TEMPLATE template0 LC_COLLATE 'C'`);
+    await admin.unsafe(`CREATE DATABASE "${name.replace(/"/g, '""')}" TEMPLATE template0 LC_COLLATE 'C'`);
   } catch (e) {
     if ((e as { code?: string }).code === DUPLICATE_DATABASE) throw e;
-    await admin.unsafe(`CREATE DATABASE ${quoted}`);
+    await admin.unsafe(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
   }
 }
 

@@ -33,8 +33,8 @@ const ALLOWED: Record<string, string> = {
   TRADE_COLUMNS: 'a constant column list',
   STAGE_TABLE: 'a constant temp-table name',
   target: 'a table name chosen by the store from constants (stock_trades or the stage table)',
-  tickflowDatabase: "the stack's constant database name",
-  'name.replace(/"/g, \'""\')': "a database name from the user's own --db URL, quoted as an identifier (CREATE DATABASE takes no parameters)",
+  'name.replace(/"/g, \'""\')':
+    "a database name (the user's own --db URL, the stack's constant), quoted as an identifier (CREATE DATABASE takes no parameters)",
 };
 
 const SQL =
