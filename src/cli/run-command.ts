@@ -35,7 +35,11 @@ export function runCommand(): Command {
     .addOption(new Option('--count <n>', 'stop the simulator after n trades').argParser(intFlag('--count', 1)))
     .addOption(new Option('--duration <seconds>', 'stop the simulator after this long').argParser(secondsFlag('--duration')))
     .addOption(new Option('--start-time <iso>', 'event time of the first simulated trade at --rate max (default now)').argParser(timeFlag('--start-time')))
-    .addOption(new Option('--batch-size <n>', 'trades per database transaction').argParser(intFlag('--batch-size', 1, 1_000_000)).default(DEFAULT_BATCH_TRADES))
+    .addOption(
+      new Option('--batch-size <n>', 'trades per database transaction (the first ones start at 2,500 and double up to it)')
+        .argParser(intFlag('--batch-size', 1, 1_000_000))
+        .default(DEFAULT_BATCH_TRADES),
+    )
     .option('--no-dashboard', 'do not serve the web dashboard')
     .option('--json', 'print the final summary as one JSON object')
     .option(
