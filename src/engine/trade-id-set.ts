@@ -56,7 +56,7 @@ export class TradeIdSet {
   static sizedFor(ids: number, bytesPerId: number): TradeIdSet {
     const n = Math.min(Math.max(0, Math.ceil(ids)), MAX_RESERVED_IDS);
     let slots = 1 << 12;
-    while (slots * 3 < n * 4) slots *= 2;
+    while (!holds(slots, n)) slots *= 2;
     return new TradeIdSet(slots, Math.max(slots * 8, n * bytesPerId));
   }
 
@@ -93,7 +93,7 @@ export class TradeIdSet {
     }
     let slot = this.#find(id, h);
     if (slot < 0) return false;
-    if ((this.#count + 1) * 4 > (this.#mask + 1) * 3) {
+    if (!holds(this.#mask + 1, this.#count + 1)) {
       this.#resizeTable((this.#mask + 1) * 2);
       slot = this.#find(id, h);
     }
@@ -266,6 +266,11 @@ export class TradeIdSet {
 
 /** A larger estimate is not reserved (the set still grows to what arrives): 32 MB of table and 48 of ring at most. */
 const MAX_RESERVED_IDS = 3 << 20;
+
+/** The table stays at most ¾ full: the growth rule and the up-front reservation share it. */
+function holds(slots: number, ids: number): boolean {
+  return ids * 4 <= slots * 3;
+}
 
 /** FNV-1a from a random basis, so ids crafted to collide cannot be chosen in advance. */
 const FNV_BASIS = randomBytes(4).readInt32LE(0) ^ 0x811c9dc5;

@@ -33,15 +33,19 @@ export class SimulatorSource implements Source {
 
   /** Trades come at most at the requested rate (the open and close), or one per step of the synthetic clock. */
   idsWithin(eventMs: number): number {
-    const perSecond = this.#o.rate ?? 1000 / (this.#o.stepMs ?? 1);
-    return Math.min(this.#o.count ?? Number.POSITIVE_INFINITY, Math.ceil((eventMs / 1000) * perSecond));
+    return Math.min(this.#o.count ?? Number.POSITIVE_INFINITY, Math.ceil((eventMs / 1000) * this.#peakRate));
+  }
+
+  /** Trades per second at the busiest moment: the requested rate, or one per synthetic step. */
+  get #peakRate(): number {
+    return this.#o.rate ?? 1000 / (this.#o.stepMs ?? 1);
   }
 
   async *batches(signal: AbortSignal): AsyncIterable<RawRecord[]> {
     const o = this.#o;
     const step = o.stepMs ?? 1;
     // The market scales volatility and news by the day's average rate.
-    const market = new Market({ ...o, tradesPerSecond: (o.rate ?? 1000 / step) * MEAN_INTENSITY });
+    const market = new Market({ ...o, tradesPerSecond: this.#peakRate * MEAN_INTENSITY });
     const lines = new TradeLineBytes(market.idPrefix, market.tickers);
     const limit = o.count ?? Number.POSITIVE_INFINITY;
     const started = Date.now();
