@@ -30,8 +30,7 @@ const MAX_CACHED_TICKERS = 10_000;
 const latin1Slice = (Buffer.prototype as unknown as { latin1Slice(this: Uint8Array, start: number, end: number): string }).latin1Slice;
 
 export function decodeFlatTradeBytes(bytes: Uint8Array, maxBytes: number): Trade | null {
-  if (bytes.length > maxBytes) return null;
-  return decode(bytes, 0, bytes.length, null);
+  return decodeFlatTradeRange(bytes, 0, bytes.length, maxBytes);
 }
 
 /** The record that is bytes[start, end) of a larger buffer, read in place (no view per record). */
