@@ -34,9 +34,14 @@ export class TradeIdDeduper {
     this.#ids = held === undefined ? new TradeIdSet() : TradeIdSet.sizedFor(held, RESERVED_BYTES_PER_ID);
   }
 
-  /** true if the id is new (and now remembered). */
-  admit(tradeId: string): boolean {
-    return this.#ids.add(tradeId, hashTradeId(tradeId));
+  /** true if the id is new (and now remembered). `idHash`: hashTradeId(tradeId), when the caller has it. */
+  admit(tradeId: string, idHash = hashTradeId(tradeId)): boolean {
+    return this.#ids.add(tradeId, idHash);
+  }
+
+  /** See TradeIdSet#prefetch: the first `n` of `idHashes` are about to be admitted. */
+  prefetch(idHashes: Int32Array, n: number): void {
+    this.#ids.prefetch(idHashes, n);
   }
 
   /** The watermark moved: start a new generation once the current one spans a step. */

@@ -35,6 +35,7 @@ export class TradeIdSet {
   /** Per generation, its wide ids (rare: created on first use). */
   readonly #wide: (Set<string> | null)[] = [null];
   readonly #minSlots: number;
+  #prefetched = 0;
   readonly #minRing: number;
 
   /**
@@ -74,6 +75,21 @@ export class TradeIdSet {
   /** Bytes held (the table and the ring, as allocated). */
   get bytes(): number {
     return this.#slots.byteLength + this.#ring.byteLength;
+  }
+
+  /**
+   * Reads the slot where each of the first `n` hashes starts its probe, for ids about to be
+   * added. The reads are independent of one another, so the processor keeps many of their cache
+   * misses in flight at once; the adds then find their slots cached instead of waiting for
+   * memory one after the other (≈ 100–200 ns each once the table outgrows the caches).
+   */
+  prefetch(hashes: Int32Array, n: number): void {
+    const slots = this.#slots;
+    const mask = this.#mask;
+    let seen = 0;
+    for (let i = 0; i < n; i++) seen ^= slots[2 * (hashes[i]! & mask) + 1]!;
+    // Kept, so that the compiler cannot drop the reads as unused.
+    this.#prefetched = seen;
   }
 
   /** `h` is hashTradeId(id). */

@@ -140,7 +140,7 @@ export class PipelineRun implements RunContext {
         pulling = false;
         if (records.length > 0) {
           for (const p of this.#parts) if (p.beforeBatch !== undefined) await p.beforeBatch(records);
-          processAll(engine, records);
+          engine.processBatch(records);
           for (const p of this.#parts) p.afterBatch?.(records);
         }
         if (this.#idleError !== null) throw this.#idleError;
@@ -255,12 +255,4 @@ export class PipelineRun implements RunContext {
     this.totals.batches++;
     for (const p of this.#parts) await p.onCommitted?.(out, result, writeMs);
   }
-}
-
-/**
- * The records of a batch into the engine, in a function of its own: the run's loop is an async
- * function V8 rarely optimises, and there a for-of made a result object per record.
- */
-function processAll(engine: Engine, records: readonly RawRecord[]): void {
-  for (let i = 0; i < records.length; i++) engine.process(records[i]!);
 }

@@ -315,3 +315,55 @@ describe('records that are ranges of one buffer (the simulator writes a batch so
     );
   });
 });
+
+describe('processBatch (how the pipeline feeds the engine: decoded and prefetched a chunk at a time)', () => {
+  it('gives what process gives record by record: output, counters, state and watermark, over chunks and odd batch sizes', () => {
+    // Replays, malformed lines, disorder, late trades, three partitions, heartbeats, ids the id
+    // set keeps apart (non-Latin-1), records that carry their decoded trade (as Kafka's do), a
+    // dedupe horizon short enough that generations are dropped mid-feed, and batches larger
+    // than one prefetch chunk.
+    const lines = [...dirtyFeed({ seed: 23, count: 6_000, startMs: T0, malformed: 0.04, replays: 0.06, late: 0.02, outOfOrder: 0.05 })];
+    const records: RawRecord[] = lines.map((l, i) => ({ value: i % 2 === 0 ? l : Buffer.from(l), source: 'feed', partition: i % 3, offset: i }));
+    for (let i = 0; i < 60; i++) {
+      const at = 100 * i + 7;
+      records.splice(at, 0, { value: `{"heartbeat":"${new Date(T0 + 1_000 * i).toISOString()}"}`, source: 'feed', partition: i % 3, offset: -i });
+      const wide = `{"trade_id":"wide-${'é'.repeat(i % 4)}${'€'.repeat(1 + (i % 2))}","ticker":"AAPL","price":"10.00","volume":${1 + i},"trade_timestamp":"${new Date(T0 + 1_000 * i).toISOString()}"}`;
+      records.splice(at + 1, 0, { value: wide, source: 'feed', partition: (i + 1) % 3, offset: -1_000 - i });
+    }
+    const carried: RawRecord = { ...rec('carried-1', 'MSFT', '5.00', 7, 3_000), decoded: null };
+    records.splice(2_500, 0, carried, { ...rec('carried-2', 'MSFT', '5.00', 7, 3_000), decoded: { tradeId: 'carried-2', ticker: 'MSFT', priceE4: 50_000, volume: 7, tsMs: T0 + 3_000 } });
+    const spec = specWith({ dedupe: { horizonMs: 20_000 } });
+    const one = new Engine(spec, { now: () => T0, checkpointable: {} });
+    const batched = new Engine(spec, { now: () => T0, checkpointable: {} });
+    const outOne = { trades: [] as unknown[], alerts: [] as unknown[], candles: [] as unknown[], deadLetters: [] as unknown[] };
+    const outBatched = { trades: [] as unknown[], alerts: [] as unknown[], candles: [] as unknown[], deadLetters: [] as unknown[] };
+    const collect = (into: typeof outOne, e: Engine) => {
+      const o = e.drain();
+      into.trades.push(...o.trades);
+      into.alerts.push(...o.alerts);
+      into.candles.push(...o.candles);
+      into.deadLetters.push(...o.deadLetters);
+    };
+    for (let from = 0, size = 1; from < records.length; from += size, size = (size * 7 + 3) % 2_900) {
+      const batch = records.slice(from, from + size);
+      for (const r of batch) one.process(r);
+      batched.processBatch(batch);
+      expect(batched.watermarkMs).toBe(one.watermarkMs);
+      expect(batched.pendingOutput).toBe(one.pendingOutput);
+      collect(outOne, one);
+      collect(outBatched, batched);
+      expect(batched.state()).toStrictEqual(one.state());
+    }
+    one.finish();
+    batched.finish();
+    collect(outOne, one);
+    collect(outBatched, batched);
+    expect(one.counters.duplicates).toBeGreaterThan(100);
+    expect(one.counters.rejected).toBeGreaterThan(100);
+    expect(one.counters.heartbeats).toBe(60);
+    expect(one.counters.late).toBeGreaterThan(10);
+    expect(outOne.alerts.length).toBeGreaterThan(0);
+    expect(batched.counters).toStrictEqual(one.counters);
+    expect(outBatched).toStrictEqual(outOne);
+  });
+});
