@@ -247,6 +247,16 @@ export class Engine {
     return out;
   }
 
+  /**
+   * The accepted trades not yet drained or taken, in order; the next drain holds only later
+   * ones. For a caller that stores larger batches than it wants to keep as objects.
+   */
+  takeTrades(): Trade[] {
+    const trades = this.#out.trades;
+    this.#out.trades = [];
+    return trades;
+  }
+
   get pendingTrades(): number {
     return this.#out.trades.length;
   }

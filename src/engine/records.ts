@@ -74,12 +74,30 @@ export interface Candle {
 
 /** What the engine produced since the last drain; the sink stores one of these per transaction. */
 export interface EngineOutput {
+  /** Accepted trades, in order, after those of `earlierTrades`. */
   trades: Trade[];
+  /**
+   * Accepted trades taken out of the engine before the drain (Engine#takeTrades), already in
+   * the form the store writes them: a run encodes each batch of records' trades at once, so that
+   * no trade object outlives its batch (run-pipeline.ts). Absent when nothing was taken early.
+   */
+  earlierTrades?: EncodedTrades;
   alerts: Alert[];
   candles: Candle[];
   deadLetters: DeadLetter[];
 }
 
+/** Trades as stock_trades rows: a whole binary COPY stream (src/store/trade-copy-binary.ts). */
+export interface EncodedTrades {
+  readonly count: number;
+  readonly copy: Uint8Array;
+}
+
 export function emptyOutput(): EngineOutput {
   return { trades: [], alerts: [], candles: [], deadLetters: [] };
+}
+
+/** Accepted trades in an output, those taken early included. */
+export function tradeCount(out: EngineOutput): number {
+  return out.trades.length + (out.earlierTrades?.count ?? 0);
 }

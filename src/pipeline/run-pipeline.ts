@@ -2,6 +2,7 @@ import type { Engine } from '../engine/engine.ts';
 import type { EngineOutput, RawRecord } from '../engine/records.ts';
 import type { Source } from '../source/source.ts';
 import { isEmptyOutput, type CommitStep, type Store, type WriteResult } from '../store/store.ts';
+import { TradeCopyRows } from '../store/trade-copy-binary.ts';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { RunContext, RunParticipant } from './participant.ts';
 import { withRetry } from './retry.ts';
@@ -97,6 +98,8 @@ export class PipelineRun implements RunContext {
   #lastWrite: Promise<unknown> = Promise.resolve();
   #idleError: unknown = null;
   #started = 0;
+  /** The accepted trades of the batch being gathered, taken from the engine after each batch of records. */
+  readonly #tradeRows = new TradeCopyRows(FIRST_BATCH_TRADES);
   /** Trades that make the next batch full (ramps up to maxBatchTrades). */
   #batchTrades: number;
 
@@ -127,7 +130,7 @@ export class PipelineRun implements RunContext {
       () => {
         engine.keepAlive(pulling ? (source.busyPartitions?.() ?? []) : 'all');
         engine.tick();
-        if (engine.pendingOutput > 0 && performance.now() - this.#lastFlush >= this.#o.maxBatchDelayMs) {
+        if (engine.pendingOutput + this.#tradeRows.count > 0 && performance.now() - this.#lastFlush >= this.#o.maxBatchDelayMs) {
           this.#flush().catch((e: unknown) => (this.#idleError ??= e));
         }
       },
@@ -141,10 +144,11 @@ export class PipelineRun implements RunContext {
         if (records.length > 0) {
           for (const p of this.#parts) if (p.beforeBatch !== undefined) await p.beforeBatch(records);
           engine.processBatch(records);
+          this.#tradeRows.append(engine.takeTrades());
           for (const p of this.#parts) p.afterBatch?.(records);
         }
         if (this.#idleError !== null) throw this.#idleError;
-        if (engine.pendingTrades >= this.#batchTrades || performance.now() - this.#lastFlush >= this.#o.maxBatchDelayMs) {
+        if (this.#tradeRows.count >= this.#batchTrades || performance.now() - this.#lastFlush >= this.#o.maxBatchDelayMs) {
           await this.#flush();
         }
         if (performance.now() - lastTurn >= YIELD_EVERY_MS) {
@@ -209,6 +213,11 @@ export class PipelineRun implements RunContext {
   async #flushNow(): Promise<void> {
     this.#lastFlush = performance.now();
     const out = this.#o.engine.drain();
+    if (out.trades.length > 0 || this.#tradeRows.count > 0) {
+      this.#tradeRows.append(out.trades);
+      out.trades = [];
+      out.earlierTrades = this.#tradeRows.take();
+    }
     if (isEmptyOutput(out)) return;
     this.#batchTrades = Math.min(2 * this.#batchTrades, this.#o.maxBatchTrades);
     const epilogue = this.#ordered ? this.#epilogue(out) : undefined;

@@ -1,5 +1,5 @@
 import type { Engine } from '../engine/engine.ts';
-import type { EngineOutput } from '../engine/records.ts';
+import { type EngineOutput, tradeCount } from '../engine/records.ts';
 import type { RunContext, RunParticipant } from '../pipeline/participant.ts';
 import { formatTimestamp } from '../trade/trade.ts';
 import type { LiveFeed } from './live-feed.ts';
@@ -41,7 +41,7 @@ export class PipelineFeed implements LiveFeed, RunParticipant {
 
   onCommitted(out: EngineOutput, _result: unknown, writeMs: number): void {
     this.sinkLatency.observe(writeMs / 1000);
-    this.#committedRecords += out.trades.length + out.deadLetters.length;
+    this.#committedRecords += tradeCount(out) + out.deadLetters.length;
     for (const a of out.alerts) this.hub.publishAlert(alertJson(a));
     for (const c of out.candles) this.hub.publishCandle(candleJson(c, true));
   }

@@ -1,8 +1,8 @@
-import type { Alert, Candle, DeadLetter, EngineOutput } from '../engine/records.ts';
+import { type Alert, type Candle, type DeadLetter, type EngineOutput, tradeCount } from '../engine/records.ts';
 import { DETAIL_COLUMN_NAMES } from '../rules/alert-columns.ts';
 import { alertDetailValues } from '../rules/alert.ts';
 import { formatPriceE4, formatTimestamp } from '../trade/trade.ts';
-import { tradesToCopyBinary } from './trade-copy-binary.ts';
+import { TradeCopyRows } from './trade-copy-binary.ts';
 import { ALERT_COLUMNS, type EncodedOutput } from './write-output.ts';
 
 /**
@@ -11,13 +11,24 @@ import { ALERT_COLUMNS, type EncodedOutput } from './write-output.ts';
  * data, so that it can cross to PGlite's thread.
  */
 export function encodeOutput(out: EngineOutput): EncodedOutput {
+  const count = tradeCount(out);
   return {
-    trades: out.trades.length > 0 ? tradesToCopyBinary(out.trades) : null,
-    tradeCount: out.trades.length,
+    trades: count > 0 ? tradesCopy(out) : null,
+    tradeCount: count,
     alerts: out.alerts.length > 0 ? alertParams(out.alerts) : null,
     candles: out.candles.length > 0 ? candleParams(out.candles) : null,
     deadLetters: out.deadLetters.length > 0 ? deadLetterParams(out.deadLetters) : null,
   };
+}
+
+/** The output's trades as one binary COPY stream: those taken early as they are, unless more follow. */
+function tradesCopy(out: EngineOutput): Uint8Array {
+  const earlier = out.earlierTrades;
+  if (earlier !== undefined && out.trades.length === 0) return earlier.copy;
+  const rows = new TradeCopyRows(out.trades.length);
+  if (earlier !== undefined) rows.appendEncoded(earlier);
+  rows.append(out.trades);
+  return rows.take().copy;
 }
 
 /** One array per column; the kind's own fields flattened, absent ones null. */

@@ -1,4 +1,4 @@
-import type { EngineOutput } from '../engine/records.ts';
+import { type EngineOutput, tradeCount } from '../engine/records.ts';
 import { TickflowError } from '../tickflow-error.ts';
 
 /** Rows that were new in a write (replays and identical candles count zero). */
@@ -63,5 +63,5 @@ export interface Claims {
 }
 
 export function isEmptyOutput(out: EngineOutput): boolean {
-  return out.trades.length + out.alerts.length + out.candles.length + out.deadLetters.length === 0;
+  return tradeCount(out) + out.alerts.length + out.candles.length + out.deadLetters.length === 0;
 }

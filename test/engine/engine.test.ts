@@ -331,7 +331,10 @@ describe('processBatch (how the pipeline feeds the engine: decoded and prefetche
       records.splice(at + 1, 0, { value: wide, source: 'feed', partition: (i + 1) % 3, offset: -1_000 - i });
     }
     const carried: RawRecord = { ...rec('carried-1', 'MSFT', '5.00', 7, 3_000), decoded: null };
-    records.splice(2_500, 0, carried, { ...rec('carried-2', 'MSFT', '5.00', 7, 3_000), decoded: { tradeId: 'carried-2', ticker: 'MSFT', priceE4: 50_000, volume: 7, tsMs: T0 + 3_000 } });
+    records.splice(2_500, 0, carried, {
+      ...rec('carried-2', 'MSFT', '5.00', 7, 3_000),
+      decoded: { tradeId: 'carried-2', ticker: 'MSFT', priceE4: 50_000, volume: 7, tsMs: T0 + 3_000 },
+    });
     const spec = specWith({ dedupe: { horizonMs: 20_000 } });
     const one = new Engine(spec, { now: () => T0, checkpointable: {} });
     const batched = new Engine(spec, { now: () => T0, checkpointable: {} });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Engine } from '../../src/engine/engine.ts';
-import type { EngineOutput } from '../../src/engine/records.ts';
+import { type EngineOutput, tradeCount } from '../../src/engine/records.ts';
 import { PipelineRun } from '../../src/pipeline/run-pipeline.ts';
 import { SimulatorSource } from '../../src/source/simulator-source.ts';
 import { defaultSpec } from '../../src/spec/spec.ts';
@@ -19,7 +19,7 @@ async function transactionSizes(count: number, maxBatchTrades: number): Promise<
       // No write is due by time in these runs: the sizes are the ramp's alone.
       maxBatchDelayMs: 60_000,
       // The last transaction holds only what the end of input closed (candles).
-      participants: [{ onCommitted: (out: EngineOutput) => void (out.trades.length > 0 && sizes.push(out.trades.length)) }],
+      participants: [{ onCommitted: (out: EngineOutput) => void (tradeCount(out) > 0 && sizes.push(tradeCount(out))) }],
     });
     const summary = await run.run();
     expect(summary.stored).toBe(count);

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emptyOutput } from '../../src/engine/records.ts';
 import { openStore } from '../../src/store/open-store.ts';
+import { TradeCopyRows, tradesToCopyBinary } from '../../src/store/trade-copy-binary.ts';
 import type { Store } from '../../src/store/store.ts';
 import { MAX_EVENT_TIME_MS, MAX_TRADE_ID_LENGTH, MAX_VOLUME, formatPriceE4, type Trade } from '../../src/trade/trade.ts';
 import { freshDatabase } from '../support/postgres.ts';
@@ -33,6 +34,34 @@ const trade = fc.record({
   tsMs: fc.oneof(fc.integer({ min: -86_400_000, max: MAX_EVENT_TIME_MS }), fc.constantFrom(...EDGE_TIMES)),
 });
 const batch = fc.uniqueArray(trade, { minLength: 1, maxLength: 60, selector: (t) => t.tradeId });
+
+describe('a COPY stream built a batch at a time (as a run takes trades from the engine)', () => {
+  it('is byte for byte the stream of all its trades at once, however they are split; take() starts the next one empty', () => {
+    fc.assert(
+      fc.property(fc.array(batch, { minLength: 1, maxLength: 6 }), fc.integer({ min: 0, max: 5 }), (batches, cut) => {
+        const all = batches.flat();
+        const rows = new TradeCopyRows();
+        for (const b of batches) rows.append(b);
+        expect(rows.count).toBe(all.length);
+        const whole = rows.take();
+        expect(whole.count).toBe(all.length);
+        expect(Buffer.from(whole.copy).equals(Buffer.from(tradesToCopyBinary(all)))).toBe(true);
+        expect(rows.count).toBe(0);
+        // A stream taken earlier, continued with the rest: what the store sends for a drain
+        // that still held trades.
+        const at = Math.min(cut, batches.length);
+        for (const b of batches.slice(0, at)) rows.append(b);
+        const earlier = rows.take();
+        const rest = new TradeCopyRows();
+        rest.appendEncoded(earlier);
+        for (const b of batches.slice(at)) rest.append(b);
+        expect(Buffer.from(rest.take().copy).equals(Buffer.from(whole.copy))).toBe(true);
+        expect(Buffer.from(rows.take().copy).equals(Buffer.from(tradesToCopyBinary([])))).toBe(true);
+      }),
+      { numRuns: 60 },
+    );
+  });
+});
 
 // Both backends read the rows tickflow sends as binary COPY; every column must come back as the
 // value the engine held, for any trade the parser accepts.
@@ -72,6 +101,22 @@ describe.each([
 
   it('stores generated trades exactly', async () => {
     await fc.assert(fc.asyncProperty(batch, roundTrip), { numRuns: 40 });
+  });
+
+  it('stores trades taken early as rows together with the ones drained after them, and a replay of them dedupes', async () => {
+    await store.query('TRUNCATE stock_trades');
+    const trades: Trade[] = Array.from({ length: 30 }, (_, i) => ({ tradeId: `e${i}`, ticker: 'AAPL', priceE4: 10_000 + i, volume: i + 1, tsMs: i }));
+    const rows = new TradeCopyRows();
+    rows.append(trades.slice(0, 12));
+    rows.append(trades.slice(12, 20));
+    const r = await store.write({ ...emptyOutput(), earlierTrades: rows.take(), trades: trades.slice(20) });
+    expect(r.trades).toBe(30);
+    // Only rows taken early, and a replay of some: the conflict sends the batch through staging.
+    rows.append([trades[3]!, { tradeId: 'e30', ticker: 'MSFT', priceE4: 1, volume: 1, tsMs: 99 }]);
+    const again = await store.write({ ...emptyOutput(), earlierTrades: rows.take() });
+    expect(again.trades).toBe(1);
+    const stored = (await store.query<{ row: string }>(READ_BACK)).map((x) => x.row).sort();
+    expect(stored).toEqual([...trades, { tradeId: 'e30', ticker: 'MSFT', priceE4: 1, volume: 1, tsMs: 99 }].map(expected).sort());
   });
 
   // (postgres.js reports a failed COPY only as a refused one; PGlite passes the server's message.)
