@@ -35,8 +35,9 @@ export class TradeIdSet {
   /** Per generation, its wide ids (rare: created on first use). */
   readonly #wide: (Set<string> | null)[] = [null];
   readonly #minSlots: number;
-  #prefetched = 0;
   readonly #minRing: number;
+  // biome-ignore lint/correctness/noUnusedPrivateClassMembers: only written, so that the compiler keeps prefetch's reads (their result is otherwise unused)
+  #prefetched = 0;
 
   /**
    * `initialSlots` (a power of two) and `ringBytes` are also the floors the table and the ring
@@ -88,7 +89,6 @@ export class TradeIdSet {
     const mask = this.#mask;
     let seen = 0;
     for (let i = 0; i < n; i++) seen ^= slots[2 * (hashes[i]! & mask) + 1]!;
-    // Kept, so that the compiler cannot drop the reads as unused.
     this.#prefetched = seen;
   }
 

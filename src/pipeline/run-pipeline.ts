@@ -1,5 +1,5 @@
 import type { Engine } from '../engine/engine.ts';
-import type { EngineOutput, RawRecord } from '../engine/records.ts';
+import type { EngineOutput } from '../engine/records.ts';
 import type { Source } from '../source/source.ts';
 import { isEmptyOutput, type CommitStep, type Store, type WriteResult } from '../store/store.ts';
 import { TradeCopyRows } from '../store/trade-copy-binary.ts';
