@@ -25,12 +25,14 @@ export function tradesToCopyBinary(trades: readonly Trade[]): Uint8Array {
  * collection, and fewer are copied by it.
  */
 export class TradeCopyRows {
-  #out: CopyBuffer;
+  /** The open stream; started on first use, so that a stream taken last leaves no buffer behind. */
+  #out: CopyBuffer | null = null;
   #count = 0;
+  /** Row bytes the next stream's buffer starts with: a first guess, then the size of the stream before. */
+  #expectedBytes: number;
 
-  /** `expectedTrades`: a first guess at a stream's size; later streams start at the size of the one before. */
   constructor(expectedTrades = 0) {
-    this.#out = CopyBuffer.stream(expectedTrades * 64);
+    this.#expectedBytes = expectedTrades * 64;
   }
 
   get count(): number {
@@ -38,7 +40,7 @@ export class TradeCopyRows {
   }
 
   append(trades: readonly Trade[]): void {
-    const out = this.#out;
+    const out = this.#stream();
     // Indexed: the loop runs before it is optimised, and there for-of made a result object per row.
     for (let i = 0; i < trades.length; i++) {
       const t = trades[i]!;
@@ -57,20 +59,26 @@ export class TradeCopyRows {
 
   /** The rows of a stream taken before (its header and end marker left out). */
   appendEncoded(earlier: EncodedTrades): void {
-    this.#out.bytes(earlier.copy.subarray(HEADER.length, earlier.copy.length - 2));
+    this.#stream().bytes(earlier.copy.subarray(HEADER.length, earlier.copy.length - 2));
     this.#count += earlier.count;
   }
 
   /** The stream so far, closed; the next one starts empty. */
   take(): EncodedTrades {
-    const out = this.#out;
+    const out = this.#stream();
     out.ensure(2);
     out.int16(-1);
     const copy = out.done();
     const taken = { count: this.#count, copy };
-    this.#out = CopyBuffer.stream(copy.length);
+    this.#out = null;
+    this.#expectedBytes = copy.length;
     this.#count = 0;
     return taken;
+  }
+
+  #stream(): CopyBuffer {
+    this.#out ??= CopyBuffer.stream(this.#expectedBytes);
+    return this.#out;
   }
 }
 
