@@ -62,15 +62,17 @@ describe('PGlite on its own thread', () => {
     }
   });
 
-  it('is tuned for speed with 16 MB of shared buffers, and for footprint (the default) with 4 MB', async () => {
-    for (const [pglite, expected] of [
-      ['speed', '16MB'],
-      ['footprint', '4MB'],
-      [undefined, '4MB'],
+  it('is tuned for speed with 16 MB of shared buffers and 4 MB of WAL buffers, for footprint (the default) with 4 MB and 1 MB; new WAL files are not zeroed', async () => {
+    for (const [pglite, buffers, wal] of [
+      ['speed', '16MB', '4MB'],
+      ['footprint', '4MB', '1MB'],
+      [undefined, '4MB', '1MB'],
     ] as const) {
       const store = await openStore('memory', { pglite });
       try {
-        expect(await store.query('SHOW shared_buffers')).toEqual([{ shared_buffers: expected }]);
+        expect(await store.query('SHOW shared_buffers')).toEqual([{ shared_buffers: buffers }]);
+        expect(await store.query('SHOW wal_buffers')).toEqual([{ wal_buffers: wal }]);
+        expect(await store.query('SHOW wal_init_zero')).toEqual([{ wal_init_zero: 'off' }]);
       } finally {
         await store.close();
       }
