@@ -85,11 +85,11 @@ async function createFromTemplate(dir: string | null, startParams: string[]): Pr
 }
 
 /**
- * initdb runs code a database never runs again, and V8 keeps the compiled code of PGlite's WASM
- * module (≈ 70 MB after initdb) for as long as the process has the module, shared by every
- * thread that loads it: npm start's first run on a machine held 230 MB of RSS after a minute
- * instead of 160 MB, whether initdb ran on its own thread or not. So the template is made by a
- * process of its own. If that fails, the caller makes it as before.
+ * What initdb leaves behind stays with the process, not with the database or thread that ran
+ * it: npm start's first run on a machine held 230 MB of RSS after a minute instead of 160 MB,
+ * and as much with initdb on a worker thread of its own (most likely the compiled code of the
+ * WASM functions initdb ran, which V8 keeps per process and shares between threads). So the
+ * template is made by a process of its own. If that fails, the caller makes it as before.
  */
 export function makeTemplateApart(template: string, startParams: string[]): Promise<void> {
   return new Promise((resolve) => {
