@@ -79,7 +79,7 @@ function txOps(tx: Transaction): WriteTx {
       return (await run(tx, sql, params)).affected;
     },
     async copyIn(target, rows) {
-      await tx.query(`COPY ${target} FROM '/dev/blob' WITH (FORMAT binary)`, [], { blob: new Blob([rows]) });
+      await tx.query(`COPY ${target} FROM '/dev/blob' WITH (FORMAT binary)`, [], { blob: inPlace(rows) });
     },
     async tryUnique(fn) {
       await tx.exec('SAVEPOINT tickflow_copy');
@@ -95,6 +95,17 @@ function txOps(tx: Transaction): WriteTx {
     },
   };
   return ops;
+}
+
+/**
+ * The rows as the Blob PGlite asks for, without copying them: PGlite only calls the Blob's
+ * `arrayBuffer()` and reads its bytes (`new Blob([rows])` and `arrayBuffer()` made two copies of
+ * every batch on PGlite's busy thread, garbage until its next collection). The buffer must be
+ * exactly the stream: PGlite reads all of it.
+ */
+function inPlace(rows: Uint8Array): Blob {
+  const whole = rows.byteOffset === 0 && rows.byteLength === rows.buffer.byteLength ? (rows.buffer as ArrayBuffer) : rows.slice().buffer;
+  return { arrayBuffer: async () => whole } as Blob;
 }
 
 /** What crosses back of an error: its message and PostgreSQL's SQLSTATE, the field callers test. */

@@ -94,7 +94,9 @@ export class PGliteStore implements Store {
     // once it has committed; they run last in this batch's transaction.
     if (step !== undefined) await predecessorCommitted(step.after);
     const last = step === undefined ? [] : await step.epilogue();
-    return (await this.#request({ op: 'write', out: encodeOutput(out), last })) as WriteResult;
+    const encoded = encodeOutput(out);
+    if (this.#worker !== null && encoded.trades !== null) encoded.trades = ownCopy(encoded.trades);
+    return (await this.#request({ op: 'write', out: encoded, last })) as WriteResult;
   }
 
   async close(): Promise<void> {
@@ -121,7 +123,9 @@ export class PGliteStore implements Store {
     if (this.#pending.size === 0) worker.ref();
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
-      worker.postMessage({ id, request } satisfies PGliteMessage);
+      // A write's COPY stream moves to PGlite's thread instead of being cloned there.
+      const moved = request.op === 'write' && request.out.trades !== null ? [request.out.trades.buffer as ArrayBuffer] : [];
+      worker.postMessage({ id, request } satisfies PGliteMessage, moved);
     });
   }
 
@@ -129,6 +133,15 @@ export class PGliteStore implements Store {
     this.#pending.delete(id);
     if (this.#pending.size === 0 && !this.#closed) this.#worker?.unref();
   }
+}
+
+/**
+ * The COPY stream in a buffer of its own, exactly its size: it can move to PGlite's thread,
+ * while the stream the output holds stays for a retry (a stream taken early is the output's
+ * only copy), and PGlite reads it in place (pglite-requests.ts).
+ */
+function ownCopy(rows: Uint8Array): Uint8Array {
+  return rows.slice();
 }
 
 /**

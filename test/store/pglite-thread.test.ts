@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { emptyOutput } from '../../src/engine/records.ts';
 import { openStore } from '../../src/store/open-store.ts';
+import { TradeCopyRows } from '../../src/store/trade-copy-binary.ts';
 import { repoRoot } from '../support/cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tickflow-pglite-thread-'));
@@ -47,6 +49,29 @@ describe('PGlite on its own thread', () => {
     const rounds = r.stdout.trim().split('\n');
     expect(rounds).toHaveLength(6);
     for (const line of rounds) expect(JSON.parse(line)).toEqual([[{ one: 1 }], null, 'the embedded database is closed']);
+  });
+
+  it("moves a write's rows to its thread, and the output keeps its own for a retry", async () => {
+    const store = await openStore('memory', { pglite: 'speed' });
+    const trade = (i: number) => ({ tradeId: `m${i}`, ticker: 'AAPL', priceE4: 1_000_000 + i, volume: 10 + i, tsMs: Date.UTC(2026, 0, 1) + i });
+    try {
+      // Taken early: the output's only copy of these rows, which a failed write would send again.
+      const rows = new TradeCopyRows();
+      rows.append([trade(1), trade(2), trade(3)]);
+      const out = { ...emptyOutput(), earlierTrades: rows.take() };
+      const bytes = out.earlierTrades.copy.byteLength;
+      expect((await store.write(out)).trades).toBe(3);
+      expect(out.earlierTrades.copy.byteLength).toBe(bytes);
+      expect((await store.write(out)).trades).toBe(0);
+      // Built at the write, with a row already stored: the COPY fails, and the staging path
+      // reads the same moved rows a second time.
+      expect((await store.write({ ...emptyOutput(), trades: [trade(3), trade(4)] })).trades).toBe(1);
+      expect(await store.query('SELECT trade_id, volume FROM stock_trades ORDER BY trade_id')).toEqual(
+        [1, 2, 3, 4].map((i) => ({ trade_id: `m${i}`, volume: 10 + i })),
+      );
+    } finally {
+      await store.close();
+    }
   });
 
   it('keeps what it stored in a directory, for the next open on either thread', async () => {
