@@ -195,10 +195,10 @@ async function runPipeline(flags: RunFlags, cmd: Command): Promise<RunResult> {
  * them all (EMBEDDED_V8_FLAGS, and more when paced); a run into PostgreSQL at full speed only
  * the small young generation (SERVER_V8_FLAGS); a paced one into PostgreSQL none.
  * - `--liftoff-only`: V8 compiles PGlite's 9 MB WASM module with Liftoff and then re-compiles
- *   its hot functions with TurboFan in the background. One of them alone takes ≈ 600 MB of
- *   compiler memory, which set the peak RSS of every embedded run (≈ 770 MB for 500k trades
- *   against ≈ 460 MB without it). The price: PGlite's COPY is ≈ 20 % slower (500k trades:
- *   123–133k trades/s with TurboFan, 100–103k without).
+ *   its hot functions with TurboFan in the background. One of them (`raw_parser`, the SQL
+ *   grammar, a 105 KB body) alone takes ≈ 600 MB of compiler memory in every run, which set
+ *   the peak RSS of every embedded run; no V8 flag leaves it alone and tiers up the rest. The price is PGlite's speed: 500k trades ran at 235–244k trades/s and ≤ 340 MB with
+ *   Liftoff alone, 287–319k and ≈ 790 MB with TurboFan (three runs each, alternated).
  * - `--max-semi-space-size=8` (MB): the young generation V8 sizes for a 24 GB machine grew to
  *   ≈ 100 MB under `--rate max`; at 8 MB a 500k run peaked at 325–335 MB instead of 443–497,
  *   at the same rate within the noise. Into PostgreSQL (1M trades, four runs each, alternated):
