@@ -197,8 +197,9 @@ async function runPipeline(flags: RunFlags, cmd: Command): Promise<RunResult> {
  * - `--liftoff-only`: V8 compiles PGlite's 9 MB WASM module with Liftoff and then re-compiles
  *   its hot functions with TurboFan in the background. One of them (`raw_parser`, the SQL
  *   grammar, a 105 KB body) alone takes ≈ 600 MB of compiler memory in every run, which set
- *   the peak RSS of every embedded run; no V8 flag leaves it alone and tiers up the rest. The price is PGlite's speed: 500k trades ran at 235–244k trades/s and ≤ 340 MB with
- *   Liftoff alone, 287–319k and ≈ 790 MB with TurboFan (three runs each, alternated).
+ *   the peak RSS of every embedded run; no V8 flag leaves it alone and tiers up the rest. The
+ *   price is PGlite's speed: 500k trades ran at 235–244k trades/s and ≤ 340 MB with Liftoff
+ *   alone, 287–319k and ≈ 790 MB with TurboFan (three runs each, alternated).
  * - `--max-semi-space-size=8` (MB): the young generation V8 sizes for a 24 GB machine grew to
  *   ≈ 100 MB under `--rate max`; at 8 MB a 500k run peaked at 325–335 MB instead of 443–497,
  *   at the same rate within the noise. Into PostgreSQL (1M trades, four runs each, alternated):

@@ -95,7 +95,10 @@ export class PGliteStore implements Store {
     if (step !== undefined) await predecessorCommitted(step.after);
     const last = step === undefined ? [] : await step.epilogue();
     const encoded = encodeOutput(out);
-    if (this.#worker !== null && encoded.trades !== null) encoded.trades = ownCopy(encoded.trades);
+    // To PGlite's thread the COPY rows go in a buffer of their own, exactly their size: it moves
+    // there (#post) and PGlite reads it in place, while the output keeps its stream for a retry
+    // (one taken early is its only copy).
+    if (this.#worker !== null && encoded.trades !== null) encoded.trades = encoded.trades.slice();
     return (await this.#request({ op: 'write', out: encoded, last })) as WriteResult;
   }
 
@@ -133,15 +136,6 @@ export class PGliteStore implements Store {
     this.#pending.delete(id);
     if (this.#pending.size === 0 && !this.#closed) this.#worker?.unref();
   }
-}
-
-/**
- * The COPY stream in a buffer of its own, exactly its size: it can move to PGlite's thread,
- * while the stream the output holds stays for a retry (a stream taken early is the output's
- * only copy), and PGlite reads it in place (pglite-requests.ts).
- */
-function ownCopy(rows: Uint8Array): Uint8Array {
-  return rows.slice();
 }
 
 /**
