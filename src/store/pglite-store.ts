@@ -94,12 +94,7 @@ export class PGliteStore implements Store {
     // once it has committed; they run last in this batch's transaction.
     if (step !== undefined) await predecessorCommitted(step.after);
     const last = step === undefined ? [] : await step.epilogue();
-    const encoded = encodeOutput(out);
-    // To PGlite's thread the COPY rows go in a buffer of their own, exactly their size: it moves
-    // there (#post) and PGlite reads it in place, while the output keeps its stream for a retry
-    // (one taken early is its only copy).
-    if (this.#worker !== null && encoded.trades !== null) encoded.trades = encoded.trades.slice();
-    return (await this.#request({ op: 'write', out: encoded, last })) as WriteResult;
+    return (await this.#request({ op: 'write', out: encodeOutput(out), last })) as WriteResult;
   }
 
   async close(): Promise<void> {
@@ -126,9 +121,13 @@ export class PGliteStore implements Store {
     if (this.#pending.size === 0) worker.ref();
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
-      // A write's COPY stream moves to PGlite's thread instead of being cloned there.
-      const moved = request.op === 'write' && request.out.trades !== null ? [request.out.trades.buffer as ArrayBuffer] : [];
-      worker.postMessage({ id, request } satisfies PGliteMessage, moved);
+      // A write's COPY rows go in a buffer of their own, exactly their size, which moves to
+      // PGlite's thread instead of being cloned there, and which PGlite reads in place; the
+      // output keeps its stream for a retry (one taken early is its only copy).
+      if (request.op === 'write' && request.out.trades !== null) {
+        const trades = request.out.trades.slice();
+        worker.postMessage({ id, request: { ...request, out: { ...request.out, trades } } } satisfies PGliteMessage, [trades.buffer]);
+      } else worker.postMessage({ id, request } satisfies PGliteMessage);
     });
   }
 
